@@ -1,0 +1,30 @@
+# Every target creates .venv itself (torch/torchvision come from the local disk via the pinned versions).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM = false
+
+.PHONY: venv detect test bench demo clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+detect: $(STAMP)
+	$(BIN)/deepfake-detect detect examples/ --model hub_repos/deepfake-ensemble-detector
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(BIN)/python scripts/benchmark.py --output docs/BENCHMARKS.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info

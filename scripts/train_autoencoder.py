@@ -1,0 +1,39 @@
+#!/usr/bin/env python
+"""Train the residual autoencoder on real images only, calibrate it on held-out validation images, save it.
+
+Runs unchanged under `accelerate launch scripts/train_autoencoder.py ...`.
+
+Example (the bundled weights):
+    python scripts/train_autoencoder.py --dataset ../shared/data/cifake --image-size 32 \
+        --hidden-sizes 32 64 128 128 256 --latent-dim 128 --epochs 10 --output-dir runs/autoencoder
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from deepfake_detectors import ResidualAutoencoderConfig, ResidualAutoencoderModel
+from deepfake_detectors.training.one_class_script import base_parser, run_one_class_training
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = base_parser(__doc__.splitlines()[0])
+    model = parser.add_argument_group("model")
+    model.add_argument("--image-size", type=int, default=128)
+    model.add_argument("--hidden-sizes", type=int, nargs="+", default=[64, 128, 256, 512, 608])
+    model.add_argument("--blocks-per-stage", type=int, default=1)
+    model.add_argument("--latent-dim", type=int, default=512)
+    model.add_argument("--highpass-weight", type=float, default=0.0, help="weight of the high-pass error term")
+    args = parser.parse_args(argv)
+    config = ResidualAutoencoderConfig(
+        image_size=args.image_size,
+        hidden_sizes=args.hidden_sizes,
+        blocks_per_stage=args.blocks_per_stage,
+        latent_dim=args.latent_dim,
+        highpass_weight=args.highpass_weight,
+    )
+    run_one_class_training(args, config, ResidualAutoencoderModel)
+
+
+if __name__ == "__main__":
+    main()

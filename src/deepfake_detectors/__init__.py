@@ -1,0 +1,48 @@
+"""deepfake-detectors: detectors for AI-generated images with a transformers-style API.
+
+Importing the package registers every detector with ``AutoConfig`` / ``AutoModel`` (and the image processor
+with ``AutoImageProcessor``), so ``AutoModel.from_pretrained(path)`` works for our repos without
+``trust_remote_code``.
+
+Example:
+    >>> from deepfake_detectors import EnsembleDeepfakeDetector
+    >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-ensemble-detector")
+    >>> score, is_fake = detector.predict("examples/fake_0001.jpg")
+"""
+
+from transformers import AutoConfig, AutoImageProcessor, AutoModel
+
+from .calibration import ScoreCalibration
+from .configuration import DeepfakeEnsembleConfig, DeepSVDDConfig, ResidualAutoencoderConfig
+from .modeling import DeepSVDDModel, DetectorOutput, ResidualAutoencoderModel
+from .pipeline import DetectionResult, EnsembleDeepfakeDetector
+from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
+
+__version__ = "0.1.0"
+
+#: (config class, model class) of every registered detector.
+DETECTORS = [
+    (ResidualAutoencoderConfig, ResidualAutoencoderModel),
+    (DeepSVDDConfig, DeepSVDDModel),
+]
+
+AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
+for _config_class, _model_class in DETECTORS:
+    AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
+    AutoModel.register(_config_class, _model_class, exist_ok=True)
+    AutoImageProcessor.register(_config_class, slow_image_processor_class=DeepfakeImageProcessor, exist_ok=True)
+
+__all__ = [
+    "DeepfakeEnsembleConfig",
+    "DeepfakeImageProcessor",
+    "DeepSVDDConfig",
+    "DeepSVDDModel",
+    "DetectionResult",
+    "DetectorOutput",
+    "EnsembleDeepfakeDetector",
+    "ImageLoadError",
+    "ResidualAutoencoderConfig",
+    "ResidualAutoencoderModel",
+    "ScoreCalibration",
+    "load_image",
+]

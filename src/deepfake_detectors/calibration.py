@@ -1,0 +1,200 @@
+"""Score calibration: statistics of a detector's scores on held-out real images, and named thresholds.
+
+Calibration is data, not code. A :class:`ScoreCalibration` is fitted once on real validation scores (and, when
+labelled fakes are available, on those too for the ``optimal`` threshold and a Platt-scaled probability), then
+stored as plain JSON: in a member's ``config.json`` (``calibration`` key) or in the ensemble's
+``thresholds_calibrated.json``.
+
+Named thresholds (on the detector's own score scale, higher = more likely fake):
+
+- ``strict``: 99th percentile of real scores (about 1% false alarms),
+- ``balanced``: 95th percentile (about 5% false alarms; the default),
+- ``sensitive``: 90th percentile (about 10% false alarms),
+- ``optimal``: the threshold with the best F1 on labelled validation data (only when fakes were given).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+#: Percentile of real validation scores behind each named threshold.
+THRESHOLD_PERCENTILES = {"strict": 99.0, "balanced": 95.0, "sensitive": 90.0}
+DEFAULT_THRESHOLD = "balanced"
+ThresholdSpec = Union[str, float, int]
+
+
+def best_f1_threshold(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
+    """Return ``(threshold, f1)`` maximising F1 for "fake" = score >= threshold.
+
+    Args:
+        real_scores: scores of real images (label 0).
+        fake_scores: scores of fake images (label 1).
+
+    Example:
+        >>> best_f1_threshold(np.array([0.0, 0.1]), np.array([0.9, 1.0]))[1]
+        1.0
+    """
+    scores = np.concatenate([real_scores, fake_scores]).astype(np.float64)
+    labels = np.concatenate([np.zeros(len(real_scores)), np.ones(len(fake_scores))])
+    order = np.argsort(-scores, kind="mergesort")
+    scores, labels = scores[order], labels[order]
+    true_positives = np.cumsum(labels)
+    predicted_positives = np.arange(1, len(scores) + 1)
+    # Only cut between distinct scores, so every threshold is realisable.
+    last_of_run = np.r_[scores[1:] != scores[:-1], True]
+    precision = true_positives / predicted_positives
+    recall = true_positives / max(len(fake_scores), 1)
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    f1 = np.where(last_of_run, f1, -1.0)
+    best = int(np.argmax(f1))
+    return float(scores[best]), float(f1[best])
+
+
+def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
+    """Fit ``P(fake | s) = sigmoid(a * s + b)`` by logistic regression on labelled validation scores."""
+    from sklearn.linear_model import LogisticRegression
+
+    scores = np.concatenate([real_scores, fake_scores]).reshape(-1, 1)
+    labels = np.concatenate([np.zeros(len(real_scores)), np.ones(len(fake_scores))])
+    model = LogisticRegression(C=1e4).fit(scores, labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
+
+
+@dataclass
+class ScoreCalibration:
+    """Real-score statistics and named thresholds of one detector (or of an ensemble's combined score).
+
+    Args:
+        mean: mean of the real validation scores.
+        std: standard deviation of the real validation scores (floored to avoid division by zero).
+        n_real: number of real validation images behind the statistics.
+        percentiles: real-score percentiles, keyed by the percentile as a string ("90", "95", "99").
+        thresholds: named thresholds on the raw score scale (strict / balanced / sensitive / optimal).
+        n_fake: number of labelled fake validation images used for ``optimal`` and ``platt`` (0 if none).
+        optimal_f1: validation F1 at the ``optimal`` threshold.
+        platt: ``[a, b]`` of ``sigmoid(a * score + b)``, the probability of "fake"; ``None`` without fakes.
+
+    Example:
+        >>> calibration = ScoreCalibration.fit(np.random.rand(1000))
+        >>> round(calibration.thresholds["balanced"], 1)
+        0.9
+    """
+
+    mean: float
+    std: float
+    n_real: int
+    percentiles: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    n_fake: int = 0
+    optimal_f1: Optional[float] = None
+    platt: Optional[list[float]] = None
+
+    @classmethod
+    def fit(
+        cls, real_scores: Sequence[float], fake_scores: Optional[Sequence[float]] = None
+    ) -> "ScoreCalibration":
+        """Fit the statistics on real validation scores; fakes (optional) add ``optimal`` and ``platt``.
+
+        Args:
+            real_scores: scores of held-out real images (never the training images).
+            fake_scores: scores of labelled fake validation images, if any.
+        """
+        real = np.asarray(real_scores, dtype=np.float64)
+        real = real[np.isfinite(real)]
+        if real.size < 2:
+            raise ValueError("calibration needs at least two finite real scores")
+        percentiles = {str(int(p)): float(np.percentile(real, p)) for p in (50, 90, 95, 99)}
+        thresholds = {name: float(np.percentile(real, p)) for name, p in THRESHOLD_PERCENTILES.items()}
+        calibration = cls(
+            mean=float(real.mean()),
+            std=float(max(real.std(), 1e-8)),
+            n_real=int(real.size),
+            percentiles=percentiles,
+            thresholds=thresholds,
+        )
+        fake = np.asarray([] if fake_scores is None else fake_scores, dtype=np.float64).ravel()
+        fake = fake[np.isfinite(fake)]
+        if fake.size > 0:  # fakes with no finite score are treated as no fakes
+            threshold, f1 = best_f1_threshold(real, fake)
+            calibration.thresholds["optimal"] = threshold
+            calibration.optimal_f1 = f1
+            calibration.n_fake = int(fake.size)
+            calibration.platt = list(fit_platt(real, fake))
+        return calibration
+
+    def normalize(self, scores: np.ndarray) -> np.ndarray:
+        """Express raw scores in standard deviations above the real mean (the scale members are combined on)."""
+        return (np.asarray(scores, dtype=np.float64) - self.mean) / self.std
+
+    def normalized(self) -> "ScoreCalibration":
+        """The same calibration expressed on the :meth:`normalize`-d scale."""
+        scale = lambda v: (v - self.mean) / self.std  # noqa: E731
+        return ScoreCalibration(
+            mean=0.0,
+            std=1.0,
+            n_real=self.n_real,
+            percentiles={k: scale(v) for k, v in self.percentiles.items()},
+            thresholds={k: scale(v) for k, v in self.thresholds.items()},
+            n_fake=self.n_fake,
+            optimal_f1=self.optimal_f1,
+            platt=None if self.platt is None else [self.platt[0] * self.std, self.platt[1] + self.platt[0] * self.mean],
+        )
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        """P(fake) for raw scores: Platt scaling when fitted with fakes, else a logistic centred on ``balanced``.
+
+        The fallback is *not* a calibrated probability: it maps the balanced threshold to 0.5 and one real
+        standard deviation to a factor e of odds, so that verdict and displayed confidence agree.
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.platt is not None:
+            a, b = self.platt
+            logits = a * scores + b
+        else:
+            logits = (scores - self.thresholds["balanced"]) / self.std
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+
+    def resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
+        """Turn a name or a number into ``(value, name)``; a number always takes effect as given.
+
+        Raises:
+            ValueError: for an unknown name, or ``optimal`` when no fakes were available at calibration.
+        """
+        if isinstance(threshold, bool):
+            raise TypeError("threshold must be a name or a number, not a bool")
+        if isinstance(threshold, (int, float)):
+            if not math.isfinite(float(threshold)):
+                raise ValueError(f"threshold must be finite, got {threshold}")
+            return float(threshold), "manual"
+        name = str(threshold).strip().lower()
+        try:
+            value = float(name)
+        except ValueError:
+            value = None
+        if value is not None:
+            if not math.isfinite(value):
+                raise ValueError(f"threshold must be finite, got {threshold!r}")
+            return value, "manual"
+        if name == "optimal" and name not in self.thresholds:
+            raise ValueError(
+                "threshold 'optimal' is not available: this calibration was fitted without labelled fake "
+                "scores; use strict, balanced, sensitive or a number, or recalibrate with fakes"
+            )
+        if name not in self.thresholds:
+            available = ", ".join(sorted(self.thresholds))
+            raise ValueError(f"unknown threshold {threshold!r}; available: {available}, or a number")
+        return self.thresholds[name], name
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict (stored in ``config.json`` or ``thresholds_calibrated.json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ScoreCalibration":
+        """Inverse of :meth:`to_dict`; unknown keys are ignored so that newer files still load."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)

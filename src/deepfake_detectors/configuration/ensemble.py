@@ -1,0 +1,66 @@
+"""Configuration of an ensemble of detectors (:class:`~deepfake_detectors.EnsembleDeepfakeDetector`)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from transformers import PreTrainedConfig
+
+from ..calibration import DEFAULT_THRESHOLD
+from .base import ID2LABEL, LABEL2ID
+
+
+class DeepfakeEnsembleConfig(PreTrainedConfig):
+    r"""Which members an ensemble has, where they live and how their scores are combined.
+
+    Each member's raw score is calibrated against that member's real-validation statistics (expressed in
+    standard deviations above the real mean), then the calibrated scores are combined by a weighted mean.
+
+    Args:
+        members (`list[dict]`): one entry per member with keys ``name``, ``path`` (a subfolder of the ensemble
+            repo such as ``"members/autoencoder"``, a local directory, or a Hub repo id) and ``weight``.
+        combination (`str`, defaults to `"weighted_mean"`): how calibrated member scores are combined.
+        default_threshold (`str`, defaults to `"balanced"`): the named threshold used until ``set_threshold``.
+        weighting (`str`, *optional*): how the weights were chosen, in words (shown in the model card).
+
+    Example:
+        >>> config = DeepfakeEnsembleConfig(members=[{"name": "autoencoder", "path": "members/autoencoder", "weight": 0.5}])
+        >>> config.member_names
+        ['autoencoder']
+    """
+
+    model_type = "deepfake-ensemble"
+
+    def __init__(
+        self,
+        members: Optional[Sequence[dict[str, Any]]] = None,
+        combination: str = "weighted_mean",
+        default_threshold: str = DEFAULT_THRESHOLD,
+        weighting: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        members = [dict(member) for member in (members or [])]
+        seen: set[str] = set()
+        for member in members:
+            if "name" not in member or "path" not in member:
+                raise ValueError(f"each member needs a 'name' and a 'path', got {member}")
+            if member["name"] in seen:
+                raise ValueError(f"duplicate member name {member['name']!r}")
+            seen.add(member["name"])
+            member["weight"] = float(member.get("weight", 1.0))
+            if member["weight"] < 0:
+                raise ValueError(f"member weights must be >= 0, got {member['weight']} for {member['name']!r}")
+        if combination != "weighted_mean":
+            raise ValueError(f"unsupported combination {combination!r}; only 'weighted_mean' is implemented")
+        self.members = members
+        self.combination = combination
+        self.default_threshold = default_threshold
+        self.weighting = weighting
+        kwargs.setdefault("id2label", dict(ID2LABEL))
+        kwargs.setdefault("label2id", dict(LABEL2ID))
+        super().__init__(**kwargs)
+
+    @property
+    def member_names(self) -> list[str]:
+        """Names of the members, in order."""
+        return [member["name"] for member in self.members]

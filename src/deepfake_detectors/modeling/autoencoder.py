@@ -1,0 +1,148 @@
+"""Residual convolutional autoencoder: reconstruction error of real-trained weights as a fake-ness score."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import torch
+from torch import nn
+from transformers import initialization as init
+
+from ..configuration.autoencoder import ResidualAutoencoderConfig
+from ..features.filters import highpass_residual
+from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv + batch-norm layers with an identity shortcut."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.norm1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(channels)
+        self.activation = nn.ReLU(inplace=True)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        residual = self.activation(self.norm1(self.conv1(hidden)))
+        residual = self.norm2(self.conv2(residual))
+        return self.activation(hidden + residual)
+
+
+def _conv_norm_act(conv: nn.Module, channels: int) -> nn.Sequential:
+    return nn.Sequential(conv, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
+
+
+class ResidualAutoencoderModel(DeepfakeDetectorPreTrainedModel):
+    """Residual convolutional autoencoder trained on real images only.
+
+    ``forward`` returns the mean squared reconstruction error as the loss and, per image, the reconstruction
+    error as the fake-ness score (higher = less like the real training images).
+
+    Args:
+        config: a :class:`ResidualAutoencoderConfig`.
+
+    Example:
+        >>> config = ResidualAutoencoderConfig(image_size=32, hidden_sizes=[8, 8, 16, 16, 32], latent_dim=16)
+        >>> model = ResidualAutoencoderModel(config)
+        >>> model(torch.zeros(2, 3, 32, 32)).scores.shape
+        torch.Size([2])
+    """
+
+    config_class = ResidualAutoencoderConfig
+    base_model_prefix = "autoencoder"
+
+    def __init__(self, config: ResidualAutoencoderConfig) -> None:
+        super().__init__(config)
+        sizes = config.hidden_sizes
+        self.bottom_side = config.image_size // 2 ** len(sizes)
+        flat = sizes[-1] * self.bottom_side**2
+
+        self.stem = _conv_norm_act(nn.Conv2d(config.num_channels, sizes[0], 3, padding=1, bias=False), sizes[0])
+        encoder: list[nn.Module] = []
+        in_channels = sizes[0]
+        for out_channels in sizes:
+            encoder += [ResidualBlock(in_channels) for _ in range(config.blocks_per_stage)]
+            encoder.append(
+                _conv_norm_act(nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False), out_channels)
+            )
+            in_channels = out_channels
+        self.encoder = nn.Sequential(*encoder)
+        self.to_latent = nn.Linear(flat, config.latent_dim)
+        self.from_latent = nn.Linear(config.latent_dim, flat)
+
+        decoder: list[nn.Module] = []
+        targets = list(reversed([sizes[0]] + sizes[:-1]))
+        for out_channels in targets:
+            decoder.append(
+                _conv_norm_act(
+                    nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=False), out_channels
+                )
+            )
+            decoder += [ResidualBlock(out_channels) for _ in range(config.blocks_per_stage)]
+            in_channels = out_channels
+        self.decoder = nn.Sequential(*decoder)
+        self.head = nn.Conv2d(sizes[0], config.num_channels, 3, padding=1)
+        self.post_init()
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.Linear):
+            init.xavier_uniform_(module.weight)
+        elif isinstance(module, nn.BatchNorm2d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+
+    def encode(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Map images in [-1, 1] to the ``latent_dim`` bottleneck vector."""
+        return self.to_latent(self.encoder(self.stem(pixel_values)).flatten(1))
+
+    def decode(self, latent: torch.Tensor) -> torch.Tensor:
+        """Map a bottleneck vector back to an image in [-1, 1] (tanh output)."""
+        side = self.bottom_side
+        hidden = self.from_latent(latent).view(latent.shape[0], -1, side, side)
+        return torch.tanh(self.head(self.decoder(torch.relu(hidden))))
+
+    def error_map(self, pixel_values: torch.Tensor, reconstruction: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Per-pixel squared reconstruction error averaged over channels, ``[batch, H, W]`` (for explanations).
+
+        With ``config.highpass_weight > 0`` the high-pass error is added with that weight.
+        """
+        if reconstruction is None:
+            reconstruction = self.decode(self.encode(pixel_values))
+        error = (reconstruction - pixel_values).pow(2)
+        if self.config.highpass_weight > 0:
+            detail = highpass_residual(reconstruction) - highpass_residual(pixel_values)
+            error = error + self.config.highpass_weight * detail.pow(2)
+        return error.mean(dim=1)
+
+    def reconstruction_error(
+        self, pixel_values: torch.Tensor, reduction: Literal["none", "mean"] = "none"
+    ) -> torch.Tensor:
+        """Mean squared reconstruction error per image (``"none"``) or over the batch (``"mean"``).
+
+        Args:
+            pixel_values: images normalised to [-1, 1], ``[batch, 3, H, W]``.
+            reduction: ``"none"`` returns ``[batch]``, ``"mean"`` a scalar.
+        """
+        if reduction not in ("none", "mean"):
+            raise ValueError(f"reduction must be 'none' or 'mean', got {reduction!r}")
+        per_image = self.error_map(pixel_values).flatten(1).mean(dim=1)
+        return per_image if reduction == "none" else per_image.mean()
+
+    def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
+        """Reconstruct the batch; ``loss`` is the mean reconstruction error, ``scores`` the per-image error.
+
+        Args:
+            pixel_values: images normalised to [-1, 1], ``[batch, 3, image_size, image_size]``.
+            labels: ignored (one-class training uses real images only); accepted for Trainer compatibility.
+        """
+        reconstruction = self.decode(self.encode(pixel_values))
+        per_image = self.error_map(pixel_values, reconstruction).flatten(1).mean(dim=1)
+        return DetectorOutput(loss=per_image.mean(), scores=per_image.detach(), reconstruction=reconstruction)

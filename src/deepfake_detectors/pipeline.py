@@ -1,0 +1,500 @@
+"""``EnsembleDeepfakeDetector``: load detectors, score images, calibrate, threshold, save and publish.
+
+One class serves every use: an ensemble repo (``config.json`` with ``model_type = "deepfake-ensemble"`` and
+``members/<name>/`` subfolders) or a single detector repo, which is wrapped as a one-member ensemble so that the
+CLI, the Space and notebooks all call the same ``predict``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+from transformers import AutoConfig, AutoModel
+
+from .calibration import ScoreCalibration, ThresholdSpec
+from .configuration.ensemble import DeepfakeEnsembleConfig
+from .processing import DeepfakeImageProcessor, ImageInput, ImageLoadError, describe_source, load_image
+
+CALIBRATION_FILE = "thresholds_calibrated.json"
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass
+class DetectionResult:
+    """The verdict on one image. Unpacks as ``score, is_fake = result``.
+
+    Args:
+        source: the file path or a short description of the input.
+        score: the fake-ness score (higher = more likely fake), on the detector's calibrated scale: standard
+            deviations above the mean score of real validation images. ``None`` if the image could not be read.
+        is_fake: ``score >= threshold``; ``None`` on error.
+        threshold: the threshold that was applied.
+        threshold_name: ``strict``, ``balanced``, ``sensitive``, ``optimal`` or ``manual``.
+        probability: P(fake), Platt-scaled on labelled validation data when available; ``None`` on error.
+        member_scores: each member's calibrated score (same scale as ``score``).
+        error: why the image could not be scored, naming the file; ``None`` when it was.
+    """
+
+    source: str
+    score: Optional[float]
+    is_fake: Optional[bool]
+    threshold: float
+    threshold_name: str
+    probability: Optional[float] = None
+    member_scores: dict[str, float] = field(default_factory=dict)
+    error: Optional[str] = None
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.score
+        yield self.is_fake
+
+    @property
+    def label(self) -> str:
+        """``"fake"``, ``"real"`` or ``"error"``."""
+        if self.error is not None:
+            return "error"
+        return "fake" if self.is_fake else "real"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat JSON-serialisable dict (one row of ``results.jsonl``)."""
+        row = asdict(self)
+        row["label"] = self.label
+        return row
+
+    def as_pipeline_output(self) -> list[dict[str, Any]]:
+        """``[{"label": "fake", "score": p}, {"label": "real", "score": 1 - p}]``, most likely first.
+
+        The same shape as the transformers image-classification pipeline; feeds ``gradio.Label``.
+        """
+        if self.probability is None:
+            raise ValueError(f"no prediction for {self.source}: {self.error}")
+        rows = [{"label": "fake", "score": self.probability}, {"label": "real", "score": 1.0 - self.probability}]
+        return sorted(rows, key=lambda row: -row["score"])
+
+
+def resolve_model_dir(
+    name_or_path: PathLike,
+    *,
+    revision: Optional[str] = None,
+    token: Optional[str] = None,
+    cache_dir: Optional[PathLike] = None,
+    local_files_only: Optional[bool] = None,
+) -> Path:
+    """Return a local directory for a model: the directory itself, or a Hub snapshot (cache first when offline).
+
+    Args:
+        name_or_path: a local directory or a Hub repo id such as ``"user/deepfake-ensemble-detector"``.
+        revision: a branch, tag or commit of the Hub repo.
+        token: a Hub token for private repos.
+        cache_dir: the Hugging Face cache to use.
+        local_files_only: only look in the cache (also implied by ``HF_HUB_OFFLINE=1``).
+    """
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(
+            snapshot_download(
+                repo_id=str(name_or_path),
+                revision=revision,
+                token=token,
+                cache_dir=cache_dir,
+                local_files_only=bool(local_files_only),
+            )
+        )
+    except Exception as error:  # noqa: BLE001 - report any lookup failure the same way
+        raise OSError(
+            f"{str(name_or_path)!r} is neither a local model directory nor a Hub repo that could be found "
+            f"({type(error).__name__}: {error})"
+        ) from error
+
+
+def load_member(directory: Path, device: Union[str, torch.device] = "cpu") -> tuple[torch.nn.Module, Any]:
+    """Load one detector and its image processor from a directory, refusing missing or unexpected weights."""
+    model, info = AutoModel.from_pretrained(directory, output_loading_info=True)
+    problems = {key: sorted(info[key]) for key in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[key]}
+    if problems:
+        raise OSError(f"weights in {directory} do not match the model: {problems}")
+    processor = DeepfakeImageProcessor.from_pretrained(directory)
+    return model.to(device).eval(), processor
+
+
+class EnsembleDeepfakeDetector:
+    """Score images with one or more detectors and return calibrated verdicts.
+
+    Each member's raw score is calibrated against its own real-validation statistics; calibrated scores are
+    combined by the configured weighted mean; the combined score is compared with a threshold that defaults to
+    the 95th percentile of combined real-validation scores (``balanced``).
+
+    Args:
+        config: the ensemble configuration (member names, paths and weights).
+        members: ``{name: model}``, each a detector whose ``score(pixel_values)`` returns raw scores.
+        processors: ``{name: image processor}`` for the members.
+        calibration: the statistics and named thresholds of the combined score (``None`` until calibrated).
+        device: where the members run.
+
+    Example:
+        >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-ensemble-detector")
+        >>> score, is_fake = detector.predict("examples/fake_0001.jpg")
+        >>> detector.set_threshold("strict")
+    """
+
+    def __init__(
+        self,
+        config: DeepfakeEnsembleConfig,
+        members: dict[str, torch.nn.Module],
+        processors: dict[str, DeepfakeImageProcessor],
+        calibration: Optional[ScoreCalibration] = None,
+        device: Union[str, torch.device, None] = None,
+    ) -> None:
+        missing = [name for name in config.member_names if name not in members or name not in processors]
+        if missing:
+            raise ValueError(f"no model or processor given for members {missing}")
+        self.config = config
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.members = {name: members[name].to(self.device).eval() for name in config.member_names}
+        self.processors = {name: processors[name] for name in config.member_names}
+        self.calibration = calibration
+        self._threshold: ThresholdSpec = config.default_threshold
+
+    # ------------------------------------------------------------------ loading and saving
+    @classmethod
+    def from_pretrained(
+        cls,
+        pretrained_model_name_or_path: PathLike,
+        *,
+        revision: Optional[str] = None,
+        token: Optional[str] = None,
+        cache_dir: Optional[PathLike] = None,
+        local_files_only: Optional[bool] = None,
+        device: Union[str, torch.device, None] = None,
+    ) -> "EnsembleDeepfakeDetector":
+        """Load an ensemble repo, or a single detector repo as a one-member ensemble.
+
+        Args:
+            pretrained_model_name_or_path: a local directory or a Hub repo id.
+            revision: Hub revision; token: Hub token; cache_dir: Hugging Face cache.
+            local_files_only: never use the network (``HF_HUB_OFFLINE=1`` does the same).
+            device: ``"cpu"``, ``"cuda"``...; defaults to CUDA when available.
+        """
+        hub = dict(revision=revision, token=token, cache_dir=cache_dir, local_files_only=local_files_only)
+        root = resolve_model_dir(pretrained_model_name_or_path, **hub)
+        config = AutoConfig.from_pretrained(root)
+        if not isinstance(config, DeepfakeEnsembleConfig):
+            return cls._from_single_detector(root, device)
+        members, processors = {}, {}
+        for member in config.members:
+            local = root / member["path"]
+            member_dir = local if local.is_dir() else resolve_model_dir(member["path"], **hub)
+            members[member["name"]], processors[member["name"]] = load_member(member_dir)
+        calibration_path = root / CALIBRATION_FILE
+        calibration = None
+        if calibration_path.exists():
+            calibration = ScoreCalibration.from_dict(json.loads(calibration_path.read_text())["ensemble"])
+        return cls(config, members, processors, calibration, device=device)
+
+    @classmethod
+    def from_members(
+        cls,
+        members: dict[str, tuple[torch.nn.Module, DeepfakeImageProcessor]],
+        weights: Optional[dict[str, float]] = None,
+        weighting: Optional[str] = None,
+        device: Union[str, torch.device, None] = None,
+    ) -> "EnsembleDeepfakeDetector":
+        """Build an (uncalibrated) ensemble from loaded detectors; call :meth:`calibrate` next.
+
+        Args:
+            members: ``{name: (model, image processor)}``.
+            weights: ``{name: weight}``; equal weights when omitted.
+            weighting: how the weights were chosen, in words (recorded in the config).
+            device: where the members run.
+
+        Example:
+            >>> ensemble = EnsembleDeepfakeDetector.from_members({"autoencoder": (model, processor)})
+        """
+        weights = weights or {name: 1.0 for name in members}
+        config = DeepfakeEnsembleConfig(
+            members=[{"name": name, "path": f"members/{name}", "weight": weights[name]} for name in members],
+            weighting=weighting,
+        )
+        models = {name: model for name, (model, _) in members.items()}
+        processors = {name: processor for name, (_, processor) in members.items()}
+        return cls(config, models, processors, calibration=None, device=device)
+
+    @classmethod
+    def _from_single_detector(cls, root: Path, device: Union[str, torch.device, None]) -> "EnsembleDeepfakeDetector":
+        model, processor = load_member(root)
+        name = model.config.model_type.removeprefix("deepfake-")
+        config = DeepfakeEnsembleConfig(members=[{"name": name, "path": ".", "weight": 1.0}])
+        member_calibration = model.config.get_calibration()
+        calibration = None if member_calibration is None else member_calibration.normalized()
+        return cls(config, {name: model}, {name: processor}, calibration, device=device)
+
+    def save_pretrained(self, save_directory: PathLike) -> Path:
+        """Write ``config.json``, ``thresholds_calibrated.json`` and ``members/<name>/`` (safetensors + configs).
+
+        Members are always written inside the ensemble folder, so the result is self-contained.
+        """
+        root = Path(save_directory)
+        root.mkdir(parents=True, exist_ok=True)
+        config = DeepfakeEnsembleConfig(
+            members=[
+                {**member, "path": f"members/{member['name']}"} for member in self.config.members
+            ],
+            combination=self.config.combination,
+            default_threshold=self.config.default_threshold,
+            weighting=self.config.weighting,
+        )
+        config.save_pretrained(root)
+        for name, model in self.members.items():
+            member_dir = root / "members" / name
+            model.save_pretrained(member_dir)
+            self.processors[name].save_pretrained(member_dir)
+        if self.calibration is not None:
+            payload = {
+                "ensemble": self.calibration.to_dict(),
+                "members": {
+                    name: model.config.calibration for name, model in self.members.items()
+                },
+                "score_scale": "weighted mean of member scores in standard deviations above their real-validation mean",
+            }
+            (root / CALIBRATION_FILE).write_text(json.dumps(payload, indent=2) + "\n")
+        self.config = config
+        return root
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        token: Optional[str] = None,
+        private: Optional[bool] = None,
+        commit_message: str = "Upload deepfake detector",
+        extra_files: Optional[PathLike] = None,
+    ) -> str:
+        """Upload the files :meth:`save_pretrained` writes (plus an optional folder of card and plots).
+
+        Args:
+            repo_id: ``"user/name"``; created if missing.
+            token: a Hub token (defaults to ``HF_TOKEN`` / the saved login).
+            private: create the repo as private.
+            extra_files: a folder whose files are uploaded too (e.g. the model card and plots of ``hub_repos/``).
+
+        Returns:
+            The URL of the commit.
+        """
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        with tempfile.TemporaryDirectory() as staging:
+            if extra_files is not None:
+                import shutil
+
+                shutil.copytree(extra_files, staging, dirs_exist_ok=True)
+            self.save_pretrained(staging)
+            commit = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message=commit_message)
+        return str(commit)
+
+    # ------------------------------------------------------------------ thresholds
+    def set_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
+        """Choose the threshold: ``"strict"``, ``"balanced"``, ``"sensitive"``, ``"optimal"`` or a number.
+
+        A number always takes effect as given (on the calibrated score scale). Returns ``(value, name)``.
+
+        Raises:
+            ValueError: for an unknown name, or a named threshold on an uncalibrated detector.
+        """
+        value, name = self._resolve_threshold(threshold)
+        self._threshold = value if name == "manual" else name
+        return value, name
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        """The threshold in use, as ``(value, name)``."""
+        return self._resolve_threshold(self._threshold)
+
+    def _resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
+        if isinstance(threshold, str) and self.calibration is None:
+            try:
+                return float(threshold), "manual"
+            except ValueError:
+                raise ValueError(
+                    f"this detector is not calibrated, so the named threshold {threshold!r} is unknown; "
+                    "calibrate it or pass a number"
+                ) from None
+        if self.calibration is None:
+            return ScoreCalibration.resolve_threshold(self.calibration, threshold)  # type: ignore[arg-type]
+        return self.calibration.resolve_threshold(threshold)
+
+    # ------------------------------------------------------------------ scoring
+    @torch.no_grad()
+    def raw_member_scores(self, images: Sequence[Image.Image]) -> dict[str, np.ndarray]:
+        """Each member's raw score for already-loaded RGB images (one batch).
+
+        Each image is resized once per distinct input size and shared by the members that use that size.
+        """
+        unit_cache: dict[tuple[int, str], torch.Tensor] = {}
+        scores = {}
+        for name, model in self.members.items():
+            processor = self.processors[name]
+            key = (processor.size, processor.resample)
+            if key not in unit_cache:
+                unit_cache[key] = torch.stack([processor.to_unit_tensor(image) for image in images])
+            pixel_values = processor.normalize_tensor(unit_cache[key]).to(self.device)
+            scores[name] = model.score(pixel_values).cpu().numpy().astype(np.float64)
+        return scores
+
+    def combine(self, raw_scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Calibrate each member's raw scores and take the weighted mean.
+
+        Returns:
+            ``(combined, calibrated)``: the combined scores and each member's calibrated scores.
+        """
+        calibrated, total, weight_sum = {}, 0.0, 0.0
+        for member in self.config.members:
+            name = member["name"]
+            member_calibration = self.members[name].config.get_calibration()
+            if member_calibration is None:
+                raise ValueError(f"member {name!r} is not calibrated; run calibrate() first")
+            calibrated[name] = member_calibration.normalize(raw_scores[name])
+            total = total + member["weight"] * calibrated[name]
+            weight_sum += member["weight"]
+        if weight_sum <= 0:
+            raise ValueError("the member weights sum to zero")
+        return np.asarray(total / weight_sum, dtype=np.float64), calibrated
+
+    def score_images(
+        self,
+        images: Sequence[ImageInput],
+        batch_size: int = 64,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], list[Optional[str]]]:
+        """Score many images, skipping unreadable ones.
+
+        Returns:
+            ``(combined, calibrated_members, errors)``: arrays with NaN where an image failed, and per image
+            ``None`` or the error message naming the file.
+        """
+        count = len(images)
+        combined = np.full(count, np.nan)
+        members = {name: np.full(count, np.nan) for name in self.members}
+        errors: list[Optional[str]] = [None] * count
+        bar = tqdm(total=count, desc="scoring", unit="img", disable=not progress)
+        for start in range(0, count, batch_size):
+            indices, loaded = [], []
+            for index in range(start, min(start + batch_size, count)):
+                try:
+                    loaded.append(load_image(images[index]))
+                    indices.append(index)
+                except ImageLoadError as error:
+                    errors[index] = str(error)
+            if loaded:
+                batch_combined, batch_members = self.combine(self.raw_member_scores(loaded))
+                combined[indices] = batch_combined
+                for name, values in batch_members.items():
+                    members[name][indices] = values
+            bar.update(min(batch_size, count - start))
+        bar.close()
+        return combined, members, errors
+
+    def predict(
+        self,
+        images: Union[ImageInput, Sequence[ImageInput]],
+        batch_size: int = 64,
+        threshold: Optional[ThresholdSpec] = None,
+        progress: bool = False,
+    ) -> Union[DetectionResult, list[DetectionResult]]:
+        """Verdicts for one image or a list of images.
+
+        Args:
+            images: a path, PIL image or array, or a list of them.
+            batch_size: images per forward pass.
+            threshold: use this threshold for this call only (a name or a number).
+            progress: show a tqdm progress bar on stderr.
+
+        Returns:
+            One :class:`DetectionResult` for a single input (``score, is_fake = result``), else a list with one
+            result per input, in order. An unreadable file in a list gives a result with ``error`` set.
+
+        Raises:
+            ImageLoadError: when a single input cannot be read.
+        """
+        single = not isinstance(images, (list, tuple))
+        batch = [images] if single else list(images)
+        if single:
+            load_image(batch[0])  # raise a clear error for a single unreadable input
+        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        combined, members, errors = self.score_images(batch, batch_size=batch_size, progress=progress)
+        probabilities = self._probability(combined)
+        results = []
+        for index, image in enumerate(batch):
+            source = describe_source(image)
+            if errors[index] is not None or not math.isfinite(combined[index]):
+                results.append(DetectionResult(source, None, None, value, name, error=errors[index] or "not scored"))
+                continue
+            score = float(combined[index])
+            results.append(
+                DetectionResult(
+                    source=source,
+                    score=score,
+                    is_fake=bool(score >= value),
+                    threshold=value,
+                    threshold_name=name,
+                    probability=float(probabilities[index]),
+                    member_scores={member: float(values[index]) for member, values in members.items()},
+                )
+            )
+        return results[0] if single else results
+
+    def _probability(self, combined: np.ndarray) -> np.ndarray:
+        if self.calibration is None:
+            return 1.0 / (1.0 + np.exp(-np.nan_to_num(combined)))
+        return self.calibration.probability(np.nan_to_num(combined))
+
+    # ------------------------------------------------------------------ calibration
+    def calibrate(
+        self,
+        real_images: Sequence[ImageInput],
+        fake_images: Optional[Sequence[ImageInput]] = None,
+        batch_size: int = 64,
+        progress: bool = False,
+    ) -> ScoreCalibration:
+        """Calibrate every member and the combined score on held-out validation images.
+
+        Members get real-score statistics (and ``optimal`` when fakes are given); then the combined score's
+        statistics give the ensemble's named thresholds. Never pass test images here.
+
+        Args:
+            real_images: held-out real images (not used in training).
+            fake_images: labelled fake validation images, optional (adds ``optimal`` and Platt scaling).
+        """
+        images = list(real_images) + list(fake_images or [])
+        is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(images) - len(real_images), bool)]
+        raw: dict[str, list[np.ndarray]] = {name: [] for name in self.members}
+        bar = tqdm(total=len(images), desc="calibrating", unit="img", disable=not progress)
+        for start in range(0, len(images), batch_size):
+            loaded = [load_image(image) for image in images[start : start + batch_size]]
+            for name, values in self.raw_member_scores(loaded).items():
+                raw[name].append(values)
+            bar.update(len(loaded))
+        bar.close()
+        raw_scores = {name: np.concatenate(values) for name, values in raw.items()}
+        for name, values in raw_scores.items():
+            fakes = values[~is_real] if (~is_real).any() else None
+            self.members[name].calibrate(values[is_real], fakes)
+        combined, _ = self.combine(raw_scores)
+        fakes = combined[~is_real] if (~is_real).any() else None
+        self.calibration = ScoreCalibration.fit(combined[is_real], fakes)
+        return self.calibration

@@ -1,0 +1,244 @@
+"""Safe image loading and the image processor shared by every detector.
+
+Every entry point (CLI, pipeline, Space, training) goes through :func:`load_image`, so an image is decoded the
+same way everywhere: EXIF orientation applied, any mode converted to RGB, the first frame of an animation, a
+decompression-bomb limit, and a clear :class:`ImageLoadError` naming the file for anything unreadable.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+
+ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tensor]
+
+#: Largest image (in pixels) we decode; larger files are refused as possible decompression bombs.
+MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default warning limit (about 9459 x 9459)
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+class ImageLoadError(ValueError):
+    """An input could not be turned into an RGB image. The message names the file."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"cannot read image {source!r}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+def describe_source(image: Any) -> str:
+    """A short human-readable name for an image input, used in messages and result rows."""
+    if isinstance(image, (str, os.PathLike)):
+        return str(image)
+    if isinstance(image, Image.Image):
+        return getattr(image, "filename", "") or f"<PIL.Image {image.size[0]}x{image.size[1]}>"
+    if isinstance(image, (np.ndarray, torch.Tensor)):
+        return f"<{type(image).__name__} {tuple(image.shape)}>"
+    if isinstance(image, bytes):
+        return f"<{len(image)} bytes>"
+    return f"<{type(image).__name__}>"
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """First frame, EXIF orientation applied, alpha composited on white, converted to RGB."""
+    if getattr(image, "is_animated", False):
+        image.seek(0)
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    if image.mode == "I;16" or image.mode == "I":
+        array = np.asarray(image, dtype=np.float64)
+        array = 255.0 * (array - array.min()) / max(float(array.max() - array.min()), 1.0)
+        image = Image.fromarray(array.astype(np.uint8))
+    return image.convert("RGB")
+
+
+def _array_to_image(array: np.ndarray, source: str) -> Image.Image:
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
+        array = np.transpose(array, (1, 2, 0))  # CHW -> HWC
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ImageLoadError(source, f"expected an HxW, HxWx3 or HxWx4 array, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        if np.issubdtype(array.dtype, np.floating):
+            if not np.isfinite(array).all():
+                raise ImageLoadError(source, "array contains NaN or infinite values")
+            scale = 255.0 if array.max() <= 1.0 else 1.0
+            array = np.clip(array * scale, 0, 255)
+        array = array.astype(np.uint8)
+    return Image.fromarray(array)
+
+
+def load_image(image: ImageInput) -> Image.Image:
+    """Load one image from a path, bytes, a PIL image or an array and return it as an RGB PIL image.
+
+    Args:
+        image: a file path, raw encoded bytes, a ``PIL.Image``, a ``HxWxC`` uint8/float array or a ``CxHxW``
+            tensor (floats in [0, 1]).
+
+    Returns:
+        The image in RGB mode, EXIF orientation applied, first frame only.
+
+    Raises:
+        ImageLoadError: if the input is missing, not an image, truncated, or too large; the message names it.
+
+    Example:
+        >>> load_image("examples/real_0001.jpg").mode
+        'RGB'
+    """
+    source = describe_source(image)
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    if isinstance(image, np.ndarray):
+        return _array_to_image(image, source)
+    if isinstance(image, Image.Image):
+        try:
+            return _to_rgb(image)
+        except (OSError, ValueError) as error:
+            raise ImageLoadError(source, str(error)) from error
+    if isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        if not path.exists():
+            raise ImageLoadError(source, "no such file")
+        if path.is_dir():
+            raise ImageLoadError(source, "is a directory")
+        opener: Any = path
+    elif isinstance(image, bytes):
+        opener = io.BytesIO(image)
+    else:
+        raise ImageLoadError(source, f"unsupported input type {type(image).__name__}")
+
+    previous_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(opener) as opened:
+                opened.load()
+                return _to_rgb(opened)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageLoadError(source, f"image too large ({error})") from error
+    except UnidentifiedImageError as error:
+        raise ImageLoadError(source, "not a recognised image format") from error
+    except (OSError, ValueError, SyntaxError) as error:
+        raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
+
+
+def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:
+    """Expand files, folders (recursively) and glob patterns into a sorted list of file paths.
+
+    Folders contribute only files with an image extension; files named explicitly are kept whatever their
+    extension, so that a wrongly named or corrupt file is reported rather than silently skipped.
+
+    Args:
+        paths: file paths, directory paths or glob patterns.
+
+    Example:
+        >>> iter_image_files(["examples/"])[:1]
+        ['examples/fake_0001.jpg']
+    """
+    import glob
+
+    found: list[str] = []
+    for raw in paths:
+        text = str(raw)
+        path = Path(text)
+        if path.is_dir():
+            found.extend(
+                sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            )
+        elif any(ch in text for ch in "*?["):
+            found.extend(sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file()))
+        else:
+            found.append(text)  # missing files are reported by load_image, not dropped here
+    return found
+
+
+class DeepfakeImageProcessor(BaseImageProcessor):
+    r"""Resize and normalise images into the ``pixel_values`` tensor a detector expects.
+
+    It is saved as ``preprocessor_config.json`` beside each model, so a model repo fully describes its input.
+
+    Args:
+        size (`int`, defaults to 32): output height and width in pixels.
+        resample (`str`, defaults to `"bilinear"`): interpolation for resizing (`"bilinear"`, `"bicubic"`,
+            `"nearest"`); antialiased when shrinking.
+        image_mean (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): per-channel mean subtracted after scaling to
+            [0, 1]. The default maps images to [-1, 1].
+        image_std (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): per-channel standard deviation.
+
+    Example:
+        >>> processor = DeepfakeImageProcessor(size=32)
+        >>> processor(["examples/real_0001.jpg"])["pixel_values"].shape
+        torch.Size([1, 3, 32, 32])
+    """
+
+    model_input_names = ["pixel_values"]
+
+    def __init__(
+        self,
+        size: int = 32,
+        resample: str = "bilinear",
+        image_mean: Sequence[float] = (0.5, 0.5, 0.5),
+        image_std: Sequence[float] = (0.5, 0.5, 0.5),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(size, dict):  # tolerate the transformers {"height": h, "width": w} form
+            size = int(size.get("height", size.get("shortest_edge", 32)))
+        if resample not in ("bilinear", "bicubic", "nearest"):
+            raise ValueError(f"resample must be 'bilinear', 'bicubic' or 'nearest', got {resample!r}")
+        self.size = int(size)
+        self.resample = resample
+        self.image_mean = [float(v) for v in image_mean]
+        self.image_std = [float(v) for v in image_std]
+
+    def to_unit_tensor(self, image: ImageInput) -> torch.Tensor:
+        """Load one image and return it as a float ``3 x size x size`` tensor in [0, 1] (not normalised)."""
+        pil = load_image(image)
+        array = torch.from_numpy(np.asarray(pil, dtype=np.uint8).copy()).permute(2, 0, 1)
+        tensor = array.unsqueeze(0).float().div_(255.0)
+        if tuple(tensor.shape[-2:]) != (self.size, self.size):
+            mode = self.resample
+            tensor = F.interpolate(
+                tensor,
+                size=(self.size, self.size),
+                mode=mode,
+                align_corners=False if mode != "nearest" else None,
+                antialias=mode != "nearest",
+            ).clamp_(0.0, 1.0)
+        return tensor[0]
+
+    def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
+        """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
+        mean = torch.tensor(self.image_mean, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        std = torch.tensor(self.image_std, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        return (unit - mean) / std
+
+    def preprocess(self, images: Union[ImageInput, Sequence[ImageInput]], **kwargs: Any) -> BatchFeature:
+        """Turn one image or a list of images into ``BatchFeature(pixel_values=[N, 3, size, size])``.
+
+        Raises:
+            ImageLoadError: for the first unreadable input (the pipeline catches this per image).
+        """
+        if not isinstance(images, (list, tuple)):
+            images = [images]
+        batch = torch.stack([self.normalize_tensor(self.to_unit_tensor(image)) for image in images])
+        return BatchFeature(data={"pixel_values": batch}, tensor_type=None)

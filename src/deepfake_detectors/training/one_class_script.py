@@ -1,0 +1,117 @@
+"""The shared body of ``scripts/train_autoencoder.py`` and ``scripts/train_deep_svdd.py``.
+
+Flow: real training images from a `datasets` source -> ``transformers.Trainer`` -> calibration on held-out
+validation images (real, plus labelled fakes for the ``optimal`` threshold) -> ``save_pretrained``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import torch
+from transformers import set_seed
+
+from ..configuration.base import DeepfakeDetectorConfig
+from ..modeling.base import DeepfakeDetectorPreTrainedModel
+from ..pipeline import EnsembleDeepfakeDetector
+from ..processing import DeepfakeImageProcessor
+from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, take
+from .trainer import OneClassTrainingConfig, train_one_class
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    """Arguments every one-class training script shares (data, optimisation, output)."""
+    parser = argparse.ArgumentParser(description=description)
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
+    data.add_argument("--train-split", default="train")
+    data.add_argument("--calibration-split", default="validation", help="held-out split for thresholds")
+    data.add_argument("--max-train-samples", type=int, default=None, help="real training images to use")
+    data.add_argument("--max-calibration-samples", type=int, default=2000, help="per class, for calibration")
+    optim = parser.add_argument_group("optimisation")
+    optim.add_argument("--epochs", type=float, default=10.0)
+    optim.add_argument("--max-steps", type=int, default=-1)
+    optim.add_argument("--batch-size", type=int, default=128)
+    optim.add_argument("--learning-rate", type=float, default=1e-3)
+    optim.add_argument("--weight-decay", type=float, default=1e-6)
+    optim.add_argument("--seed", type=int, default=0)
+    optim.add_argument("--resume", default=None, help="a checkpoint folder, or 'latest'")
+    optim.add_argument("--num-workers", type=int, default=0, help="image decoding worker processes")
+    out = parser.add_argument_group("output")
+    out.add_argument("--output-dir", required=True, help="where save_pretrained writes the trained detector")
+    out.add_argument("--run-dir", default=None, help="Trainer checkpoints and logs (default: runs/<name>)")
+    return parser
+
+
+def run_one_class_training(
+    args: argparse.Namespace,
+    config: DeepfakeDetectorConfig,
+    model_class: type[DeepfakeDetectorPreTrainedModel],
+    before_training: Optional[Callable[[DeepfakeDetectorPreTrainedModel, torch.utils.data.DataLoader], None]] = None,
+) -> DeepfakeDetectorPreTrainedModel:
+    """Train, calibrate and save one one-class detector.
+
+    Args:
+        args: parsed :func:`base_parser` arguments.
+        config: the detector's configuration.
+        model_class: its model class.
+        before_training: called with the model and a loader of real training images (un-augmented), e.g. to
+            fix the Deep SVDD centre.
+
+    Returns:
+        The trained, calibrated model (also saved to ``args.output_dir``).
+    """
+    set_seed(args.seed)
+    started = time.time()
+    processor = DeepfakeImageProcessor(size=config.image_size)
+    train = take(select_label(load_image_dataset(args.dataset, args.train_split), "real"), args.max_train_samples, args.seed)
+    model = model_class(config)
+    if before_training is not None:
+        plain = train.with_transform(ImageTransform(processor, augment=False))
+        loader = torch.utils.data.DataLoader(plain, batch_size=args.batch_size, collate_fn=collate_pixel_values)
+        before_training(model, loader)
+    settings = OneClassTrainingConfig(
+        output_dir=args.run_dir or f"runs/{Path(args.output_dir).name}",
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
+        seed=args.seed,
+        resume_from_checkpoint=args.resume,
+        dataloader_num_workers=args.num_workers,
+    )
+    trainer = train_one_class(model, train.with_transform(ImageTransform(processor, augment=True, seed=args.seed)), settings)
+    model = trainer.model.cpu().eval()
+    trained = time.time()
+
+    calibration_data = load_image_dataset(args.dataset, args.calibration_split)
+    real = take(select_label(calibration_data, "real"), args.max_calibration_samples, args.seed)["image"]
+    fake = take(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
+    name = config.model_type.removeprefix("deepfake-")
+    detector = EnsembleDeepfakeDetector.from_members({name: (model, processor)}, device="cpu")
+    detector.calibrate(real, fake)
+    model.config.training = {
+        "dataset": str(args.dataset),
+        "split": args.train_split,
+        "n_real_images": int(train.num_rows),
+        "epochs": args.epochs,
+        "max_steps": args.max_steps,
+        "calibration_split": args.calibration_split,
+        "train_seconds": round(trained - started, 1),
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+    }
+    model.save_pretrained(args.output_dir)
+    processor.save_pretrained(args.output_dir)
+    summary = {"output_dir": args.output_dir, **model.config.training, "thresholds": model.config.calibration["thresholds"]}
+    print(json.dumps(summary, indent=2))
+    return model
+
+
+def parse(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """Parse arguments (a helper so scripts stay one-liners)."""
+    return parser.parse_args(argv)

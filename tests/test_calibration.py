@@ -1,0 +1,289 @@
+"""Tests of score calibration: named thresholds, best-F1 / Platt fitting, normalisation and persistence."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+from deepfake_detectors.calibration import (
+    DEFAULT_THRESHOLD,
+    THRESHOLD_PERCENTILES,
+    ScoreCalibration,
+    best_f1_threshold,
+)
+
+
+@pytest.fixture(scope="module")
+def real_scores() -> np.ndarray:
+    return np.random.default_rng(0).normal(loc=2.0, scale=3.0, size=500)
+
+
+@pytest.fixture(scope="module")
+def fake_scores() -> np.ndarray:
+    return np.random.default_rng(1).normal(loc=9.0, scale=3.0, size=300)
+
+
+@pytest.fixture(scope="module")
+def with_fakes(real_scores: np.ndarray, fake_scores: np.ndarray) -> ScoreCalibration:
+    return ScoreCalibration.fit(real_scores, fake_scores)
+
+
+@pytest.fixture(scope="module")
+def real_only(real_scores: np.ndarray) -> ScoreCalibration:
+    return ScoreCalibration.fit(real_scores)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# named thresholds and statistics
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_named_thresholds_are_real_score_percentiles(real_only: ScoreCalibration, real_scores: np.ndarray) -> None:
+    assert THRESHOLD_PERCENTILES == {"strict": 99.0, "balanced": 95.0, "sensitive": 90.0}
+    assert DEFAULT_THRESHOLD == "balanced"
+    assert real_only.thresholds["strict"] == pytest.approx(np.percentile(real_scores, 99), abs=1e-12)
+    assert real_only.thresholds["balanced"] == pytest.approx(np.percentile(real_scores, 95), abs=1e-12)
+    assert real_only.thresholds["sensitive"] == pytest.approx(np.percentile(real_scores, 90), abs=1e-12)
+    assert real_only.thresholds["strict"] > real_only.thresholds["balanced"] > real_only.thresholds["sensitive"]
+    for key in ("50", "90", "95", "99"):
+        assert real_only.percentiles[key] == pytest.approx(np.percentile(real_scores, float(key)), abs=1e-12)
+    assert real_only.mean == pytest.approx(real_scores.mean())
+    assert real_only.std == pytest.approx(real_scores.std())
+    assert real_only.n_real == 500
+    # about 5% of the real scores lie above the balanced threshold
+    assert np.mean(real_scores > real_only.thresholds["balanced"]) == pytest.approx(0.05, abs=0.005)
+
+
+def test_non_finite_real_scores_are_ignored() -> None:
+    calibration = ScoreCalibration.fit([1.0, 2.0, np.nan, 3.0, np.inf, -np.inf])
+    assert calibration.n_real == 3
+    assert calibration.mean == pytest.approx(2.0)
+    assert calibration.thresholds["balanced"] == pytest.approx(np.percentile([1.0, 2.0, 3.0], 95))
+
+
+def test_constant_real_scores_have_floored_std() -> None:
+    calibration = ScoreCalibration.fit([4.0, 4.0, 4.0])
+    assert calibration.std > 0
+    assert np.isfinite(calibration.normalize(np.array([5.0]))).all()
+
+
+@pytest.mark.parametrize("scores", [[], [1.0], [1.0, np.nan], [np.inf, np.nan, 2.0]])
+def test_fit_needs_two_finite_real_scores(scores: list) -> None:
+    with pytest.raises(ValueError, match="two finite"):
+        ScoreCalibration.fit(scores)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# best_f1_threshold
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_best_f1_threshold_hand_made_example() -> None:
+    # sorted: 0.8F 0.7F 0.6R 0.5F 0.4F | 0.3R 0.2R 0.1R -> cutting at 0.4 gives TP=4, FP=1, FN=0
+    real = np.array([0.1, 0.2, 0.3, 0.6])
+    fake = np.array([0.4, 0.5, 0.7, 0.8])
+    threshold, f1 = best_f1_threshold(real, fake)
+    assert threshold == 0.4
+    assert f1 == pytest.approx(8 / 9, abs=1e-12)  # precision 4/5, recall 1
+
+
+def test_best_f1_threshold_perfect_separation() -> None:
+    threshold, f1 = best_f1_threshold(np.array([0.0, 0.1, 0.2]), np.array([0.7, 0.9]))
+    assert threshold == 0.7
+    assert f1 == 1.0
+
+
+def test_best_f1_threshold_matches_brute_force_with_ties() -> None:
+    rng = np.random.default_rng(5)
+    real = np.round(rng.normal(0.0, 1.0, 60), 1)
+    fake = np.round(rng.normal(1.0, 1.0, 40), 1)  # rounding creates many tied scores across the classes
+    scores = np.concatenate([real, fake])
+    labels = np.r_[np.zeros(real.size), np.ones(fake.size)]
+    brute = {t: f1_score(labels, scores >= t) for t in np.unique(scores)}
+
+    threshold, f1 = best_f1_threshold(real, fake)
+    assert threshold in brute  # a score that exists, so the threshold is realisable
+    assert f1 == pytest.approx(brute[threshold], abs=1e-12)  # the reported F1 is the F1 at that threshold
+    assert f1 == pytest.approx(max(brute.values()), abs=1e-12)  # and it is the best one
+
+
+# --------------------------------------------------------------------------------------------------------------
+# with and without fakes
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_fakes_add_optimal_and_platt(
+    with_fakes: ScoreCalibration, real_scores: np.ndarray, fake_scores: np.ndarray
+) -> None:
+    assert "optimal" in with_fakes.thresholds
+    assert with_fakes.n_fake == 300
+    threshold, f1 = best_f1_threshold(real_scores, fake_scores)
+    assert with_fakes.thresholds["optimal"] == threshold
+    assert with_fakes.optimal_f1 == f1
+    assert with_fakes.optimal_f1 > 0.8
+    assert with_fakes.resolve_threshold("optimal") == (threshold, "optimal")
+    assert with_fakes.platt is not None and len(with_fakes.platt) == 2
+    # the real-score statistics do not depend on the fakes
+    real_only = ScoreCalibration.fit(real_scores)
+    assert with_fakes.thresholds["balanced"] == real_only.thresholds["balanced"]
+    assert with_fakes.mean == real_only.mean
+
+
+def test_platt_probability_increases_with_score(with_fakes: ScoreCalibration) -> None:
+    scores = np.linspace(-10.0, 20.0, 61)
+    probabilities = with_fakes.probability(scores)
+    assert probabilities.shape == scores.shape
+    assert np.all((probabilities >= 0.0) & (probabilities <= 1.0))
+    assert np.all(np.diff(probabilities) > 0)
+    assert probabilities[0] < 0.01 and probabilities[-1] > 0.99
+
+
+def test_platt_is_one_half_at_the_boundary_of_a_symmetric_example() -> None:
+    real = np.linspace(-3.0, 1.0, 41)
+    fake = -real  # mirror image around 0, overlapping on [-1, 1]
+    calibration = ScoreCalibration.fit(real, fake)
+    a, b = calibration.platt
+    assert a > 0
+    assert abs(b) < 1e-3
+    assert calibration.probability(np.array([0.0]))[0] == pytest.approx(0.5, abs=1e-3)
+    low, high = calibration.probability(np.array([-0.5, 0.5]))
+    assert low < 0.5 < high
+    assert low + high == pytest.approx(1.0, abs=1e-3)  # symmetric
+
+
+def test_without_fakes_optimal_is_absent(real_only: ScoreCalibration) -> None:
+    assert "optimal" not in real_only.thresholds
+    assert real_only.platt is None
+    assert real_only.optimal_f1 is None
+    assert real_only.n_fake == 0
+    with pytest.raises(ValueError) as caught:
+        real_only.resolve_threshold("optimal")
+    message = str(caught.value)
+    assert "optimal" in message
+    assert "fake" in message  # says why: no labelled fakes at calibration
+    assert "balanced" in message  # and what can be used instead
+
+
+@pytest.mark.parametrize("fakes", [None, [], [np.nan, np.inf]])
+def test_empty_or_non_finite_fakes_count_as_no_fakes(real_scores: np.ndarray, fakes) -> None:
+    calibration = ScoreCalibration.fit(real_scores, fakes)
+    assert "optimal" not in calibration.thresholds
+    assert calibration.platt is None
+    assert calibration.n_fake == 0
+
+
+def test_non_finite_fakes_are_dropped(real_scores: np.ndarray, fake_scores: np.ndarray) -> None:
+    calibration = ScoreCalibration.fit(real_scores, np.r_[fake_scores, np.nan, np.inf])
+    assert calibration.n_fake == fake_scores.size
+    assert calibration.thresholds["optimal"] == best_f1_threshold(real_scores, fake_scores)[0]
+
+
+def test_fallback_probability_without_platt(real_only: ScoreCalibration) -> None:
+    balanced = real_only.thresholds["balanced"]
+    p_at, p_above = real_only.probability(np.array([balanced, balanced + real_only.std]))
+    assert p_at == pytest.approx(0.5)
+    assert p_above / (1 - p_above) == pytest.approx(math.e)  # one real std = a factor e of odds
+
+
+# --------------------------------------------------------------------------------------------------------------
+# resolve_threshold
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_resolve_named_thresholds(real_only: ScoreCalibration) -> None:
+    for name in ("strict", "balanced", "sensitive"):
+        assert real_only.resolve_threshold(name) == (real_only.thresholds[name], name)
+    assert real_only.resolve_threshold("  Strict ") == (real_only.thresholds["strict"], "strict")
+
+
+@pytest.mark.parametrize(
+    "spec, value",
+    [(0.25, 0.25), (3, 3.0), (-1.5, -1.5), ("0.7", 0.7), (" 12 ", 12.0), ("-2.5e-1", -0.25), (np.float64(0.3), 0.3)],
+)
+def test_resolve_numbers_are_manual(real_only: ScoreCalibration, spec, value: float) -> None:
+    resolved, name = real_only.resolve_threshold(spec)
+    assert name == "manual"
+    assert resolved == pytest.approx(value)
+    assert isinstance(resolved, float)
+
+
+def test_resolve_rejects_unknown_names(real_only: ScoreCalibration) -> None:
+    with pytest.raises(ValueError, match="unknown threshold") as caught:
+        real_only.resolve_threshold("lenient")
+    assert "balanced" in str(caught.value)  # lists what is available
+
+
+@pytest.mark.parametrize("spec", [float("nan"), float("inf"), "nan", "NaN", "inf", "-inf"])
+def test_resolve_rejects_non_finite(real_only: ScoreCalibration, spec) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        real_only.resolve_threshold(spec)
+
+
+def test_resolve_rejects_bool(real_only: ScoreCalibration) -> None:
+    with pytest.raises(TypeError):
+        real_only.resolve_threshold(True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# normalisation
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_normalize_maps_mean_to_zero_and_one_std_to_one(with_fakes: ScoreCalibration) -> None:
+    mean, std = with_fakes.mean, with_fakes.std
+    normalised = with_fakes.normalize(np.array([mean, mean + std, mean - 2 * std]))
+    np.testing.assert_allclose(normalised, [0.0, 1.0, -2.0], atol=1e-12)
+    assert with_fakes.normalize([mean]).dtype == np.float64  # lists are accepted too
+
+
+@pytest.mark.parametrize("fixture_name", ["with_fakes", "real_only"])
+def test_normalized_keeps_the_same_decisions(
+    request: pytest.FixtureRequest, fixture_name: str, real_scores: np.ndarray, fake_scores: np.ndarray
+) -> None:
+    calibration: ScoreCalibration = request.getfixturevalue(fixture_name)
+    normalised = calibration.normalized()
+    assert (normalised.mean, normalised.std) == (0.0, 1.0)
+    assert normalised.n_real == calibration.n_real and normalised.n_fake == calibration.n_fake
+    assert set(normalised.thresholds) == set(calibration.thresholds)
+
+    scores = np.r_[real_scores, fake_scores]
+    z = calibration.normalize(scores)
+    for name, raw_threshold in calibration.thresholds.items():
+        z_threshold = normalised.thresholds[name]
+        assert z_threshold == pytest.approx(float(calibration.normalize(raw_threshold)))
+        # the same images are flagged (away from floating-point ties at the threshold itself)
+        clear = np.abs(scores - raw_threshold) > 1e-9
+        np.testing.assert_array_equal((z > z_threshold)[clear], (scores > raw_threshold)[clear])
+    for key, value in calibration.percentiles.items():
+        assert normalised.percentiles[key] == pytest.approx(float(calibration.normalize(value)))
+    # probabilities agree: P(raw score) on the raw scale == P(normalised score) on the normalised scale
+    np.testing.assert_allclose(normalised.probability(z), calibration.probability(scores), rtol=1e-9, atol=1e-12)
+    # normalising twice changes nothing
+    again = normalised.normalized()
+    assert again.thresholds == pytest.approx(normalised.thresholds)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# persistence
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture_name", ["with_fakes", "real_only"])
+def test_dict_round_trip_through_json(request: pytest.FixtureRequest, fixture_name: str) -> None:
+    calibration: ScoreCalibration = request.getfixturevalue(fixture_name)
+    text = json.dumps(calibration.to_dict())
+    restored = ScoreCalibration.from_dict(json.loads(text))
+    assert restored == calibration
+    assert restored.resolve_threshold("balanced") == calibration.resolve_threshold("balanced")
+    scores = np.linspace(-5, 15, 11)
+    np.testing.assert_array_equal(restored.probability(scores), calibration.probability(scores))
+
+
+def test_from_dict_ignores_unknown_keys(with_fakes: ScoreCalibration) -> None:
+    data = with_fakes.to_dict()
+    data["added_in_a_later_version"] = {"x": 1}
+    assert ScoreCalibration.from_dict(data) == with_fakes

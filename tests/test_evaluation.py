@@ -1,0 +1,266 @@
+"""Tests of the evaluation subpackage: metrics, plots and labelled data loading."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepfake_detectors.evaluation import (
+    LabelledImages,
+    compute_metrics,
+    load_labelled_images,
+    member_metrics,
+    save_evaluation_plots,
+)
+from deepfake_detectors.evaluation.data import stratified_indices
+from deepfake_detectors.processing import load_image
+
+CIFAKE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifake"
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _write_image(path: Path, colour: tuple[int, int, int] = (120, 30, 200), fmt: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), colour).save(path, format=fmt)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------- metrics
+
+
+def test_perfect_separation() -> None:
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    scores = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
+    assert metrics["auroc"] == 1.0
+    assert metrics["average_precision"] == 1.0
+    assert metrics["accuracy"] == 1.0
+    assert metrics["tpr_at_fpr_1"] == 1.0 and metrics["tpr_at_fpr_5"] == 1.0
+    assert metrics["fpr"] == 0.0
+    assert metrics["confusion_matrix"] == [[3, 0], [0, 3]]
+    assert metrics["threshold_name"] == "balanced" and metrics["threshold"] == 0.5
+
+
+def test_known_confusion_matrix_and_rates() -> None:
+    # reals: 0.1 0.2 0.6 0.3 -> one false alarm (0.6); fakes: 0.4 0.7 0.9 -> one miss (0.4)
+    labels = np.array([0, 0, 0, 0, 1, 1, 1])
+    scores = np.array([0.1, 0.2, 0.6, 0.3, 0.4, 0.7, 0.9])
+    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="manual")
+    assert metrics["confusion_matrix"] == [[3, 1], [1, 2]]
+    assert metrics["n_real"] == 4 and metrics["n_fake"] == 3
+    assert metrics["accuracy"] == pytest.approx(5 / 7)
+    assert metrics["precision"] == pytest.approx(2 / 3)
+    assert metrics["recall"] == pytest.approx(2 / 3)
+    assert metrics["f1"] == pytest.approx(2 / 3)
+    assert metrics["fpr"] == pytest.approx(1 / 4)
+    # 12 real/fake pairs; the fake scores higher in all but one (fake 0.4 < real 0.6) -> 11 / 12
+    assert metrics["auroc"] == pytest.approx(11 / 12)
+    # best TPR with no false alarm: threshold above 0.6 catches 0.7 and 0.9 -> 2 / 3
+    assert metrics["tpr_at_fpr_1"] == pytest.approx(2 / 3)
+    assert metrics["tpr_at_fpr_5"] == pytest.approx(2 / 3)
+    # the result is plain JSON
+    assert json.loads(json.dumps(metrics)) == metrics
+    assert all(isinstance(v, int) for row in metrics["confusion_matrix"] for v in row)
+
+
+def test_score_equal_to_threshold_counts_as_fake() -> None:
+    metrics = compute_metrics(np.array([0, 1]), np.array([0.2, 0.5]), threshold=0.5, threshold_name="t")
+    assert metrics["confusion_matrix"] == [[1, 0], [0, 1]]
+
+
+def test_only_fakes_gives_none_for_two_class_figures() -> None:
+    labels = np.ones(4, dtype=int)
+    scores = np.array([0.2, 0.6, 0.7, 0.9])
+    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
+    for key in ("auroc", "average_precision", "tpr_at_fpr_1", "tpr_at_fpr_5", "fpr", "precision", "f1"):
+        assert metrics[key] is None, key
+    assert metrics["recall"] == pytest.approx(0.75)
+    assert metrics["accuracy"] == pytest.approx(0.75)
+    assert metrics["confusion_matrix"] == [[0, 0], [1, 3]]
+    assert "null" in json.dumps(metrics)
+
+
+def test_only_reals_reports_false_alarm_rate_not_recall() -> None:
+    metrics = compute_metrics(np.zeros(5, dtype=int), np.array([0.1, 0.2, 0.3, 0.4, 0.9]), 0.5, "strict")
+    assert metrics["fpr"] == pytest.approx(0.2)
+    assert metrics["recall"] is None and metrics["auroc"] is None
+    assert metrics["accuracy"] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_scores_raise(bad: float) -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        compute_metrics(np.array([0, 1, 1]), np.array([0.1, bad, 0.9]), 0.5, "balanced")
+
+
+def test_invalid_inputs_raise() -> None:
+    with pytest.raises(ValueError, match="length"):
+        compute_metrics(np.array([0, 1]), np.array([0.1, 0.2, 0.3]), 0.5, "t")
+    with pytest.raises(ValueError, match="0 \\(real\\) or 1"):
+        compute_metrics(np.array([0, 2]), np.array([0.1, 0.2]), 0.5, "t")
+
+
+def test_member_metrics() -> None:
+    labels = np.array([0, 0, 1, 1])
+    result = member_metrics(labels, {"good": np.array([0.1, 0.2, 0.8, 0.9]), "inverted": np.array([0.9, 0.8, 0.2, 0.1])})
+    assert result["good"] == {"auroc": 1.0, "average_precision": 1.0}
+    assert result["inverted"]["auroc"] == 0.0
+    only_fake = member_metrics(np.ones(3, dtype=int), {"m": np.array([0.1, 0.5, 0.9])})
+    assert only_fake == {"m": {"auroc": None, "average_precision": None}}
+    with pytest.raises(ValueError, match="'bad'"):
+        member_metrics(labels, {"bad": np.array([0.1, np.nan, 0.3, 0.4])})
+
+
+# ----------------------------------------------------------------------------------------------------- plots
+
+
+def test_plots_written_as_png(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    labels = np.array([0] * 30 + [1] * 30)
+    scores = np.concatenate([rng.normal(0.3, 0.1, 30), rng.normal(0.7, 0.1, 30)])
+    paths = save_evaluation_plots(labels, scores, 0.5, tmp_path / "plots", title="test")
+    assert set(paths) == {"roc_curve", "precision_recall", "confusion_matrix", "score_histogram"}
+    for name, path in paths.items():
+        file = Path(path)
+        assert file.name == f"{name}.png"
+        assert file.stat().st_size > 1000
+        assert file.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_plots_one_class_skip_roc_and_pr(tmp_path: Path) -> None:
+    paths = save_evaluation_plots(np.ones(5, dtype=int), np.linspace(0, 1, 5), 0.5, tmp_path)
+    assert set(paths) == {"confusion_matrix", "score_histogram"}
+    assert not (tmp_path / "roc_curve.png").exists()
+    assert all(Path(p).read_bytes()[:8] == PNG_SIGNATURE for p in paths.values())
+
+
+# ------------------------------------------------------------------------------------------------ data: folders
+
+
+def test_folder_with_case_variants_and_nested_files(tmp_path: Path) -> None:
+    _write_image(tmp_path / "REAL" / "a.jpg")
+    _write_image(tmp_path / "REAL" / "sub" / "deeper" / "b.PNG", fmt="PNG")
+    _write_image(tmp_path / "Fake" / "c.png")
+    _write_image(tmp_path / "Fake" / "nested" / "d.webp")
+    (tmp_path / "Fake" / "notes.txt").write_text("not an image")
+    (tmp_path / "Fake" / "._c.png").write_bytes(b"macOS resource fork, not an image")
+    _write_image(tmp_path / "other" / "ignored.jpg")  # not a class folder
+
+    data = load_labelled_images(str(tmp_path))
+    assert isinstance(data, LabelledImages)
+    by_name = {Path(name).name: int(label) for name, label in zip(data.names, data.labels)}
+    assert by_name == {"a.jpg": 0, "b.PNG": 0, "c.png": 1, "d.webp": 1}
+    assert data.labels.dtype.kind == "i"
+    assert data.split == ""  # no split subfolder
+    assert all(load_image(image).mode == "RGB" for image in data.images)
+
+
+def test_folder_with_split_subfolder(tmp_path: Path) -> None:
+    _write_image(tmp_path / "train" / "real" / "t.jpg")
+    _write_image(tmp_path / "test" / "real" / "r.jpg")
+    _write_image(tmp_path / "test" / "FAKE" / "f.jpg")
+    data = load_labelled_images(tmp_path, split="test")
+    assert sorted(Path(n).name for n in data.names) == ["f.jpg", "r.jpg"]
+    assert data.split == "test"
+    with pytest.raises(ValueError, match="available splits"):
+        load_labelled_images(tmp_path, split="validation")
+
+
+def test_folder_with_only_fakes(tmp_path: Path) -> None:
+    for i in range(3):
+        _write_image(tmp_path / "fake" / f"{i}.jpg")
+    data = load_labelled_images(tmp_path, limit=2)
+    assert len(data) == 2 and data.labels.tolist() == [1, 1]
+
+
+def test_folder_without_images_raises(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    with pytest.raises(ValueError, match="no image files"):
+        load_labelled_images(tmp_path)
+
+
+# --------------------------------------------------------------------------------------- data: selection
+
+
+def test_stratified_selection_is_balanced_and_deterministic() -> None:
+    labels = np.array([0] * 80 + [1] * 20)
+    first = stratified_indices(labels, limit=30, seed=1)
+    assert first.tolist() == stratified_indices(labels, limit=30, seed=1).tolist()
+    assert first.tolist() != stratified_indices(labels, limit=30, seed=2).tolist()
+    assert len(set(first.tolist())) == 30
+    assert int(labels[first].sum()) == 15
+    # fewer fakes than half the limit: the reals fill the rest
+    short = stratified_indices(labels, limit=60, seed=0)
+    assert int(labels[short].sum()) == 20 and short.size == 60
+    assert stratified_indices(labels, limit=None).size == 100
+    with pytest.raises(ValueError):
+        stratified_indices(labels, limit=0)
+
+
+def test_folder_limit_stratified_and_deterministic(tmp_path: Path) -> None:
+    for i in range(6):
+        _write_image(tmp_path / "real" / f"r{i}.png")
+        _write_image(tmp_path / "fake" / f"f{i}.png")
+    first = load_labelled_images(tmp_path, limit=4, seed=3)
+    again = load_labelled_images(tmp_path, limit=4, seed=3)
+    assert first.names == again.names
+    assert first.n_real == 2 and first.n_fake == 2
+
+
+# ------------------------------------------------------------------------------------------ data: datasets
+
+
+@pytest.fixture
+def cifake() -> Path:
+    if not (CIFAKE / "README.md").exists():
+        pytest.skip(f"CIFAKE data not found at {CIFAKE}")
+    return CIFAKE
+
+
+def test_cifake_limit_gives_balanced_lazy_images(cifake: Path) -> None:
+    data = load_labelled_images(str(cifake), split="test", limit=20, seed=0)
+    assert len(data) == 20 and data.n_real == 10 and data.n_fake == 10
+    assert data.split == "test" and data.source == str(cifake)
+    assert len(set(data.names)) == 20 and all(isinstance(name, str) and name for name in data.names)
+    image = load_image(data.images[0])
+    assert image.size == (32, 32) and image.mode == "RGB"
+    again = load_labelled_images(str(cifake), split="test", limit=20, seed=0)
+    assert again.names == data.names and again.labels.tolist() == data.labels.tolist()
+    other = load_labelled_images(str(cifake), split="test", limit=20, seed=1)
+    assert other.names != data.names
+
+
+def test_cifake_unknown_split_names_available(cifake: Path) -> None:
+    with pytest.raises(ValueError, match="validation"):
+        load_labelled_images(str(cifake), split="nonexistent", limit=2)
+
+
+def test_parquet_dataset_missing_label_column(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    features = datasets.Features({"image": datasets.Image(), "kind": datasets.Value("string")})
+    buffer = tmp_path / "x.png"
+    _write_image(buffer)
+    table = datasets.Dataset.from_dict({"image": [str(buffer)], "kind": ["fake"]}, features=features)
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    table.to_parquet(str(tmp_path / "ds" / "data" / "test-00000-of-00001.parquet"))
+    with pytest.raises(ValueError, match="label"):
+        load_labelled_images(str(tmp_path / "ds"), split="test")
+
+
+def test_parquet_dataset_label_names_mapped(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    # ClassLabel names in the opposite order to ours: FAKE = 0, REAL = 1 must become fake = 1, real = 0
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["FAKE", "REAL"])})
+    paths = [str(_write_image(tmp_path / f"img{i}.png", (i * 40, 0, 0))) for i in range(4)]
+    table = datasets.Dataset.from_dict({"image": paths, "label": [0, 0, 1, 1]}, features=features)
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    table.to_parquet(str(tmp_path / "ds" / "data" / "test-00000-of-00001.parquet"))
+    data = load_labelled_images(str(tmp_path / "ds"), split="test")
+    assert data.labels.tolist() == [1, 1, 0, 0]
+    assert data.names == ["test[0]", "test[1]", "test[2]", "test[3]"]
+    assert load_image(data.images[2]).getpixel((0, 0)) == (80, 0, 0)

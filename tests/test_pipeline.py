@@ -1,0 +1,170 @@
+"""EnsembleDeepfakeDetector: predict, thresholds, calibration, save / load, bad inputs, bundled weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO_ROOT, noisy_image, smooth_image
+from deepfake_detectors import (
+    DeepfakeImageProcessor,
+    DeepSVDDConfig,
+    DeepSVDDModel,
+    DetectionResult,
+    EnsembleDeepfakeDetector,
+    ImageLoadError,
+    ResidualAutoencoderConfig,
+    ResidualAutoencoderModel,
+)
+
+
+def _fit(model: torch.nn.Module, pixels: torch.Tensor, steps: int = 40) -> None:
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        loss = model(pixels).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> EnsembleDeepfakeDetector:
+    """A tiny autoencoder + Deep SVDD ensemble fitted on smooth images, calibrated with noise as the fakes."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    processor = DeepfakeImageProcessor(size=32)
+    train = processor([smooth_image(rng) for _ in range(32)])["pixel_values"]
+    autoencoder = ResidualAutoencoderModel(
+        ResidualAutoencoderConfig(image_size=32, hidden_sizes=[4, 8, 8, 16, 16], latent_dim=8)
+    )
+    _fit(autoencoder, train)
+    svdd = DeepSVDDModel(DeepSVDDConfig(image_size=32, hidden_sizes=[4, 8], rep_dim=8))
+    svdd.initialize_center([train])
+    _fit(svdd, train, steps=20)
+    detector = EnsembleDeepfakeDetector.from_members(
+        {"autoencoder": (autoencoder, processor), "deep_svdd": (svdd, processor)},
+        weights={"autoencoder": 0.5, "deep_svdd": 0.5},
+        device="cpu",
+    )
+    detector.calibrate([smooth_image(rng) for _ in range(40)], [noisy_image(rng) for _ in range(40)])
+    return detector
+
+
+def test_single_image_unpacks_to_score_and_verdict(ensemble, image_folder: Path) -> None:
+    score, is_fake = ensemble.predict(image_folder / "FAKE" / "fake_0.png", threshold="optimal")
+    assert isinstance(score, float) and is_fake is True
+    score, is_fake = ensemble.predict(image_folder / "real" / "real_0.png", threshold="optimal")
+    assert is_fake is False
+
+
+def test_batch_keeps_order_and_survives_a_corrupt_file(ensemble, image_folder: Path) -> None:
+    inputs = [image_folder / "real" / "real_1.png", image_folder / "real" / "broken.jpg", noisy_image(np.random.default_rng(5))]
+    results = ensemble.predict(inputs, threshold="optimal")
+    assert [r.label for r in results] == ["real", "error", "fake"]
+    assert "broken.jpg" in results[1].error and results[1].score is None
+    assert set(results[0].member_scores) == {"autoencoder", "deep_svdd"}
+    assert results[2].as_pipeline_output()[0]["label"] == "fake"
+    row = results[0].to_dict()
+    assert json.loads(json.dumps(row))["label"] == "real"
+
+
+def test_single_unreadable_input_raises_naming_the_file(ensemble, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    with pytest.raises(ImageLoadError, match="bad.png"):
+        ensemble.predict(bad)
+
+
+def test_thresholds_named_and_manual_take_effect(ensemble, image_folder: Path) -> None:
+    calibration = ensemble.calibration
+    assert calibration.thresholds["strict"] >= calibration.thresholds["balanced"] >= calibration.thresholds["sensitive"]
+    assert "optimal" in calibration.thresholds
+    image = image_folder / "real" / "real_2.png"
+    score = ensemble.predict(image).score
+    try:
+        assert ensemble.set_threshold(score - 1e-6) == (pytest.approx(score - 1e-6), "manual")
+        assert ensemble.predict(image).is_fake is True
+        ensemble.set_threshold(score + 1e-6)
+        assert ensemble.predict(image).is_fake is False
+        value, name = ensemble.set_threshold("strict")
+        assert name == "strict" and value == calibration.thresholds["strict"]
+        assert ensemble.predict(image).threshold_name == "strict"
+        with pytest.raises(ValueError, match="unknown threshold"):
+            ensemble.set_threshold("paranoid")
+    finally:
+        ensemble.set_threshold("balanced")
+
+
+def test_balanced_threshold_is_the_95th_percentile_of_combined_real_scores(ensemble) -> None:
+    rng = np.random.default_rng(0)
+    # Recompute from scratch on fresh real images: about 5% of real images should exceed "balanced".
+    real = [smooth_image(rng) for _ in range(200)]
+    scores, _, _ = ensemble.score_images(real)
+    exceed = float(np.mean(scores >= ensemble.calibration.thresholds["balanced"]))
+    assert exceed < 0.2
+
+
+def test_save_and_load_round_trip(ensemble, tmp_path: Path, image_folder: Path) -> None:
+    ensemble.save_pretrained(tmp_path / "repo")
+    files = {p.relative_to(tmp_path / "repo").as_posix() for p in (tmp_path / "repo").rglob("*") if p.is_file()}
+    for expected in (
+        "config.json",
+        "thresholds_calibrated.json",
+        "members/autoencoder/model.safetensors",
+        "members/autoencoder/config.json",
+        "members/autoencoder/preprocessor_config.json",
+        "members/deep_svdd/model.safetensors",
+    ):
+        assert expected in files
+    assert not any(name.endswith((".bin", ".pkl", ".pt")) for name in files)
+    loaded = EnsembleDeepfakeDetector.from_pretrained(tmp_path / "repo", device="cpu", local_files_only=True)
+    images = sorted((image_folder / "FAKE").glob("*.png")) + sorted((image_folder / "real").glob("*.png"))
+    before = [r.score for r in ensemble.predict(images)]
+    after = [r.score for r in loaded.predict(images)]
+    assert before == after
+    assert loaded.threshold == ensemble.threshold
+
+
+def test_single_detector_repo_loads_as_one_member_ensemble(ensemble, tmp_path: Path, image_folder: Path) -> None:
+    member = ensemble.members["autoencoder"]
+    member.save_pretrained(tmp_path / "ae")
+    ensemble.processors["autoencoder"].save_pretrained(tmp_path / "ae")
+    single = EnsembleDeepfakeDetector.from_pretrained(tmp_path / "ae", device="cpu")
+    assert list(single.members) == ["residual-autoencoder"]
+    result = single.predict(image_folder / "FAKE" / "fake_1.png")
+    assert result.member_scores["residual-autoencoder"] == pytest.approx(result.score)
+    raw = ensemble.raw_member_scores([noisy_image(np.random.default_rng(3))])["autoencoder"]
+    assert np.isfinite(raw).all()
+
+
+def test_missing_repo_gives_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="neither a local model directory"):
+        EnsembleDeepfakeDetector.from_pretrained("no-such-user/no-such-model", local_files_only=True)
+
+
+def test_detection_result_unpacks() -> None:
+    result = DetectionResult("x.png", 1.5, True, 1.0, "balanced", probability=0.8)
+    score, is_fake = result
+    assert (score, is_fake) == (1.5, True)
+    assert result.as_pipeline_output() == [{"label": "fake", "score": 0.8}, {"label": "real", "score": pytest.approx(0.2)}]
+
+
+BUNDLED = REPO_ROOT / "hub_repos" / "deepfake-ensemble-detector"
+
+
+@pytest.mark.skipif(not BUNDLED.exists(), reason="bundled ensemble weights not built yet")
+def test_bundled_ensemble_scores_the_examples() -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(BUNDLED, device="cpu", local_files_only=True)
+    assert set(detector.members) == {"autoencoder", "deep_svdd"}
+    assert [m["weight"] for m in detector.config.members] == [0.5, 0.5]
+    results = detector.predict(sorted(str(p) for p in (REPO_ROOT / "examples").glob("*.jpg")))
+    assert len(results) == 8 and all(r.error is None for r in results)
+    fake = np.mean([r.score for r in results if "fake_" in r.source])
+    real = np.mean([r.score for r in results if "real_" in r.source])
+    assert fake > real
