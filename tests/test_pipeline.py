@@ -136,9 +136,9 @@ def test_single_detector_repo_loads_as_one_member_ensemble(ensemble, tmp_path: P
     member.save_pretrained(tmp_path / "ae")
     ensemble.processors["autoencoder"].save_pretrained(tmp_path / "ae")
     single = EnsembleDeepfakeDetector.from_pretrained(tmp_path / "ae", device="cpu")
-    assert list(single.members) == ["residual-autoencoder"]
+    assert list(single.members) == ["residual_autoencoder"]
     result = single.predict(image_folder / "FAKE" / "fake_1.png")
-    assert result.member_scores["residual-autoencoder"] == pytest.approx(result.score)
+    assert result.member_scores["residual_autoencoder"] == pytest.approx(result.score)
     raw = ensemble.raw_member_scores([noisy_image(np.random.default_rng(3))])["autoencoder"]
     assert np.isfinite(raw).all()
 
@@ -168,3 +168,40 @@ def test_bundled_ensemble_scores_the_examples() -> None:
     fake = np.mean([r.score for r in results if "fake_" in r.source])
     real = np.mean([r.score for r in results if "real_" in r.source])
     assert fake > real
+
+
+def test_loads_a_repo_id_from_the_hub_cache_offline(ensemble, tmp_path: Path, image_folder: Path) -> None:
+    """A repo id resolves through the Hugging Face cache layout with no network (local_files_only)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    cache = tmp_path / "cache"
+    snapshot = cache / "models--someone--tiny-ensemble" / "snapshots" / commit
+    ensemble.save_pretrained(snapshot)
+    (cache / "models--someone--tiny-ensemble" / "refs").mkdir(parents=True)
+    (cache / "models--someone--tiny-ensemble" / "refs" / "main").write_text(commit)
+    loaded = EnsembleDeepfakeDetector.from_pretrained(
+        "someone/tiny-ensemble", cache_dir=cache, local_files_only=True, device="cpu"
+    )
+    image = image_folder / "FAKE" / "fake_2.png"
+    assert loaded.predict(image).score == ensemble.predict(image).score
+
+
+def test_push_to_hub_uploads_what_save_pretrained_writes(ensemble, tmp_path: Path, monkeypatch) -> None:
+    import huggingface_hub
+
+    calls: dict = {}
+
+    def fake_create_repo(self, repo_id, private=None, exist_ok=False, **kwargs):
+        calls["created"] = (repo_id, private, exist_ok)
+
+    def fake_upload_folder(self, repo_id, folder_path, commit_message=None, **kwargs):
+        root = Path(folder_path)
+        calls["files"] = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        return "https://huggingface.co/someone/x/commit/abc"
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", fake_create_repo)
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", fake_upload_folder)
+    url = ensemble.push_to_hub("someone/x", token="hf_test", private=True)
+    assert url.endswith("abc") and calls["created"] == ("someone/x", True, True)
+    ensemble.save_pretrained(tmp_path / "local")
+    local = sorted(p.relative_to(tmp_path / "local").as_posix() for p in (tmp_path / "local").rglob("*") if p.is_file())
+    assert calls["files"] == local

@@ -236,7 +236,7 @@ class EnsembleDeepfakeDetector:
     @classmethod
     def _from_single_detector(cls, root: Path, device: Union[str, torch.device, None]) -> "EnsembleDeepfakeDetector":
         model, processor = load_member(root)
-        name = model.config.model_type.removeprefix("deepfake-")
+        name = model.config.model_type.removeprefix("deepfake-").replace("-", "_")
         config = DeepfakeEnsembleConfig(members=[{"name": name, "path": ".", "weight": 1.0}])
         member_calibration = model.config.get_calibration()
         calibration = None if member_calibration is None else member_calibration.normalized()

@@ -92,7 +92,7 @@ def run_one_class_training(
     calibration_data = load_image_dataset(args.dataset, args.calibration_split)
     real = take(select_label(calibration_data, "real"), args.max_calibration_samples, args.seed)["image"]
     fake = take(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
-    name = config.model_type.removeprefix("deepfake-")
+    name = config.model_type.removeprefix("deepfake-").replace("-", "_")
     detector = EnsembleDeepfakeDetector.from_members({name: (model, processor)}, device="cpu")
     detector.calibrate(real, fake)
     model.config.training = {
