@@ -13,8 +13,34 @@ Example:
 from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
 from .calibration import ScoreCalibration
-from .configuration import DeepfakeEnsembleConfig, DeepSVDDConfig, ResidualAutoencoderConfig
-from .modeling import DeepSVDDModel, DetectorOutput, ResidualAutoencoderModel
+from .configuration import (
+    ColourDistributionConfig,
+    DeepfakeEnsembleConfig,
+    DeepSVDDConfig,
+    EdgeFlowConfig,
+    FrequencyVAEConfig,
+    GaussianMixtureConfig,
+    IsolationForestConfig,
+    LocalOutlierFactorConfig,
+    ResidualAutoencoderConfig,
+    SemanticSVDDConfig,
+    StatisticalConfig,
+    TextureOCSVMConfig,
+)
+from .modeling import (
+    ColourDistributionModel,
+    DeepSVDDModel,
+    DetectorOutput,
+    EdgeFlowModel,
+    FrequencyVAEModel,
+    GaussianMixtureModel,
+    IsolationForestModel,
+    LocalOutlierFactorModel,
+    ResidualAutoencoderModel,
+    SemanticSVDDModel,
+    StatisticalModel,
+    TextureOCSVMModel,
+)
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
 
@@ -24,6 +50,15 @@ __version__ = "0.1.0"
 DETECTORS = [
     (ResidualAutoencoderConfig, ResidualAutoencoderModel),
     (DeepSVDDConfig, DeepSVDDModel),
+    (TextureOCSVMConfig, TextureOCSVMModel),
+    (IsolationForestConfig, IsolationForestModel),
+    (LocalOutlierFactorConfig, LocalOutlierFactorModel),
+    (GaussianMixtureConfig, GaussianMixtureModel),
+    (ColourDistributionConfig, ColourDistributionModel),
+    (StatisticalConfig, StatisticalModel),
+    (FrequencyVAEConfig, FrequencyVAEModel),
+    (EdgeFlowConfig, EdgeFlowModel),
+    (SemanticSVDDConfig, SemanticSVDDModel),
 ]
 
 AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
@@ -33,16 +68,34 @@ for _config_class, _model_class in DETECTORS:
     AutoImageProcessor.register(_config_class, slow_image_processor_class=DeepfakeImageProcessor, exist_ok=True)
 
 __all__ = [
+    "ColourDistributionConfig",
+    "ColourDistributionModel",
     "DeepfakeEnsembleConfig",
     "DeepfakeImageProcessor",
     "DeepSVDDConfig",
     "DeepSVDDModel",
     "DetectionResult",
     "DetectorOutput",
+    "EdgeFlowConfig",
+    "EdgeFlowModel",
     "EnsembleDeepfakeDetector",
+    "FrequencyVAEConfig",
+    "FrequencyVAEModel",
+    "GaussianMixtureConfig",
+    "GaussianMixtureModel",
     "ImageLoadError",
+    "IsolationForestConfig",
+    "IsolationForestModel",
+    "LocalOutlierFactorConfig",
+    "LocalOutlierFactorModel",
     "ResidualAutoencoderConfig",
     "ResidualAutoencoderModel",
     "ScoreCalibration",
+    "SemanticSVDDConfig",
+    "SemanticSVDDModel",
+    "StatisticalConfig",
+    "StatisticalModel",
+    "TextureOCSVMConfig",
+    "TextureOCSVMModel",
     "load_image",
 ]

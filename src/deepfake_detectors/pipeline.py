@@ -23,6 +23,7 @@ from transformers import AutoConfig, AutoModel
 
 from .calibration import ScoreCalibration, ThresholdSpec
 from .configuration.ensemble import DeepfakeEnsembleConfig
+from .features import FeatureCache
 from .processing import DeepfakeImageProcessor, ImageInput, ImageLoadError, describe_source, load_image
 
 CALIBRATION_FILE = "thresholds_calibrated.json"
@@ -346,6 +347,7 @@ class EnsembleDeepfakeDetector:
         Each image is resized once per distinct input size and shared by the members that use that size.
         """
         unit_cache: dict[tuple[int, str], torch.Tensor] = {}
+        feature_caches: dict[tuple[int, str], FeatureCache] = {}
         scores = {}
         for name, model in self.members.items():
             processor = self.processors[name]
@@ -353,7 +355,13 @@ class EnsembleDeepfakeDetector:
             if key not in unit_cache:
                 unit_cache[key] = torch.stack([processor.to_unit_tensor(image) for image in images])
             pixel_values = processor.normalize_tensor(unit_cache[key]).to(self.device)
-            scores[name] = model.score(pixel_values).cpu().numpy().astype(np.float64)
+            extra = {}
+            if getattr(model, "accepts_feature_cache", False) and processor.is_identity_normalisation:
+                # Members on hand-made features share one computation of each feature per input size.
+                if key not in feature_caches:
+                    feature_caches[key] = FeatureCache(unit_cache[key].to(self.device))
+                extra["feature_cache"] = feature_caches[key]
+            scores[name] = model.score(pixel_values, **extra).cpu().numpy().astype(np.float64)
         return scores
 
     def combine(self, raw_scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -482,15 +490,31 @@ class EnsembleDeepfakeDetector:
         """
         images = list(real_images) + list(fake_images or [])
         is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(images) - len(real_images), bool)]
+        raw_scores = self.raw_scores(images, batch_size=batch_size, progress=progress, description="calibrating")
+        return self.calibrate_from_raw(raw_scores, is_real)
+
+    def raw_scores(
+        self, images: Sequence[ImageInput], batch_size: int = 64, progress: bool = False, description: str = "scoring"
+    ) -> dict[str, np.ndarray]:
+        """Each member's raw scores for readable images (raises :class:`ImageLoadError` on a bad one)."""
         raw: dict[str, list[np.ndarray]] = {name: [] for name in self.members}
-        bar = tqdm(total=len(images), desc="calibrating", unit="img", disable=not progress)
+        bar = tqdm(total=len(images), desc=description, unit="img", disable=not progress)
         for start in range(0, len(images), batch_size):
             loaded = [load_image(image) for image in images[start : start + batch_size]]
             for name, values in self.raw_member_scores(loaded).items():
                 raw[name].append(values)
             bar.update(len(loaded))
         bar.close()
-        raw_scores = {name: np.concatenate(values) for name, values in raw.items()}
+        return {name: np.concatenate(values) for name, values in raw.items()}
+
+    def calibrate_from_raw(self, raw_scores: dict[str, np.ndarray], is_real: np.ndarray) -> ScoreCalibration:
+        """Calibrate members and the combined score from precomputed raw member scores.
+
+        Args:
+            raw_scores: ``{member: raw scores}`` of the validation images.
+            is_real: boolean mask of the real images among them (the rest are labelled fakes).
+        """
+        is_real = np.asarray(is_real, bool)
         for name, values in raw_scores.items():
             fakes = values[~is_real] if (~is_real).any() else None
             self.members[name].calibrate(values[is_real], fakes)

@@ -226,6 +226,11 @@ class DeepfakeImageProcessor(BaseImageProcessor):
             ).clamp_(0.0, 1.0)
         return tensor[0]
 
+    @property
+    def is_identity_normalisation(self) -> bool:
+        """True when ``pixel_values`` are the plain [0, 1] images (mean 0, std 1)."""
+        return all(m == 0.0 for m in self.image_mean) and all(s == 1.0 for s in self.image_std)
+
     def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
         mean = torch.tensor(self.image_mean, dtype=unit.dtype, device=unit.device).view(3, 1, 1)

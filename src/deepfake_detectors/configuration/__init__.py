@@ -2,7 +2,34 @@
 
 from .autoencoder import ResidualAutoencoderConfig
 from .base import DeepfakeDetectorConfig
+from .colour_distribution import ColourDistributionConfig
 from .deep_svdd import DeepSVDDConfig
+from .edge_flow import EdgeFlowConfig
 from .ensemble import DeepfakeEnsembleConfig
+from .feature_base import FeatureDetectorConfig, SklearnDetectorConfig, compute_feature_dim
+from .frequency_vae import FrequencyVAEConfig
+from .gaussian_mixture import GaussianMixtureConfig
+from .isolation_forest import IsolationForestConfig
+from .local_outlier_factor import LocalOutlierFactorConfig
+from .semantic_svdd import SemanticSVDDConfig
+from .statistical import StatisticalConfig
+from .texture_ocsvm import TextureOCSVMConfig
 
-__all__ = ["DeepfakeDetectorConfig", "DeepfakeEnsembleConfig", "DeepSVDDConfig", "ResidualAutoencoderConfig"]
+__all__ = [
+    "ColourDistributionConfig",
+    "DeepfakeDetectorConfig",
+    "DeepfakeEnsembleConfig",
+    "DeepSVDDConfig",
+    "EdgeFlowConfig",
+    "FeatureDetectorConfig",
+    "FrequencyVAEConfig",
+    "GaussianMixtureConfig",
+    "IsolationForestConfig",
+    "LocalOutlierFactorConfig",
+    "ResidualAutoencoderConfig",
+    "SemanticSVDDConfig",
+    "SklearnDetectorConfig",
+    "StatisticalConfig",
+    "TextureOCSVMConfig",
+    "compute_feature_dim",
+]

@@ -43,6 +43,31 @@ PERTURBATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
 }
 
 
+def leave_one_out(detector: Any, labels: np.ndarray, member_scores: dict[str, np.ndarray]) -> dict[str, dict]:
+    """AUROC of the weighted combination without each member, next to the full ensemble's.
+
+    ``delta_auroc`` > 0 means the member helps (removing it lowers the AUROC).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    weights = {member["name"]: member["weight"] for member in detector.config.members}
+
+    def combined_auroc(names: list[str]) -> float:
+        total = sum(weights[name] for name in names)
+        if total <= 0:
+            return float("nan")
+        scores = sum(weights[name] * member_scores[name] for name in names) / total
+        return float(roc_auc_score(labels, scores))
+
+    everyone = list(member_scores)
+    full = combined_auroc(everyone)
+    table = {}
+    for name in everyone:
+        without = combined_auroc([other for other in everyone if other != name])
+        table[name] = {"auroc_without": without, "delta_auroc": full - without}
+    return table
+
+
 def evaluate_detector(
     detector: Any,
     dataset: str,
@@ -98,7 +123,10 @@ def evaluate_detector(
     }
     results.update(compute_metrics(labels, scores[ok], threshold, threshold_name))
     if len(members) > 1:
-        results["members"] = member_metrics(labels, {name: values[ok] for name, values in members.items()})
+        member_scores = {name: values[ok] for name, values in members.items()}
+        results["members"] = member_metrics(labels, member_scores)
+        if len(members) > 2 and labels.min() != labels.max():
+            results["leave_one_out"] = leave_one_out(detector, labels, member_scores)
     if robustness:
         results["robustness"] = {}
         for name, perturb in PERTURBATIONS.items():

@@ -2,6 +2,33 @@
 
 from .autoencoder import ResidualAutoencoderModel
 from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
+from .colour_distribution import ColourDistributionModel
 from .deep_svdd import DeepSVDDModel
+from .edge_flow import EdgeFlowModel
+from .feature_base import FeatureDetectorModel, MahalanobisDetectorModel, SklearnDetectorModel
+from .frequency_vae import FrequencyVAEModel
+from .gaussian_mixture import GaussianMixtureModel
+from .isolation_forest import IsolationForestModel
+from .local_outlier_factor import LocalOutlierFactorModel
+from .semantic_svdd import SemanticSVDDModel
+from .statistical import StatisticalModel
+from .texture_ocsvm import TextureOCSVMModel
 
-__all__ = ["DeepfakeDetectorPreTrainedModel", "DeepSVDDModel", "DetectorOutput", "ResidualAutoencoderModel"]
+__all__ = [
+    "ColourDistributionModel",
+    "DeepfakeDetectorPreTrainedModel",
+    "DeepSVDDModel",
+    "DetectorOutput",
+    "EdgeFlowModel",
+    "FeatureDetectorModel",
+    "FrequencyVAEModel",
+    "GaussianMixtureModel",
+    "IsolationForestModel",
+    "LocalOutlierFactorModel",
+    "MahalanobisDetectorModel",
+    "ResidualAutoencoderModel",
+    "SemanticSVDDModel",
+    "SklearnDetectorModel",
+    "StatisticalModel",
+    "TextureOCSVMModel",
+]

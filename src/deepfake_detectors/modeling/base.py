@@ -41,13 +41,21 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
     main_input_name = "pixel_values"
     input_modalities = ("image",)
 
+    #: Whether ``forward`` takes a shared ``feature_cache`` (members on hand-made features).
+    accepts_feature_cache = False
+
     @torch.no_grad()
-    def score(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """Raw fake-ness scores (higher = more likely fake) for a preprocessed batch, in eval mode."""
+    def score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Raw fake-ness scores (higher = more likely fake) for a preprocessed batch, in eval mode.
+
+        Args:
+            pixel_values: the batch as the member's image processor makes it.
+            kwargs: passed to ``forward`` (e.g. ``feature_cache``).
+        """
         was_training = self.training
         self.eval()
         try:
-            return self(pixel_values=pixel_values).scores.float()
+            return self(pixel_values=pixel_values, **kwargs).scores.float()
         finally:
             self.train(was_training)
 

@@ -5,13 +5,17 @@ statistics stored as persistent buffers, and score them. Fitting happens once, o
 :meth:`fit`; there is no gradient training.
 
 Persistence is safe by construction: buffers go to ``model.safetensors``; a scikit-learn estimator goes to
-``estimator.skops`` and is loaded with :data:`TRUSTED_SKOPS_TYPES` only; any other type in the file is refused.
+``estimator.skops`` and is loaded only if every type in the file is in :data:`TRUSTED_SKOPS_TYPES` or
+:data:`PLAIN_SKOPS_TYPES`; any other type (even one that skops itself would trust, such as a scikit-learn
+``Pipeline``) is refused.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -24,19 +28,34 @@ from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
 
 ESTIMATOR_FILE = "estimator.skops"
 
-#: The only types an ``estimator.skops`` file may contain (beyond the ones skops trusts by default).
+#: The estimator types an ``estimator.skops`` file may contain: exactly what our fitted members dump (checked
+#: with ``skops.io.get_untrusted_types`` and the file's schema). Integer seeds only, so no RandomState; LOF uses
+#: brute-force neighbours, so no KD/ball tree.
 TRUSTED_SKOPS_TYPES = [
     "sklearn.svm._classes.OneClassSVM",
     "sklearn.ensemble._iforest.IsolationForest",
     "sklearn.tree._classes.ExtraTreeRegressor",
     "sklearn.tree._tree.Tree",
     "sklearn.neighbors._lof.LocalOutlierFactor",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
     "sklearn.mixture._gaussian_mixture.GaussianMixture",
-    "numpy.random._mt19937.MT19937",
-    "numpy.random.mtrand.RandomState",
-    "builtins.slice",
+]
+
+#: Plain containers, scalars and arrays the estimators' attributes are made of.
+PLAIN_SKOPS_TYPES = [
+    "builtins.dict",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.str",
+    "builtins.int",
+    "builtins.float",
+    "builtins.bool",
+    "builtins.NoneType",
+    "numpy.ndarray",
+    "numpy.float64",
+    "numpy.float32",
+    "numpy.int64",
+    "numpy.int32",
+    "numpy.bool_",
 ]
 
 
@@ -48,13 +67,29 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
     """
 
     config_class = FeatureDetectorConfig
+    accepts_feature_cache = True
 
     def __init__(self, config: FeatureDetectorConfig) -> None:
         super().__init__(config)
+        self.register_fitted_buffers(config)
+        # A learnable dummy would make Trainer think this is trainable; these members have no parameters.
+        # post_init runs once, after every subclass buffer exists (subclasses extend register_fitted_buffers).
+        self.post_init()
+
+    def register_fitted_buffers(self, config: FeatureDetectorConfig) -> None:
+        """Register the persistent float64 buffers holding the fitted statistics (shapes from the config)."""
         self.register_buffer("feature_mean", torch.zeros(config.feature_dim, dtype=torch.float64))
         self.register_buffer("feature_scale", torch.ones(config.feature_dim, dtype=torch.float64))
-        # A learnable dummy would make Trainer think this is trainable; these members have no parameters.
-        self.post_init()
+
+    # These members have no parameters, so the device / dtype transformers reads off the first parameter come
+    # from the fitted buffers instead (``save_pretrained`` records ``config.dtype`` from here).
+    @property
+    def device(self) -> torch.device:
+        return self.feature_mean.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.feature_mean.dtype
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         if module is self:
@@ -63,6 +98,10 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
 
     def features(self, pixel_values: torch.Tensor, feature_cache: Optional[FeatureCache] = None) -> torch.Tensor:
         """Raw (unstandardised) features ``[batch, feature_dim]`` of images in [0, 1]."""
+        if feature_cache is not None and feature_cache.images.shape[0] != pixel_values.shape[0]:
+            raise ValueError(
+                f"feature_cache holds {feature_cache.images.shape[0]} images, pixel_values {pixel_values.shape[0]}"
+            )
         cache = feature_cache if feature_cache is not None else FeatureCache(pixel_values)
         values = cache.concat(list(self.config.feature_names)).double()
         if values.shape[1] != self.config.feature_dim:
@@ -71,7 +110,8 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
 
     def standardise(self, values: torch.Tensor) -> torch.Tensor:
         """Features in standard units of the real training images."""
-        return (values - self.feature_mean) / self.feature_scale
+        values = values.to(torch.float64)
+        return (values - self.feature_mean.to(values)) / self.feature_scale.to(values)
 
     @torch.no_grad()
     def fit(self, real_features: torch.Tensor) -> "FeatureDetectorModel":
@@ -83,7 +123,13 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
         Returns:
             self
         """
-        values = torch.as_tensor(real_features, dtype=torch.float64)
+        values = torch.as_tensor(real_features, dtype=torch.float64, device=self.feature_mean.device)
+        if values.ndim != 2 or values.shape[1] != self.config.feature_dim:
+            raise ValueError(
+                f"expected real features of shape [n, {self.config.feature_dim}], got {tuple(values.shape)}"
+            )
+        if values.shape[0] < 2:
+            raise ValueError(f"fit needs at least 2 real images, got {values.shape[0]}")
         if not torch.isfinite(values).all():
             raise ValueError("real features contain NaN or infinite values")
         self.feature_mean.copy_(values.mean(0))
@@ -112,10 +158,9 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
 class MahalanobisDetectorModel(FeatureDetectorModel):
     """Squared Mahalanobis distance to the real-feature Gaussian (mean 0 after standardisation, stored precision)."""
 
-    def __init__(self, config: FeatureDetectorConfig) -> None:
-        super().__init__(config)
+    def register_fitted_buffers(self, config: FeatureDetectorConfig) -> None:
+        super().register_fitted_buffers(config)
         self.register_buffer("precision", torch.eye(config.feature_dim, dtype=torch.float64))
-        self.post_init()
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         super()._init_weights(module)
@@ -126,11 +171,11 @@ class MahalanobisDetectorModel(FeatureDetectorModel):
         """Store the (shrunk) inverse covariance of the standardised real features."""
         from sklearn.covariance import LedoitWolf
 
-        estimator = LedoitWolf().fit(standardised.numpy())
+        estimator = LedoitWolf().fit(standardised.detach().cpu().numpy())
         self.precision.copy_(torch.from_numpy(estimator.precision_))
 
     def score_features(self, standardised: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("bi,ij,bj->b", standardised, self.precision, standardised)
+        return torch.einsum("bi,ij,bj->b", standardised, self.precision.to(standardised), standardised)
 
 
 class SklearnDetectorModel(FeatureDetectorModel):
@@ -153,22 +198,27 @@ class SklearnDetectorModel(FeatureDetectorModel):
     def fit_features(self, standardised: torch.Tensor) -> None:
         import sklearn
 
-        self.estimator = self.build_estimator().fit(standardised.numpy())
+        self.estimator = self.build_estimator().fit(standardised.detach().cpu().numpy())
         self.config.sklearn_version = sklearn.__version__
 
     def score_features(self, standardised: torch.Tensor) -> torch.Tensor:
         if self.estimator is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load a fitted repo")
-        return -torch.from_numpy(np.asarray(self.estimator.score_samples(standardised.numpy()), dtype=np.float64))
+        scores = self.estimator.score_samples(standardised.detach().cpu().numpy())
+        return -torch.from_numpy(np.asarray(scores, dtype=np.float64)).to(standardised.device)
 
     def save_pretrained(self, save_directory: Union[str, os.PathLike], **kwargs: Any) -> None:
-        """``save_pretrained`` of transformers plus ``estimator.skops``."""
-        import skops.io
-
+        """``save_pretrained`` of transformers plus ``estimator.skops`` (written first, so a ``push_to_hub=True``
+        upload includes it)."""
         if self.estimator is None:
             raise RuntimeError("cannot save an unfitted scikit-learn member")
-        super().save_pretrained(save_directory, **kwargs)
+        import skops.io
+
+        if os.path.isfile(save_directory):
+            raise ValueError(f"save_directory {save_directory} is a file, not a directory")
+        os.makedirs(save_directory, exist_ok=True)
         skops.io.dump(self.estimator, Path(save_directory) / ESTIMATOR_FILE)
+        super().save_pretrained(save_directory, **kwargs)
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], *args: Any, **kwargs: Any):
@@ -178,7 +228,9 @@ class SklearnDetectorModel(FeatureDetectorModel):
         loaded = super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
         model = loaded[0] if isinstance(loaded, tuple) else loaded
         hub_kwargs = {
-            key: kwargs[key] for key in ("cache_dir", "revision", "token", "local_files_only") if key in kwargs
+            key: kwargs[key]
+            for key in ("cache_dir", "revision", "token", "local_files_only", "subfolder", "force_download")
+            if key in kwargs
         }
         path = cached_file(pretrained_model_name_or_path, ESTIMATOR_FILE, **hub_kwargs)
         model.estimator = load_trusted_estimator(path)
@@ -186,18 +238,43 @@ class SklearnDetectorModel(FeatureDetectorModel):
         return loaded
 
 
+def skops_file_types(path: Union[str, os.PathLike]) -> set[str]:
+    """Every ``module.Class`` named in a ``.skops`` file's schema (read as JSON; nothing is imported or built)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ValueError(f"{path} is not a valid .skops file: {error}") from None
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("__class__"), str) and isinstance(node.get("__module__"), str):
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def load_trusted_estimator(path: Union[str, os.PathLike]) -> Any:
-    """Load a ``.skops`` file, refusing any type outside :data:`TRUSTED_SKOPS_TYPES`.
+    """Load a ``.skops`` file, refusing any type outside :data:`TRUSTED_SKOPS_TYPES` and :data:`PLAIN_SKOPS_TYPES`.
+
+    Types that skops trusts by default (any scikit-learn estimator, e.g. a ``Pipeline``) are refused too unless
+    they are in our lists, so a repo can only ever load the estimators our members write.
 
     Raises:
         ValueError: naming the untrusted types found in the file.
     """
     import skops.io
 
-    untrusted = [name for name in skops.io.get_untrusted_types(file=path) if name not in TRUSTED_SKOPS_TYPES]
+    allowed = set(TRUSTED_SKOPS_TYPES) | set(PLAIN_SKOPS_TYPES)
+    found = skops_file_types(path) | set(skops.io.get_untrusted_types(file=path))
+    untrusted = sorted(found - allowed)
     if untrusted:
         raise ValueError(f"refusing to load {path}: it contains types that are not trusted: {untrusted}")
-    return skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES)
+    return skops.io.load(path, trusted=sorted(allowed))
 
 
 def check_sklearn_version(config: SklearnDetectorConfig) -> None:

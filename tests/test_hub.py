@@ -1,0 +1,50 @@
+"""Model cards and the publishable repos in hub_repos/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+from deepfake_detectors import EnsembleDeepfakeDetector
+from deepfake_detectors.hub import CARD_METRICS, card_metrics, eval_results, metrics_table, write_model_card
+
+RESULTS = {"n_real": 10, "n_fake": 10, "auroc": 0.91234, "average_precision": 0.9, "accuracy": 0.8,
+           "precision": 0.85, "recall": 0.7, "f1": 0.77, "fpr": 0.05, "tpr_at_fpr_1": None}
+
+
+def test_card_round_trips_model_index(tmp_path: Path) -> None:
+    card = write_model_card(tmp_path, model_name="m", body="# Title\n\ntext", evaluations=[(RESULTS, "CIFAKE", "cifake", "test")])
+    text = (tmp_path / "README.md").read_text()
+    assert text.startswith("---\n") and "model-index" in text and "library_name: deepfake-detectors" in text
+    values = card_metrics(tmp_path / "README.md")
+    assert values[("cifake", "test", "roc_auc")] == pytest.approx(0.9123)
+    assert len(values) == len(CARD_METRICS)
+    assert card.data.license == "mit"
+
+
+def test_missing_figures_are_left_out_not_invented() -> None:
+    entries = eval_results({"auroc": None, "recall": 0.5}, "x", "x", "test")
+    assert [entry.metric_type for entry in entries] == ["recall"]
+    assert "n/a" in metrics_table([("only fakes", {"n_real": 0, "n_fake": 3, "recall": 0.5})])
+
+
+REPOS = sorted(p for p in (REPO_ROOT / "hub_repos").glob("*") if (p / "config.json").exists())
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[p.name for p in REPOS])
+def test_bundled_repo_loads_and_card_matches_results(repo: Path) -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu", local_files_only=True)
+    assert detector.calibration is not None
+    results = json.loads((repo / "results_summary.json").read_text())
+    values = card_metrics(repo / "README.md")
+    for key, (metric_type, _) in CARD_METRICS.items():
+        if results.get(key) is not None:
+            assert values[("cifake", "test", metric_type)] == pytest.approx(round(results[key], 4)), key
+    for plot in results.get("plots", {}).values():
+        assert (repo / plot).exists()
+    sizes = [f.stat().st_size for f in repo.rglob("*.safetensors")]
+    assert sizes and max(sizes) < 10 * 2**20, "bundled weights stay a few MB"
+    assert not list(repo.rglob("*.bin")) and not list(repo.rglob("*.pkl"))
