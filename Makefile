@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: venv detect test bench demo clean
+.PHONY: venv detect test bench clean
 
 venv: $(STAMP)
 

@@ -44,7 +44,13 @@ def noise_sanity_check(detector: EnsembleDeepfakeDetector, dataset: str, split: 
 
 
 def evaluate_all(detector: EnsembleDeepfakeDetector, args: argparse.Namespace, out: Path, name: str) -> dict[str, Any]:
-    """CIFAKE test (written as results_summary.json + plots), the second domain, and the noise check."""
+    """CIFAKE test (written as results_summary.json + plots), the second domain, and the noise check.
+
+    With ``--cards-only`` the results already in ``out`` are reused (to rewrite the card text alone).
+    """
+    if args.cards_only:
+        test = json.loads((out / "results_summary.json").read_text())
+        return {"test": test, **json.loads((out / "results_extra.json").read_text())}
     started = time.time()
     test = evaluate_detector(
         detector, args.dataset, args.test_split, limit=args.test_limit, output_dir=str(out), model_name=name,
@@ -92,11 +98,35 @@ COMMON_LIMITS = """\
   resized to 32x32, so the detector only sees coarse colour, texture and high-frequency statistics of that size.
 - It is a **one-class** detector: it learned what the real training photos look like and flags what differs. Real
   photos unlike CIFAR-10 (other cameras, screenshots, heavy edits, drawings) are flagged too, and fakes that sit
-  close to real photo statistics are missed. The second-domain figures below show how much is lost off CIFAKE.
+  close to real photo statistics are missed. The second-domain row above shows how much is lost off CIFAKE.
+- Its evidence is mostly fine high-frequency detail: blurring or downscaling an image removes it, and then the
+  detector flags almost nothing (see the robustness table), while heavy JPEG compression adds artefacts that
+  raise false alarms.
 - Scores are calibrated on CIFAKE validation images; on another domain recalibrate (``calibrate()``) before
   trusting the named thresholds.
 - Do not use a single score as proof. Treat it as one piece of evidence next to provenance and metadata.
 """
+
+
+def limits_paragraph(test: dict[str, Any], detector: EnsembleDeepfakeDetector) -> str:
+    """What limits the AUROC, in words, from the measured member figures."""
+    members = test.get("members") or {}
+    if len(members) < 2:
+        return (
+            "**What limits it.** The reconstruction error mostly measures how much fine detail an image has and "
+            "how unusual its content is for the training photos. CIFAKE fakes match CIFAR-10 content, so only their "
+            "somewhat stronger high-frequency detail separates them, and many real photos are just as detailed."
+        )
+    best = max(members, key=lambda name: members[name]["auroc"])
+    worst = min(members, key=lambda name: members[name]["auroc"])
+    return (
+        f"**What limits it.** The combination is only as good as its members allow: `{best}` alone reaches AUROC "
+        f"{members[best]['auroc']:.3f}, `{worst}` {members[worst]['auroc']:.3f}, and the fixed 50/50 vote of the "
+        f"published design gives {test['auroc']:.3f}"
+        + (" - below the better member alone." if test["auroc"] < members[best]["auroc"] else ".")
+        + " Both members were trained on real images only and both mainly react to fine high-frequency detail, "
+        "so their errors are correlated; the fakes' content and colours look like CIFAR-10 by construction."
+    )
 
 
 def card_body(
@@ -119,8 +149,8 @@ def card_body(
 
 {intro}
 
-Part of [deepfake-detectors](https://github.com/): every number on this card was produced by
-`python scripts/build_ensemble.py` (see *Reproduce*) on the code and weights in this folder.
+Part of the `deepfake-detectors` package: every number on this card was produced by the commands under
+*Reproduce* on the code and weights in this folder.
 
 ## Use
 
@@ -150,6 +180,8 @@ published autoencoder reported) the detector reaches AUROC {noise['auroc']:.3f} 
 fakes were made to look like CIFAR-10 photos, so their content and colours are in-distribution for a model of real
 photos, and what remains is mostly their fine high-frequency detail.
 {members}
+
+{limits_paragraph(test, detector)}
 
 ### Robustness (CIFAKE test, same threshold)
 
@@ -184,6 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--test-limit", type=int, default=None)
     parser.add_argument("--second-domain", default="../shared/data/aiart")
     parser.add_argument("--hub-dir", default="hub_repos")
+    parser.add_argument("--cards-only", action="store_true", help="reuse the saved results, rewrite the cards")
     parser.add_argument("--reproduce-script", default=None, help="a script with every command, quoted in the cards")
     args = parser.parse_args(argv)
     invocation = "python scripts/build_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -201,11 +234,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     ae_detector = EnsembleDeepfakeDetector.from_members({"autoencoder": (autoencoder, ae_processor)}, device="cpu")
     ae_detector.calibrate(real, fake)
     ae_dir = Path(args.hub_dir) / "deepfake-autoencoder"
-    if ae_dir.exists():
-        shutil.rmtree(ae_dir)
-    ae_dir.mkdir(parents=True)
-    autoencoder.save_pretrained(ae_dir)
-    ae_processor.save_pretrained(ae_dir)
+    if not args.cards_only:
+        if ae_dir.exists():
+            shutil.rmtree(ae_dir)
+        ae_dir.mkdir(parents=True)
+        autoencoder.save_pretrained(ae_dir)
+        ae_processor.save_pretrained(ae_dir)
     single = EnsembleDeepfakeDetector.from_pretrained(ae_dir, device="cpu")  # evaluate exactly what is published
     ae_results = evaluate_all(single, args, ae_dir, "deepfake-autoencoder")
     ae_results["command"] = command
@@ -245,9 +279,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     )
     ensemble.calibrate(real, fake)
     ens_dir = Path(args.hub_dir) / "deepfake-ensemble-detector"
-    if ens_dir.exists():
-        shutil.rmtree(ens_dir)
-    ensemble.save_pretrained(ens_dir)
+    if not args.cards_only:
+        if ens_dir.exists():
+            shutil.rmtree(ens_dir)
+        ensemble.save_pretrained(ens_dir)
     loaded = EnsembleDeepfakeDetector.from_pretrained(ens_dir, device="cpu")
     ens_results = evaluate_all(loaded, args, ens_dir, "deepfake-ensemble-detector")
     ens_results["command"] = command

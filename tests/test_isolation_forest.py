@@ -2,63 +2,43 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import numpy as np
 import pytest
 import torch
-from conftest import noisy_image, smooth_image
-from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
-import deepfake_detectors  # noqa: F401 - registers the Auto classes
-from deepfake_detectors import DeepfakeImageProcessor, IsolationForestConfig, IsolationForestModel
-from deepfake_detectors.configuration.feature_base import compute_feature_dim
-from deepfake_detectors.features import FeatureCache
+from deepfake_detectors import IsolationForestConfig, IsolationForestModel
 
-PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth"}
+# Registered before the import so that pytest rewrites the helper's asserts (detailed failure messages).
+pytest.register_assert_rewrite("feature_member_checks")
 
-
-def unit_processor() -> DeepfakeImageProcessor:
-    return DeepfakeImageProcessor(size=32, image_mean=[0, 0, 0], image_std=[1, 1, 1])
-
-
-@pytest.fixture(scope="module")
-def images() -> dict[str, torch.Tensor]:
-    """60 synthetic 32x32 images in [0, 1]: 40 smooth for fitting, 12 smooth held out, 8 noise."""
-    rng = np.random.default_rng(0)
-    processor = unit_processor()
-    real = processor([smooth_image(rng) for _ in range(52)])["pixel_values"]
-    noise = processor([noisy_image(rng) for _ in range(8)])["pixel_values"]
-    return {"train": real[:40], "held_out": real[40:], "noise": noise}
+from feature_member_checks import (  # noqa: E402
+    check_config_defaults,
+    check_config_json_round_trip,
+    check_shared_feature_cache,
+    check_sklearn_fit_scores,
+    check_sklearn_save_and_load,
+    check_sklearn_version_mismatch_warns,
+    check_unfitted_model_refuses_to_score_or_save,
+    fit_on_train,
+    images,  # noqa: F401 - fixture
+    saved,  # noqa: F401 - fixture
+)
 
 
 @pytest.fixture(scope="module")
 def fitted(images) -> IsolationForestModel:
-    model = IsolationForestModel(IsolationForestConfig(n_estimators=50))  # fewer trees: faster save / load
-    return model.fit(model.features(images["train"])).eval()
-
-
-@pytest.fixture(scope="module")
-def saved(fitted, tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("isolation_forest")
-    fitted.save_pretrained(directory)
-    unit_processor().save_pretrained(directory)
-    return directory
+    # fewer trees: faster save / load
+    return fit_on_train(IsolationForestModel(IsolationForestConfig(n_estimators=50)), images)
 
 
 def test_config_defaults_feature_dim_and_validation() -> None:
-    config = IsolationForestConfig()
-    assert config.feature_names == ["spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats"]
-    assert config.feature_dim == 59 == compute_feature_dim(config.feature_names)
-    assert (config.n_estimators, config.max_samples) == (200, "auto")
-    assert IsolationForestConfig(max_samples=0.5).max_samples == 0.5
-    assert IsolationForestConfig(max_samples=64).max_samples == 64
-    for bad in (dict(n_estimators=0), dict(max_samples=0), dict(max_samples=1.5), dict(max_samples="all")):
-        with pytest.raises(ValueError):
-            IsolationForestConfig(**bad)
-    with pytest.raises(ValueError, match="unknown feature"):
-        IsolationForestConfig(feature_names=["spectrum_radial", "no_such_feature"])
+    check_config_defaults(
+        IsolationForestConfig,
+        ["spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats"],
+        59,
+        defaults=dict(n_estimators=200, max_samples="auto"),
+        accepted=[dict(max_samples=0.5), dict(max_samples=64)],
+        invalid=[dict(n_estimators=0), dict(max_samples=0), dict(max_samples=1.5), dict(max_samples="all")],
+    )
 
 
 def test_random_state_makes_fitting_reproducible(images) -> None:
@@ -70,52 +50,25 @@ def test_random_state_makes_fitting_reproducible(images) -> None:
 
 
 def test_fit_scores_noise_higher_than_held_out_real(fitted, images) -> None:
-    real, noise = fitted.score(images["held_out"]), fitted.score(images["noise"])
-    assert real.shape == (12,) and noise.shape == (8,)
-    assert noise.mean() > real.mean()
-    assert fitted.config.sklearn_version is not None
+    check_sklearn_fit_scores(fitted, images)
 
 
 def test_unfitted_model_refuses_to_score_or_save(tmp_path) -> None:
-    model = IsolationForestModel(IsolationForestConfig())
-    with pytest.raises(RuntimeError, match="not fitted"):
-        model.score(torch.rand(2, 3, 32, 32))
-    with pytest.raises(RuntimeError, match="unfitted"):
-        model.save_pretrained(tmp_path)
+    check_unfitted_model_refuses_to_score_or_save(IsolationForestModel, IsolationForestConfig, tmp_path)
 
 
 def test_save_and_load_give_identical_scores(fitted, saved, images) -> None:
-    assert (saved / "estimator.skops").is_file() and (saved / "model.safetensors").is_file()
-    assert not [path.name for path in saved.iterdir() if path.suffix in PICKLE_SUFFIXES]
-    loaded, info = AutoModel.from_pretrained(saved, output_loading_info=True)
-    assert isinstance(loaded, IsolationForestModel)
-    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
-    pixels = torch.cat([images["held_out"], images["noise"]])
-    assert torch.equal(loaded.score(pixels), fitted.score(pixels))
-    assert isinstance(AutoImageProcessor.from_pretrained(saved), DeepfakeImageProcessor)
+    check_sklearn_save_and_load(IsolationForestModel, fitted, saved, images)
 
 
 def test_config_json_round_trip(saved, fitted) -> None:
-    config = AutoConfig.from_pretrained(saved)
-    assert isinstance(config, IsolationForestConfig)
-    for key in ("feature_names", "feature_dim", "n_estimators", "max_samples", "random_state", "sklearn_version", "image_size"):
-        assert getattr(config, key) == getattr(fitted.config, key)
+    keys = ("feature_names", "feature_dim", "n_estimators", "max_samples", "random_state", "sklearn_version", "image_size")
+    check_config_json_round_trip(IsolationForestConfig, saved, fitted, keys)
 
 
 def test_sklearn_version_mismatch_warns(saved, tmp_path) -> None:
-    for path in saved.iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    config = json.loads((tmp_path / "config.json").read_text())
-    config["sklearn_version"] = "0.0.1"
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    with pytest.warns(UserWarning, match="scikit-learn 0.0.1"):
-        AutoModel.from_pretrained(tmp_path)
+    check_sklearn_version_mismatch_warns(saved, tmp_path)
 
 
 def test_shared_feature_cache_gives_same_scores_and_computes_once(fitted, images) -> None:
-    pixels = images["noise"]
-    cache = FeatureCache(pixels)
-    first = fitted.score(pixels, feature_cache=cache)
-    again = fitted.score(pixels, feature_cache=cache)
-    assert torch.equal(first, fitted.score(pixels)) and torch.equal(again, first)
-    assert sorted(cache.computed) == sorted(fitted.config.feature_names)
+    check_shared_feature_cache(fitted, images)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The exact command behind hub_repos/fake-image-detection-ensemble (run from the repository root).
+set -euo pipefail
+export HF_HUB_OFFLINE=1
+python scripts/train_one_class_ensemble.py --dataset ../shared/data/cifake --max-train-samples 10000 --epochs 2 \
+  --max-calibration-samples 1500 --output-dir hub_repos/fake-image-detection-ensemble
