@@ -232,16 +232,19 @@ class EnsembleDeepfakeDetector:
         )
         models = {name: model for name, (model, _) in members.items()}
         processors = {name: processor for name, (_, processor) in members.items()}
-        return cls(config, models, processors, calibration=None, device=device)
+        calibration = None
+        if len(models) == 1:  # one member: its own stored calibration is the ensemble's, on the normalised scale
+            member_calibration = next(iter(models.values())).config.get_calibration()
+            calibration = None if member_calibration is None else member_calibration.normalized()
+        return cls(config, models, processors, calibration=calibration, device=device)
 
     @classmethod
     def _from_single_detector(cls, root: Path, device: Union[str, torch.device, None]) -> "EnsembleDeepfakeDetector":
         model, processor = load_member(root)
         name = model.config.model_type.removeprefix("deepfake-").replace("-", "_")
-        config = DeepfakeEnsembleConfig(members=[{"name": name, "path": ".", "weight": 1.0}])
-        member_calibration = model.config.get_calibration()
-        calibration = None if member_calibration is None else member_calibration.normalized()
-        return cls(config, {name: model}, {name: processor}, calibration, device=device)
+        detector = cls.from_members({name: (model, processor)}, device=device)
+        detector.config.members[0]["path"] = "."
+        return detector
 
     def save_pretrained(self, save_directory: PathLike) -> Path:
         """Write ``config.json``, ``thresholds_calibrated.json`` and ``members/<name>/`` (safetensors + configs).
