@@ -5,8 +5,8 @@ Members: frequency VAE, edge normalizing flow and semantic Deep SVDD (``transfor
 One-Class SVM, Isolation Forest, Local Outlier Factor and Gaussian mixture (scikit-learn, ``.skops``); colour
 distribution and statistical Mahalanobis models (torch buffers). Feature members share one feature computation.
 
-Weights: each member's weight is ``max(AUROC - 0.5, 0)`` measured on the labelled *validation* split (never the
-test split); the adaptive threshold is the 95th percentile of combined real validation scores.
+Weights: stacked on the labelled *validation* split (never the test split), see :func:`member_weights`; the
+adaptive threshold is the 95th percentile of combined real validation scores.
 
 Example:
     python scripts/train_one_class_ensemble.py --dataset ../shared/data/cifake --max-train-samples 10000
@@ -125,24 +125,8 @@ def train_deep_member(name: str, train, args: argparse.Namespace) -> tuple[Any, 
     return trainer.model.cpu().eval(), processor, time.time() - started
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="../shared/data/cifake")
-    parser.add_argument("--max-train-samples", type=int, default=10000, help="real training images")
-    parser.add_argument("--max-calibration-samples", type=int, default=1500, help="per class, validation split")
-    parser.add_argument("--test-limit", type=int, default=None)
-    parser.add_argument("--second-domain", default="../shared/data/aiart")
-    parser.add_argument("--members", nargs="+", default=list(DEEP_MEMBERS) + list(FEATURE_MEMBERS))
-    parser.add_argument("--epochs", type=float, default=2.0, help="epochs of the deep members")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--init-batches", type=int, default=20, help="batches for centres / normalisation")
-    parser.add_argument("--weights", choices=["validation_auroc", "equal"], default="validation_auroc")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", default="hub_repos/fake-image-detection-ensemble")
-    args = parser.parse_args(argv)
-    set_seed(args.seed)
-    command = "python scripts/train_one_class_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
-
+def train_members(args: argparse.Namespace) -> tuple[dict[str, tuple[Any, DeepfakeImageProcessor]], dict]:
+    """Train the deep members and fit the feature members on real training images; return them and timings."""
     train = take(select_label(load_image_dataset(args.dataset, "train"), "real"), args.max_train_samples, args.seed)
     members: dict[str, tuple[Any, DeepfakeImageProcessor]] = {}
     timing: dict[str, dict[str, float]] = {}
@@ -160,6 +144,71 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             timing[name] = {"fit_seconds": round(fit_seconds[name], 1)}
         timing["shared_feature_extraction"] = {"seconds": round(feature_seconds, 1)}
         print(f"features in {feature_seconds:.0f} s; fits {fit_seconds}", flush=True)
+    return members, timing
+
+
+def member_weights(method: str, raw: dict[str, np.ndarray], is_real: np.ndarray) -> tuple[dict[str, float], str]:
+    """Weights of the members from labelled validation scores, and how they were chosen (for the card).
+
+    ``logistic``: non-negative coefficients of a logistic regression (C = 0.1) on the members' validation scores
+    in standard deviations above their real mean (clipped to +-10), normalised to sum to 1 - members that do not
+    add evidence get weight 0. ``validation_auroc``: ``max(AUROC - 0.5, 0)``. ``equal``: 1 each.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    labels = (~is_real).astype(int)
+    names = list(raw)
+    if method == "equal":
+        return {name: 1.0 for name in names}, "equal weights"
+    if method == "validation_auroc":
+        weights = {name: round(max(roc_auc_score(labels, raw[name]) - 0.5, 0.0), 4) for name in names}
+        return weights, "weight = max(AUROC - 0.5, 0) of each member on the labelled CIFAKE validation split"
+    standardised = np.stack(
+        [np.clip((raw[n] - raw[n][is_real].mean()) / raw[n][is_real].std(), -10, 10) for n in names], axis=1
+    )
+    coefficients = np.clip(LogisticRegression(C=0.1, max_iter=2000).fit(standardised, labels).coef_[0], 0, None)
+    coefficients = coefficients / coefficients.sum()
+    weights = {name: round(float(value), 4) for name, value in zip(names, coefficients)}
+    how = (
+        "non-negative coefficients of a logistic regression (C = 0.1) stacked on the members' calibrated scores of "
+        "the labelled CIFAKE validation split (never the test split), normalised to sum to 1; 0 = the member adds "
+        "no evidence beyond the others"
+    )
+    return weights, how
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="../shared/data/cifake")
+    parser.add_argument("--max-train-samples", type=int, default=10000, help="real training images")
+    parser.add_argument("--max-calibration-samples", type=int, default=1500, help="per class, validation split")
+    parser.add_argument("--test-limit", type=int, default=None)
+    parser.add_argument("--second-domain", default="../shared/data/aiart")
+    parser.add_argument("--members", nargs="+", default=list(DEEP_MEMBERS) + list(FEATURE_MEMBERS))
+    parser.add_argument("--epochs", type=float, default=2.0, help="epochs of the deep members")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--init-batches", type=int, default=20, help="batches for centres / normalisation")
+    parser.add_argument("--weights", choices=["logistic", "validation_auroc", "equal"], default="logistic")
+    parser.add_argument(
+        "--reuse-members", action="store_true",
+        help="skip training: reload the members already in --output-dir, then re-weight, calibrate and evaluate",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output-dir", default="hub_repos/fake-image-detection-ensemble")
+    args = parser.parse_args(argv)
+    set_seed(args.seed)
+    command = "python scripts/train_one_class_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
+
+    out = Path(args.output_dir)
+    if args.reuse_members:
+        previous = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+        members = {name: (previous.members[name], previous.processors[name]) for name in previous.members}
+        earlier = json.loads((out / "results_extra.json").read_text())
+        timing = earlier["timing"]
+        commands = [earlier["commands"][0] if "commands" in earlier else earlier["command"], command]
+    else:
+        members, timing = train_members(args)
+        commands = [command]
     total_training = sum(value for entry in timing.values() for value in entry.values())
 
     # Calibrate every member and weight them on the labelled validation split (never the test split).
@@ -171,20 +220,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     is_real = np.r_[np.ones(len(real), bool), np.zeros(len(fake), bool)]
     labels = (~is_real).astype(int)
     validation_auroc = {name: float(roc_auc_score(labels, values)) for name, values in raw.items()}
-    if args.weights == "equal":
-        weights = {name: 1.0 for name in members}
-    else:
-        weights = {name: round(max(auc - 0.5, 0.0), 4) for name, auc in validation_auroc.items()}
+    weights, ensemble.config.weighting = member_weights(args.weights, raw, is_real)
     for member in ensemble.config.members:
         member["weight"] = weights[member["name"]]
-    ensemble.config.weighting = (
-        "weight = max(AUROC - 0.5, 0) of each member on the labelled CIFAKE validation split"
-        if args.weights == "validation_auroc"
-        else "equal weights"
-    )
     ensemble.calibrate_from_raw(raw, is_real)
 
-    out = Path(args.output_dir)
     if out.exists():
         shutil.rmtree(out)
     ensemble.save_pretrained(out)
@@ -196,9 +236,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     aiart = None
     if args.second_domain and Path(args.second_domain).exists():
         aiart = evaluate_detector(loaded, args.second_domain, "test", model_name=out.name)
-    extra = {"aiart_test": aiart, "validation_auroc": validation_auroc, "timing": timing, "command": command}
+    extra = {"aiart_test": aiart, "validation_auroc": validation_auroc, "timing": timing, "commands": commands}
     (out / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
-    write_card(out, loaded, test, aiart, validation_auroc, timing, total_training, args, command)
+    write_card(out, loaded, test, aiart, validation_auroc, timing, total_training, args, "\n".join(commands))
     print(json.dumps({k: test[k] for k in ("auroc", "accuracy", "precision", "recall", "f1", "fpr")}, indent=2))
 
 

@@ -1,8 +1,8 @@
 """deepfake-detectors: detectors for AI-generated images with a transformers-style API.
 
-Importing the package registers every detector with ``AutoConfig`` / ``AutoModel`` (and the image processor
-with ``AutoImageProcessor``), so ``AutoModel.from_pretrained(path)`` works for our repos without
-``trust_remote_code``.
+Importing the package registers every detector with ``AutoConfig`` / ``AutoModel`` (its image processor with
+``AutoImageProcessor``, supervised classifiers also with ``AutoModelForImageClassification``), so
+``AutoModel.from_pretrained(path)`` works for our repos without ``trust_remote_code``.
 
 Example:
     >>> from deepfake_detectors import EnsembleDeepfakeDetector
@@ -10,7 +10,7 @@ Example:
     >>> score, is_fake = detector.predict("examples/fake_0001.jpg")
 """
 
-from transformers import AutoConfig, AutoImageProcessor, AutoModel
+from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
 
 from .calibration import ScoreCalibration
 from .configuration import (
@@ -18,6 +18,7 @@ from .configuration import (
     DeepfakeEnsembleConfig,
     DeepSVDDConfig,
     EdgeFlowConfig,
+    ElaCnnConfig,
     FrequencyVAEConfig,
     GaussianMixtureConfig,
     IsolationForestConfig,
@@ -32,6 +33,7 @@ from .modeling import (
     DeepSVDDModel,
     DetectorOutput,
     EdgeFlowModel,
+    ElaCnnForImageClassification,
     FrequencyVAEModel,
     GaussianMixtureModel,
     IsolationForestModel,
@@ -43,6 +45,7 @@ from .modeling import (
 )
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
+from .processing_ela import ElaImageProcessor
 
 __version__ = "0.1.0"
 
@@ -59,13 +62,28 @@ DETECTORS = [
     (FrequencyVAEConfig, FrequencyVAEModel),
     (EdgeFlowConfig, EdgeFlowModel),
     (SemanticSVDDConfig, SemanticSVDDModel),
+    (ElaCnnConfig, ElaCnnForImageClassification),
 ]
+
+#: Detectors whose input needs its own image processor; every other detector uses DeepfakeImageProcessor.
+IMAGE_PROCESSORS = {ElaCnnConfig: ElaImageProcessor}
+
+#: Supervised detectors that are also transformers image classifiers (``pipeline("image-classification")``).
+IMAGE_CLASSIFIERS = {ElaCnnConfig: ElaCnnForImageClassification}
 
 AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
 for _config_class, _model_class in DETECTORS:
     AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
     AutoModel.register(_config_class, _model_class, exist_ok=True)
-    AutoImageProcessor.register(_config_class, slow_image_processor_class=DeepfakeImageProcessor, exist_ok=True)
+    _processor_class = IMAGE_PROCESSORS.get(_config_class, DeepfakeImageProcessor)
+    # Our processors are plain PIL + torch: the same class answers both transformers backends.
+    AutoImageProcessor.register(
+        _config_class,
+        image_processor_classes={"pil": _processor_class, "torchvision": _processor_class},
+        exist_ok=True,
+    )
+for _config_class, _model_class in IMAGE_CLASSIFIERS.items():
+    AutoModelForImageClassification.register(_config_class, _model_class, exist_ok=True)
 
 __all__ = [
     "ColourDistributionConfig",
@@ -78,6 +96,9 @@ __all__ = [
     "DetectorOutput",
     "EdgeFlowConfig",
     "EdgeFlowModel",
+    "ElaCnnConfig",
+    "ElaCnnForImageClassification",
+    "ElaImageProcessor",
     "EnsembleDeepfakeDetector",
     "FrequencyVAEConfig",
     "FrequencyVAEModel",

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 from tqdm.auto import tqdm
-from transformers import AutoConfig, AutoModel
+from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
 from .calibration import ScoreCalibration, ThresholdSpec
 from .configuration.ensemble import DeepfakeEnsembleConfig
@@ -128,7 +128,7 @@ def load_member(directory: Path, device: Union[str, torch.device] = "cpu") -> tu
     problems = {key: sorted(info[key]) for key in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[key]}
     if problems:
         raise OSError(f"weights in {directory} do not match the model: {problems}")
-    processor = DeepfakeImageProcessor.from_pretrained(directory)
+    processor = AutoImageProcessor.from_pretrained(directory)
     return model.to(device).eval(), processor
 
 

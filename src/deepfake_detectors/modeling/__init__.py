@@ -5,6 +5,7 @@ from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
 from .colour_distribution import ColourDistributionModel
 from .deep_svdd import DeepSVDDModel
 from .edge_flow import EdgeFlowModel
+from .ela_cnn import ElaCnnForImageClassification, ElaCnnOutput
 from .feature_base import FeatureDetectorModel, MahalanobisDetectorModel, SklearnDetectorModel
 from .frequency_vae import FrequencyVAEModel
 from .gaussian_mixture import GaussianMixtureModel
@@ -20,6 +21,8 @@ __all__ = [
     "DeepSVDDModel",
     "DetectorOutput",
     "EdgeFlowModel",
+    "ElaCnnForImageClassification",
+    "ElaCnnOutput",
     "FeatureDetectorModel",
     "FrequencyVAEModel",
     "GaussianMixtureModel",

@@ -1,0 +1,142 @@
+"""Error Level Analysis + CNN: a supervised real / fake image classifier on ELA maps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from PIL import Image
+from torch import nn
+from transformers import initialization as init
+from transformers.modeling_outputs import ImageClassifierOutput
+
+from ..configuration.ela_cnn import ElaCnnConfig
+from ..processing import ImageInput
+from ..processing_ela import ElaImageProcessor
+from .base import DeepfakeDetectorPreTrainedModel
+
+
+@dataclass
+class ElaCnnOutput(ImageClassifierOutput):
+    """:class:`~transformers.modeling_outputs.ImageClassifierOutput` plus the detector score.
+
+    Args:
+        loss: cross-entropy, only when ``labels`` are given.
+        logits: ``[batch, 2]`` classification logits (real, fake).
+        hidden_states: the output of each stage, when ``output_hidden_states=True``.
+        attentions: always ``None`` (no attention layers).
+        scores: ``[batch]`` softmax probability of "fake" (higher = more likely fake), the raw detector score.
+    """
+
+    scores: Optional[torch.FloatTensor] = None
+
+
+class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
+    """Compact CNN on Error Level Analysis maps (the usual ELA + CNN image-forensics recipe), trained with
+    cross-entropy on real (0) and fake (1) images.
+
+    Input: ``pixel_values`` from :class:`~deepfake_detectors.ElaImageProcessor` (6 channels: image + ELA map, or
+    3: ELA map only). Each stage is (conv 3x3 - batch norm - ReLU) x 2 and a 2x2 max pool; then a global average
+    pool, dropout and a linear layer give two logits. It is a transformers image classifier:
+    ``pipeline("image-classification", model=path)`` returns ``[{"label": "fake", "score": p}, ...]``.
+
+    Args:
+        config: an :class:`ElaCnnConfig`.
+
+    Example:
+        >>> model = ElaCnnForImageClassification(ElaCnnConfig(hidden_sizes=[8, 16]))
+        >>> output = model(torch.zeros(2, 6, 32, 32), labels=torch.tensor([0, 1]))
+        >>> output.logits.shape, output.scores.shape
+        (torch.Size([2, 2]), torch.Size([2]))
+    """
+
+    config_class = ElaCnnConfig
+    base_model_prefix = "ela_cnn"
+
+    def __init__(self, config: ElaCnnConfig) -> None:
+        super().__init__(config)
+        in_channels = config.num_channels
+        stages: list[nn.Module] = []
+        for out_channels in config.hidden_sizes:
+            stages.append(
+                nn.Sequential(
+                    nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(out_channels),
+                    nn.ReLU(inplace=True),
+                    nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(out_channels),
+                    nn.ReLU(inplace=True),
+                    nn.MaxPool2d(2),
+                )
+            )
+            in_channels = out_channels
+        self.stages = nn.ModuleList(stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(in_channels, config.num_labels)
+        self.post_init()
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, nn.Conv2d):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(module, nn.Linear):
+            init.normal_(module.weight, std=0.01)
+            init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+            if getattr(module, "num_batches_tracked", None) is not None:
+                init.zeros_(module.num_batches_tracked)
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        labels: Optional[torch.Tensor] = None,
+        output_hidden_states: Optional[bool] = None,
+    ) -> ElaCnnOutput:
+        """Classify a batch.
+
+        Args:
+            pixel_values: ``[batch, num_channels, H, W]`` from :class:`~deepfake_detectors.ElaImageProcessor`.
+            labels: ``[batch]`` class ids (real = 0, fake = 1); adds the cross-entropy ``loss``.
+            output_hidden_states: also return each stage's feature map.
+
+        Returns:
+            An :class:`ElaCnnOutput` with ``logits``, ``scores`` (P(fake)) and ``loss`` when labels are given.
+        """
+        if pixel_values.shape[1] != self.config.num_channels:
+            raise ValueError(
+                f"expected {self.config.num_channels} input channels, got {pixel_values.shape[1]}; use the "
+                "ElaImageProcessor saved with the model (include_image=True gives 6 channels, False gives 3)"
+            )
+        hidden = pixel_values
+        hidden_states = []
+        for stage in self.stages:
+            hidden = stage(hidden)
+            hidden_states.append(hidden)
+        logits = self.classifier(self.dropout(self.pool(hidden).flatten(1)))
+        loss = None
+        if labels is not None:
+            loss = nn.functional.cross_entropy(logits, labels.to(logits.device).long().view(-1))
+        return ElaCnnOutput(
+            loss=loss,
+            logits=logits,
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            scores=logits.detach().float().softmax(dim=-1)[:, 1],
+        )
+
+    def explain(self, image: ImageInput, processor: Optional[ElaImageProcessor] = None) -> Image.Image:
+        """The ELA map the model looks at, as an RGB image (bright = high error level).
+
+        Args:
+            image: a path, PIL image, array or bytes.
+            processor: the processor saved with the model; by default one with this config's ``image_size`` and
+                ``ela_quality`` (and the default ``ela_scale``).
+        """
+        processor = processor or ElaImageProcessor(size=self.config.image_size, ela_quality=self.config.ela_quality)
+        return processor.ela_map(image)

@@ -1,0 +1,194 @@
+"""ElaImageProcessor / ElaCnnConfig / ElaCnnForImageClassification."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
+
+from conftest import noisy_image, smooth_image
+from deepfake_detectors import (
+    DeepfakeImageProcessor,
+    ElaCnnConfig,
+    ElaCnnForImageClassification,
+    ElaImageProcessor,
+    EnsembleDeepfakeDetector,
+    ResidualAutoencoderConfig,
+    ResidualAutoencoderModel,
+)
+
+TINY = dict(image_size=32, hidden_sizes=[4, 8], dropout=0.0)
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _ela_mean(processor: ElaImageProcessor, image: Image.Image) -> float:
+    return float(np.asarray(processor.ela_map(image), dtype=np.float64).mean() / 255.0)
+
+
+def _batch(count: int = 8, seed: int = 0) -> tuple[list[Image.Image], torch.Tensor]:
+    """Smooth images (real, 0) and noise images (fake, 1), alternating."""
+    rng = np.random.default_rng(seed)
+    images = [smooth_image(rng) if index % 2 == 0 else noisy_image(rng) for index in range(count)]
+    return images, torch.tensor([index % 2 for index in range(count)])
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    """A tiny calibrated ELA-CNN saved with its processor."""
+    torch.manual_seed(0)
+    model = ElaCnnForImageClassification(ElaCnnConfig(**TINY)).eval()
+    processor = ElaImageProcessor(size=32)
+    images, labels = _batch(16, seed=3)
+    scores = model.score(processor(images)["pixel_values"]).numpy()
+    model.calibrate(scores[labels.numpy() == 0], scores[labels.numpy() == 1])
+    directory = tmp_path_factory.mktemp("ela_cnn")
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory
+
+
+# ---------------------------------------------------------------- processor
+def test_ela_is_near_zero_for_a_resaved_jpeg_and_large_for_noise() -> None:
+    processor = ElaImageProcessor(size=32, ela_quality=90)
+    rng = np.random.default_rng(0)
+    photo = smooth_image(rng)
+    resaved = _ela_mean(processor, _jpeg(photo, 90))
+    assert resaved < 0.01  # already at this quality: the re-save barely changes it
+    assert _ela_mean(processor, photo) > resaved  # never compressed: its error level is higher
+    assert _ela_mean(processor, noisy_image(rng)) > 0.5  # fresh high-frequency content: large error everywhere
+    assert processor.ela_map(photo).mode == "RGB" and processor.ela_map(photo).size == (32, 32)
+    large = photo.resize((64, 48))
+    assert processor.ela_map(large, full_resolution=True).size == (64, 48)
+
+
+def test_pixel_values_are_the_normalised_image_then_the_ela_map() -> None:
+    images, _ = _batch(4)
+    processor = ElaImageProcessor(size=32)
+    pixel_values = processor(images)["pixel_values"]
+    assert pixel_values.shape == (4, 6, 32, 32) and processor.num_channels == 6
+    assert pixel_values.min() >= -1.0 and pixel_values.max() <= 1.0
+    plain = DeepfakeImageProcessor(size=32)(images)["pixel_values"]
+    assert torch.allclose(pixel_values[:, :3], plain, atol=1e-6)
+    ela = torch.from_numpy(np.stack([np.asarray(processor.ela_map(image)) for image in images])).permute(0, 3, 1, 2)
+    assert torch.allclose((pixel_values[:, 3:] + 1) / 2, ela.float() / 255, atol=1 / 255)
+    only_ela = ElaImageProcessor(size=32, include_image=False)(images)["pixel_values"]
+    assert only_ela.shape == (4, 3, 32, 32) and torch.allclose(only_ela, pixel_values[:, 3:])
+    # The ensemble path (shared [0, 1] tensors, then normalize_tensor) gives the same input as preprocess.
+    unit = torch.stack([processor.to_unit_tensor(image) for image in images])
+    assert torch.allclose(processor.normalize_tensor(unit), pixel_values)
+    assert not processor.is_identity_normalisation
+
+
+def test_processor_round_trip(tmp_path: Path) -> None:
+    processor = ElaImageProcessor(size=16, ela_quality=75, ela_scale=20.0, include_image=False, resample="bicubic")
+    processor.save_pretrained(tmp_path)
+    for loaded in (ElaImageProcessor.from_pretrained(tmp_path), AutoImageProcessor.from_pretrained(tmp_path)):
+        assert type(loaded) is ElaImageProcessor
+        assert (loaded.size, loaded.ela_quality, loaded.ela_scale, loaded.include_image, loaded.resample) == (
+            16, 75, 20.0, False, "bicubic"
+        )
+    image = noisy_image(np.random.default_rng(0))
+    assert torch.equal(processor(image)["pixel_values"], loaded(image)["pixel_values"])
+    with pytest.raises(ValueError, match="ela_quality"):
+        ElaImageProcessor(ela_quality=0)
+    with pytest.raises(ValueError, match="ela_scale"):
+        ElaImageProcessor(ela_scale=0)
+
+
+# ---------------------------------------------------------------- config and model
+def test_config_defaults_and_validation() -> None:
+    config = ElaCnnConfig()
+    assert (config.num_channels, config.image_size, config.hidden_sizes, config.dropout) == (6, 32, [32, 64, 128], 0.25)
+    assert (config.ela_quality, config.num_labels, config.id2label) == (90, 2, {0: "real", 1: "fake"})
+    for bad in (dict(num_channels=4), dict(hidden_sizes=[]), dict(dropout=1.0), dict(ela_quality=101),
+                dict(num_labels=3), dict(image_size=8, hidden_sizes=[4, 4, 4, 4])):
+        with pytest.raises(ValueError):
+            ElaCnnConfig(**bad)
+
+
+def test_model_shapes_scores_and_loss() -> None:
+    model = ElaCnnForImageClassification(ElaCnnConfig(**TINY)).eval()
+    pixel_values = torch.rand(3, 6, 32, 32) * 2 - 1
+    output = model(pixel_values, output_hidden_states=True)
+    assert output.logits.shape == (3, 2) and output.loss is None
+    assert torch.allclose(output.scores, output.logits.softmax(-1)[:, 1])
+    assert [tuple(h.shape) for h in output.hidden_states] == [(3, 4, 16, 16), (3, 8, 8, 8)]
+    assert torch.equal(model.score(pixel_values), output.scores)
+    labelled = model(pixel_values, labels=torch.tensor([0, 1, 1]))
+    assert torch.isclose(labelled.loss, torch.nn.functional.cross_entropy(output.logits, torch.tensor([0, 1, 1])))
+    with pytest.raises(ValueError, match="input channels"):
+        model(torch.zeros(1, 3, 32, 32))
+    explanation = model.explain(noisy_image(np.random.default_rng(0)))
+    assert explanation.mode == "RGB" and explanation.size == (32, 32)
+
+
+def test_loss_decreases_on_a_fixed_batch() -> None:
+    images, labels = _batch(16)
+    pixel_values = ElaImageProcessor(size=32)(images)["pixel_values"]
+    model = ElaCnnForImageClassification(ElaCnnConfig(**TINY)).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = model(pixel_values, labels=labels).loss.item()
+    for _ in range(15):
+        loss = model(pixel_values, labels=labels).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    assert loss.item() < 0.5 * first
+
+
+def test_save_and_auto_load_give_identical_logits(saved_model: Path) -> None:
+    assert isinstance(AutoConfig.from_pretrained(saved_model), ElaCnnConfig)
+    pixel_values = ElaImageProcessor.from_pretrained(saved_model)(_batch(4)[0])["pixel_values"]
+    reference = ElaCnnForImageClassification.from_pretrained(saved_model).eval()
+    for auto in (AutoModel, AutoModelForImageClassification):
+        loaded, info = auto.from_pretrained(saved_model, output_loading_info=True)
+        assert type(loaded) is ElaCnnForImageClassification
+        assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
+        assert torch.equal(loaded.eval()(pixel_values).logits, reference(pixel_values).logits)
+    assert reference.calibration is not None and "optimal" in reference.calibration.thresholds
+
+
+# ---------------------------------------------------------------- pipelines
+def test_transformers_image_classification_pipeline(saved_model: Path) -> None:
+    classifier = pipeline("image-classification", model=str(saved_model), image_processor=str(saved_model))
+    rows = classifier(noisy_image(np.random.default_rng(0)))
+    assert sorted(row["label"] for row in rows) == ["fake", "real"]
+    assert sum(row["score"] for row in rows) == pytest.approx(1.0, abs=1e-5)
+    assert rows[0]["score"] >= rows[1]["score"]
+
+
+def test_ensemble_loads_a_saved_ela_cnn_and_predicts(saved_model: Path) -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(saved_model, device="cpu")
+    assert isinstance(detector.processors["ela_cnn"], ElaImageProcessor)
+    images, _ = _batch(4)
+    results = detector.predict(images)
+    assert len(results) == 4 and all(result.error is None and result.label in ("real", "fake") for result in results)
+    assert all(0.0 <= result.probability <= 1.0 for result in results)
+
+
+def test_ela_member_next_to_a_pixel_member_gets_its_own_input(saved_model: Path) -> None:
+    """The ensemble shares resized [0, 1] images between members; each processor then makes its own input."""
+    ela_model = ElaCnnForImageClassification.from_pretrained(saved_model).eval()
+    ela_processor = ElaImageProcessor.from_pretrained(saved_model)
+    autoencoder = ResidualAutoencoderModel(
+        ResidualAutoencoderConfig(image_size=32, hidden_sizes=[4, 4, 4, 4, 4], latent_dim=4)
+    )
+    detector = EnsembleDeepfakeDetector.from_members(
+        {"autoencoder": (autoencoder, DeepfakeImageProcessor(size=32)), "ela_cnn": (ela_model, ela_processor)},
+        device="cpu",
+    )
+    images, _ = _batch(4)
+    raw = detector.raw_member_scores(images)
+    assert raw["autoencoder"].shape == (4,)
+    expected = ela_model.score(ela_processor(images)["pixel_values"]).numpy()
+    assert np.allclose(raw["ela_cnn"], expected, atol=1e-6)
