@@ -330,17 +330,18 @@ class EnsembleDeepfakeDetector:
         return self._resolve_threshold(self._threshold)
 
     def _resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
-        if isinstance(threshold, str) and self.calibration is None:
-            try:
-                return float(threshold), "manual"
-            except ValueError:
-                raise ValueError(
-                    f"this detector is not calibrated, so the named threshold {threshold!r} is unknown; "
-                    "calibrate it or pass a number"
-                ) from None
-        if self.calibration is None:
-            return ScoreCalibration.resolve_threshold(self.calibration, threshold)  # type: ignore[arg-type]
-        return self.calibration.resolve_threshold(threshold)
+        if self.calibration is not None:
+            return self.calibration.resolve_threshold(threshold)
+        try:  # an uncalibrated detector only takes numbers
+            value = float(threshold)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"this detector is not calibrated, so the named threshold {threshold!r} is unknown; "
+                "calibrate it or pass a number"
+            ) from None
+        if not math.isfinite(value):
+            raise ValueError(f"threshold must be finite, got {threshold}")
+        return value, "manual"
 
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
