@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from conftest import CIFAKE, REPO_ROOT
 from deepfake_detectors import DeepfakeImageProcessor, DeepSVDDConfig, DeepSVDDModel, EnsembleDeepfakeDetector

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import CIFAKE, REPO_ROOT, noisy_image, smooth_image
 from deepfake_detectors import (
@@ -23,7 +22,7 @@ from deepfake_detectors import (
     StatisticalModel,
 )
 from deepfake_detectors.evaluation.evaluate import leave_one_out
-from deepfake_detectors.features import FEATURES, FeatureCache
+from deepfake_detectors.features import FEATURES
 
 
 @pytest.fixture(scope="module")

