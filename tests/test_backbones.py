@@ -39,14 +39,6 @@ REFERENCE_LOGITS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _few_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture(scope="module")
 def source_state() -> dict[str, torch.Tensor]:
     path = backbones.efficientnet_lite0_weights_path()

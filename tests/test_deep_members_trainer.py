@@ -55,15 +55,6 @@ MEMBERS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on busy shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("name", list(MEMBERS))
 def test_member_trains_two_steps_with_trainer(name: str, tmp_path) -> None:
     if name == "semantic_svdd":

