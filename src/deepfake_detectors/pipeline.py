@@ -445,10 +445,10 @@ class EnsembleDeepfakeDetector:
         """
         single = not isinstance(images, (list, tuple))
         batch = [images] if single else list(images)
-        if single:
-            load_image(batch[0])  # raise a clear error for a single unreadable input
+        # A single input is decoded here, so that an unreadable one raises a clear error (and is decoded once).
+        to_score = [load_image(batch[0])] if single else batch
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
-        combined, members, errors = self.score_images(batch, batch_size=batch_size, progress=progress)
+        combined, members, errors = self.score_images(to_score, batch_size=batch_size, progress=progress)
         probabilities = self._probability(combined)
         results = []
         for index, image in enumerate(batch):

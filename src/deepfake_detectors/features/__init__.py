@@ -4,7 +4,7 @@ Importing this package registers every named feature; :class:`FeatureCache` comp
 """
 
 from . import statistics as _statistics  # noqa: F401 - registers the named features
-from .cache import FEATURES, FeatureCache, feature_matrix, register_feature
+from .cache import FEATURES, FeatureCache, register_feature
 from .filters import blur3x3, highpass_residual
 
-__all__ = ["FEATURES", "FeatureCache", "blur3x3", "feature_matrix", "highpass_residual", "register_feature"]
+__all__ = ["FEATURES", "FeatureCache", "blur3x3", "highpass_residual", "register_feature"]

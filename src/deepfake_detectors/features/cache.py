@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 
@@ -56,8 +56,3 @@ class FeatureCache:
         """Several features side by side, ``[batch, sum of dims]``."""
         return torch.cat([self.get(name).flatten(1) for name in names], dim=1)
 
-
-def feature_matrix(images: torch.Tensor, names: list[str], cache: Optional[FeatureCache] = None) -> torch.Tensor:
-    """Concatenated features of a batch, reusing ``cache`` when given."""
-    cache = cache if cache is not None else FeatureCache(images)
-    return cache.concat(names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import random
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import datasets
 import torch
@@ -122,5 +122,3 @@ def collate_pixel_values(rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         batch["labels"] = torch.tensor([int(row["labels"]) for row in rows])
     return batch
 
-
-PixelBatches = Callable[[], "torch.utils.data.DataLoader"]

@@ -10,7 +10,7 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import torch
 from transformers import set_seed
@@ -111,7 +111,3 @@ def run_one_class_training(
     print(json.dumps(summary, indent=2))
     return model
 
-
-def parse(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """Parse arguments (a helper so scripts stay one-liners)."""
-    return parser.parse_args(argv)
