@@ -27,15 +27,22 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 import datasets
-import numpy as np
 import torch
-from transformers import EvalPrediction, Trainer, TrainingArguments, set_seed
+from transformers import Trainer, TrainingArguments, set_seed
 
 from deepfake_detectors import ElaCnnConfig, ElaCnnForImageClassification, ElaImageProcessor, EnsembleDeepfakeDetector
-from deepfake_detectors.training import ImageTransform, collate_pixel_values, load_image_dataset, select_label, take
+from deepfake_detectors.training import (
+    ImageTransform,
+    SupervisedTransform,
+    balanced,
+    collate_pixel_values,
+    compute_metrics,
+    label_ids,
+    load_image_dataset,
+)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -68,47 +75,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     out.add_argument("--output-dir", required=True, help="where save_pretrained writes the trained detector")
     out.add_argument("--run-dir", default=None, help="Trainer checkpoints and logs (default: runs/<name>_trainer)")
     return parser.parse_args(argv)
-
-
-def label_ids(dataset: datasets.Dataset) -> dict[int, int]:
-    """Map the dataset's label ids to ours (real = 0, fake = 1), by ClassLabel name when there are names."""
-    names = [name.lower() for name in getattr(dataset.features["label"], "names", [])]
-    if not names:
-        return {0: 0, 1: 1}
-    return {names.index("real"): 0, names.index("fake"): 1}
-
-
-def balanced(dataset: datasets.Dataset, limit: Optional[int], seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
-    """``(real, fake)`` subsets with at most ``limit // 2`` rows each (all rows when ``limit`` is None)."""
-    per_class = None if limit is None else max(1, limit // 2)
-    return take(select_label(dataset, "real"), per_class, seed), take(select_label(dataset, "fake"), per_class, seed)
-
-
-class SupervisedTransform:
-    """``ImageTransform`` (augment, then the ELA processor) plus labels mapped to real = 0, fake = 1."""
-
-    def __init__(self, transform: ImageTransform, mapping: dict[int, int]) -> None:
-        self.transform = transform
-        self.mapping = mapping
-
-    def __call__(self, batch: dict[str, list[Any]]) -> dict[str, Any]:
-        output = self.transform(batch)
-        output["labels"] = [self.mapping[int(label)] for label in output["labels"]]
-        return output
-
-
-def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
-    """Accuracy (argmax of the logits) and ROC AUC of P(fake)."""
-    from sklearn.metrics import roc_auc_score
-
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    labels = np.asarray(prediction.label_ids)
-    logits = torch.as_tensor(np.asarray(logits), dtype=torch.float32)
-    probability = logits.softmax(-1)[:, 1].numpy()
-    metrics = {"accuracy": float((logits.argmax(-1).numpy() == labels).mean())}
-    if len(np.unique(labels)) == 2:
-        metrics["roc_auc"] = float(roc_auc_score(labels, probability))
-    return metrics
 
 
 def main(argv: Optional[Sequence[str]] = None) -> ElaCnnForImageClassification:

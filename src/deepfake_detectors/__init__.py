@@ -7,7 +7,7 @@ Importing the package registers every detector with ``AutoConfig`` / ``AutoModel
 Example:
     >>> from deepfake_detectors import EnsembleDeepfakeDetector
     >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-ensemble-detector")
-    >>> score, is_fake = detector.predict("examples/fake_0001.jpg")
+    >>> score, is_fake = detector.predict("examples/fake_01.jpg")
 """
 
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
@@ -18,6 +18,7 @@ from .configuration import (
     DeepfakeEnsembleConfig,
     DeepSVDDConfig,
     EdgeFlowConfig,
+    EfficientNetDetectorConfig,
     ElaCnnConfig,
     FrequencyVAEConfig,
     GaussianMixtureConfig,
@@ -33,6 +34,7 @@ from .modeling import (
     DeepSVDDModel,
     DetectorOutput,
     EdgeFlowModel,
+    EfficientNetDetectorForImageClassification,
     ElaCnnForImageClassification,
     FrequencyVAEModel,
     GaussianMixtureModel,
@@ -63,13 +65,17 @@ DETECTORS = [
     (EdgeFlowConfig, EdgeFlowModel),
     (SemanticSVDDConfig, SemanticSVDDModel),
     (ElaCnnConfig, ElaCnnForImageClassification),
+    (EfficientNetDetectorConfig, EfficientNetDetectorForImageClassification),
 ]
 
 #: Detectors whose input needs its own image processor; every other detector uses DeepfakeImageProcessor.
 IMAGE_PROCESSORS = {ElaCnnConfig: ElaImageProcessor}
 
 #: Supervised detectors that are also transformers image classifiers (``pipeline("image-classification")``).
-IMAGE_CLASSIFIERS = {ElaCnnConfig: ElaCnnForImageClassification}
+IMAGE_CLASSIFIERS = {
+    ElaCnnConfig: ElaCnnForImageClassification,
+    EfficientNetDetectorConfig: EfficientNetDetectorForImageClassification,
+}
 
 AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
 for _config_class, _model_class in DETECTORS:
@@ -96,6 +102,8 @@ __all__ = [
     "DetectorOutput",
     "EdgeFlowConfig",
     "EdgeFlowModel",
+    "EfficientNetDetectorConfig",
+    "EfficientNetDetectorForImageClassification",
     "ElaCnnConfig",
     "ElaCnnForImageClassification",
     "ElaImageProcessor",

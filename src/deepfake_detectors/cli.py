@@ -21,7 +21,8 @@ DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "hub_repos" / "deepfak
 PROGRESS_MIN_IMAGES = 8
 
 
-def _threshold(text: str) -> object:
+def parse_threshold(text: str) -> object:
+    """A threshold argument: a number, or a preset name (strict, balanced, sensitive, optimal)."""
     try:
         return float(text)
     except ValueError:
@@ -133,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for sub in (detect, evaluate):
         sub.add_argument("--model", default=DEFAULT_MODEL, help="model directory or Hub repo id")
-        sub.add_argument("--threshold", type=_threshold, default=None, help="strict|balanced|sensitive|optimal or a number")
+        sub.add_argument("--threshold", type=parse_threshold, default=None, help="strict|balanced|sensitive|optimal or a number")
         sub.add_argument("--batch-size", type=int, default=64)
         sub.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")

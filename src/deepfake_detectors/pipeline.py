@@ -148,7 +148,7 @@ class EnsembleDeepfakeDetector:
 
     Example:
         >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-ensemble-detector")
-        >>> score, is_fake = detector.predict("examples/fake_0001.jpg")
+        >>> score, is_fake = detector.predict("examples/fake_01.jpg")
         >>> detector.set_threshold("strict")
     """
 

@@ -98,7 +98,7 @@ def load_image(image: ImageInput) -> Image.Image:
         ImageLoadError: if the input is missing, not an image, truncated, or too large; the message names it.
 
     Example:
-        >>> load_image("examples/real_0001.jpg").mode
+        >>> load_image("examples/real_01.jpg").mode
         'RGB'
     """
     source = describe_source(image)
@@ -152,7 +152,7 @@ def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:
 
     Example:
         >>> iter_image_files(["examples/"])[:1]
-        ['examples/fake_0001.jpg']
+        ['examples/fake_01.jpg']
     """
     import glob
 
@@ -186,7 +186,7 @@ class DeepfakeImageProcessor(BaseImageProcessor):
 
     Example:
         >>> processor = DeepfakeImageProcessor(size=32)
-        >>> processor(["examples/real_0001.jpg"])["pixel_values"].shape
+        >>> processor(["examples/real_01.jpg"])["pixel_values"].shape
         torch.Size([1, 3, 32, 32])
     """
 

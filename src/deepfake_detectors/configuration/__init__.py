@@ -5,6 +5,7 @@ from .base import DeepfakeDetectorConfig
 from .colour_distribution import ColourDistributionConfig
 from .deep_svdd import DeepSVDDConfig
 from .edge_flow import EdgeFlowConfig
+from .efficientnet import EfficientNetDetectorConfig
 from .ela_cnn import ElaCnnConfig
 from .ensemble import DeepfakeEnsembleConfig
 from .feature_base import FeatureDetectorConfig, SklearnDetectorConfig, compute_feature_dim
@@ -22,6 +23,7 @@ __all__ = [
     "DeepfakeEnsembleConfig",
     "DeepSVDDConfig",
     "EdgeFlowConfig",
+    "EfficientNetDetectorConfig",
     "ElaCnnConfig",
     "FeatureDetectorConfig",
     "FrequencyVAEConfig",

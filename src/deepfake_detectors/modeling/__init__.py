@@ -5,6 +5,7 @@ from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
 from .colour_distribution import ColourDistributionModel
 from .deep_svdd import DeepSVDDModel
 from .edge_flow import EdgeFlowModel
+from .efficientnet import EfficientNetDetectorForImageClassification, EfficientNetDetectorOutput, GradCamExplanation
 from .ela_cnn import ElaCnnForImageClassification, ElaCnnOutput
 from .feature_base import FeatureDetectorModel, MahalanobisDetectorModel, SklearnDetectorModel
 from .frequency_vae import FrequencyVAEModel
@@ -21,6 +22,9 @@ __all__ = [
     "DeepSVDDModel",
     "DetectorOutput",
     "EdgeFlowModel",
+    "EfficientNetDetectorForImageClassification",
+    "EfficientNetDetectorOutput",
+    "GradCamExplanation",
     "ElaCnnForImageClassification",
     "ElaCnnOutput",
     "FeatureDetectorModel",

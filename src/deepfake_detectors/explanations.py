@@ -1,0 +1,159 @@
+"""Explanation images for a verdict: Grad-CAM, ELA map, autoencoder error map, FFT spectrum, EXIF metadata.
+
+Each detector explains itself its own way; :func:`explain_image` asks every member of an
+:class:`~deepfake_detectors.EnsembleDeepfakeDetector` for what it can show and adds the image's log-magnitude
+spectrum, which any detector can be read against (generators often leave periodic peaks there).
+:func:`prediction_figure` lays the image, the verdict and the explanations side by side (``scripts/predict.py``).
+
+Example:
+    >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-efficientnet")  # doctest: +SKIP
+    >>> images = explain_image(detector, "examples/fake_01.jpg")  # doctest: +SKIP
+    >>> sorted(images)  # doctest: +SKIP
+    ['FFT spectrum', 'Grad-CAM (efficientnet)']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import ExifTags, Image
+
+from .processing import ImageInput, load_image
+
+if TYPE_CHECKING:
+    from .pipeline import DetectionResult, EnsembleDeepfakeDetector
+
+#: EXIF fields shown to a person weighing the evidence (camera, software, dates).
+EXIF_FIELDS: tuple[str, ...] = (
+    "Make",
+    "Model",
+    "Software",
+    "DateTime",
+    "DateTimeOriginal",
+    "DateTimeDigitized",
+    "LensModel",
+    "Artist",
+    "ImageDescription",
+)
+
+
+def fft_spectrum(image: ImageInput) -> Image.Image:
+    """The centred log-magnitude Fourier spectrum of the image's luminance, as a greyscale image.
+
+    Args:
+        image: a path, PIL image, array or bytes.
+
+    Example:
+        >>> fft_spectrum(Image.new("RGB", (16, 16))).size
+        (16, 16)
+    """
+    grey = np.asarray(load_image(image).convert("L"), dtype=np.float64)
+    magnitude = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))))
+    span = magnitude.max() - magnitude.min()
+    scaled = (magnitude - magnitude.min()) / span if span > 0 else np.zeros_like(magnitude)
+    return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
+
+
+def autoencoder_error_map(model: torch.nn.Module, processor: Any, image: ImageInput) -> Image.Image:
+    """Per-pixel reconstruction error of an autoencoder member as a heat image (bright = badly reconstructed).
+
+    Args:
+        model: a :class:`~deepfake_detectors.ResidualAutoencoderModel`.
+        processor: its image processor.
+        image: a path, PIL image, array or bytes.
+    """
+    from matplotlib import colormaps
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        error = model.error_map(processor([image])["pixel_values"].to(device))[0].float().cpu().numpy()
+    error = error / error.max() if error.max() > 0 else error
+    return Image.fromarray((colormaps["magma"](error)[..., :3] * 255).astype(np.uint8))
+
+
+def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict[str, Image.Image]:
+    """Every explanation image the detector's members can give, plus the FFT spectrum.
+
+    Args:
+        detector: the loaded detector.
+        image: a path, PIL image, array or bytes.
+
+    Returns:
+        ``{caption: image}``: ``"Grad-CAM (<member>)"`` overlays for EfficientNet members, ``"ELA map (<member>)"``
+        for ELA + CNN members, ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
+    """
+    from .modeling.autoencoder import ResidualAutoencoderModel
+    from .modeling.efficientnet import EfficientNetDetectorForImageClassification
+    from .modeling.ela_cnn import ElaCnnForImageClassification
+
+    pil = load_image(image)
+    images: dict[str, Image.Image] = {}
+    for name, model in detector.members.items():
+        processor = detector.processors[name]
+        if isinstance(model, EfficientNetDetectorForImageClassification):
+            images[f"Grad-CAM ({name})"] = model.explain(pil, processor=processor).overlay
+        elif isinstance(model, ElaCnnForImageClassification):
+            images[f"ELA map ({name})"] = processor.ela_map(pil, full_resolution=max(pil.size) > processor.size)
+        elif isinstance(model, ResidualAutoencoderModel):
+            images[f"Autoencoder error ({name})"] = autoencoder_error_map(model, processor, pil)
+    images["FFT spectrum"] = fft_spectrum(pil)
+    return images
+
+
+def exif_metadata(image: ImageInput) -> dict[str, str]:
+    """The EXIF fields of :data:`EXIF_FIELDS` that the file carries (an empty dict when it has none).
+
+    Args:
+        image: a path, bytes or PIL image as opened from its file (decoded arrays carry no metadata).
+
+    Example:
+        >>> exif_metadata(Image.new("RGB", (4, 4)))
+        {}
+    """
+    if isinstance(image, Image.Image):
+        exif = image.getexif()
+    else:
+        import io
+        from pathlib import Path
+
+        source = io.BytesIO(image) if isinstance(image, (bytes, bytearray)) else Path(image)
+        try:
+            with Image.open(source) as opened:
+                exif = opened.getexif()
+        except Exception:  # unreadable files are reported by the detector itself
+            return {}
+    entries = dict(exif.items())
+    entries.update(exif.get_ifd(ExifTags.IFD.Exif).items())
+    names = {ExifTags.TAGS.get(tag, str(tag)): value for tag, value in entries.items()}
+    return {field: str(names[field]).strip("\x00 ") for field in EXIF_FIELDS if field in names and str(names[field]).strip("\x00 ")}
+
+
+def prediction_figure(image: ImageInput, result: DetectionResult, explanations: dict[str, Image.Image]) -> Figure:
+    """The image, the verdict with its confidence, and the explanation images, side by side.
+
+    Args:
+        image: the analysed image.
+        result: its :class:`~deepfake_detectors.DetectionResult`.
+        explanations: ``{caption: image}`` from :func:`explain_image`.
+
+    Returns:
+        A matplotlib figure (``figure.savefig(path)`` writes it).
+    """
+    panels = [("input", load_image(image)), *explanations.items()]
+    figure = Figure(figsize=(3.2 * len(panels), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    for axis, (caption, picture) in zip(axes, panels):
+        axis.imshow(picture, cmap="gray" if picture.mode == "L" else None, interpolation="nearest")
+        axis.set_title(caption, fontsize=10)
+        axis.axis("off")
+    if result.error is not None:
+        verdict = f"error: {result.error}"
+    else:
+        confidence = result.probability if result.is_fake else (1 - result.probability if result.probability is not None else None)
+        shown = f", confidence {confidence:.1%}" if confidence is not None else ""
+        verdict = f"{result.label.upper()}  (score {result.score:.2f} vs threshold {result.threshold:.2f} [{result.threshold_name}]{shown})"
+    figure.suptitle(verdict, fontsize=12, color="firebrick" if result.is_fake else "darkgreen")
+    return figure

