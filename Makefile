@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM = false
 
-.PHONY: venv detect test bench clean
+.PHONY: venv detect test bench demo browser clean
 
 venv: $(STAMP)
 
@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml
 detect: $(STAMP)
 	$(BIN)/deepfake-detect detect examples/ --model hub_repos/deepfake-ensemble-detector
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q tests
+
+# Debian's Chromium for the Space's browser test (root + apt); the test is skipped with its reason where this fails.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: Debian's chromium could not be installed; the browser test will be skipped"
+
+demo: $(STAMP)
+	$(BIN)/python space/app.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py --output docs/BENCHMARKS.md

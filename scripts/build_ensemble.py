@@ -27,7 +27,7 @@ from PIL import Image
 
 from deepfake_detectors import EnsembleDeepfakeDetector
 from deepfake_detectors.evaluation import compute_metrics, evaluate_detector
-from deepfake_detectors.hub import metrics_table, write_model_card
+from deepfake_detectors.hub import metrics_table, plots_markdown, write_model_card
 from deepfake_detectors.pipeline import load_member
 from deepfake_detectors.training import load_image_dataset, select_label, take
 
@@ -183,6 +183,8 @@ photos, and what remains is mostly their fine high-frequency detail.
 
 {limits_paragraph(test, detector)}
 
+{plots_markdown(test)}
+
 ### Robustness (CIFAKE test, same threshold)
 
 {robustness_table(test)}
@@ -241,6 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         autoencoder.save_pretrained(ae_dir)
         ae_processor.save_pretrained(ae_dir)
     single = EnsembleDeepfakeDetector.from_pretrained(ae_dir, device="cpu")  # evaluate exactly what is published
+    single.save_thresholds(ae_dir)  # its config.json calibration, also as thresholds_calibrated.json
     ae_results = evaluate_all(single, args, ae_dir, "deepfake-autoencoder")
     ae_results["command"] = command
     cfg = autoencoder.config

@@ -21,6 +21,9 @@ Adam; those rates are too slow for the few epochs a CPU allows, see the model ca
 The validation split both picks the best checkpoint and calibrates the thresholds; report test-split results
 (``scripts/build_supervised_repo.py``), never validation ones.
 
+``--init-from runs/efficientnet --head-epochs 0 --image-size 96`` continues from a trained detector at a higher
+resolution (progressive resizing); the earlier run's ``training`` record is kept in ``training_history``.
+
 Runs unchanged under ``accelerate launch scripts/train_efficientnet.py ...``.
 
 Example (2 CPU cores, about 100 training images/s at 64 px in the fine-tuning phase):
@@ -67,6 +70,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     data.add_argument("--max-calibration-samples", type=int, default=2500, help="per class, for calibration")
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default="efficientnet_lite0", choices=["efficientnet_lite0", "efficientnet_b0", "resnet50"])
+    model.add_argument("--init-from", default=None, help="start from a trained detector (e.g. a lower-resolution run: "
+                       "progressive resizing) instead of ImageNet weights; use with --head-epochs 0")
     model.add_argument("--backbone-weights-path", default=None, help="local ImageNet state dict (torchvision backbones)")
     model.add_argument("--image-size", type=int, default=64)
     model.add_argument("--head-hidden-size", type=int, default=256)
@@ -128,7 +133,12 @@ def main(argv: Optional[Sequence[str]] = None) -> EfficientNetDetectorForImageCl
     config = EfficientNetDetectorConfig(
         backbone=args.backbone, image_size=args.image_size, head_hidden_size=args.head_hidden_size, dropout=args.dropout
     )
-    model = EfficientNetDetectorForImageClassification.from_imagenet(config, weights_path=args.backbone_weights_path)
+    if args.init_from:
+        model = EfficientNetDetectorForImageClassification.from_pretrained(args.init_from)
+        model.config.image_size = args.image_size
+        model.config.training_history = [*getattr(model.config, "training_history", []), model.config.training]
+    else:
+        model = EfficientNetDetectorForImageClassification.from_imagenet(config, weights_path=args.backbone_weights_path)
     processor = model.default_processor()
 
     train_data = load_image_dataset(args.dataset, args.train_split)
@@ -178,6 +188,7 @@ def main(argv: Optional[Sequence[str]] = None) -> EfficientNetDetectorForImageCl
         "split": args.train_split,
         "n_train_images": int(train.num_rows),
         "image_size": args.image_size,
+        "init_from": args.init_from or model.config.backbone_weights,
         "phase_1_head": {"epochs": args.head_epochs, "learning_rate": args.head_learning_rate, **history.get("head", {})},
         "phase_2_finetune": {
             "epochs": args.epochs,

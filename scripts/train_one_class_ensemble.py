@@ -50,7 +50,7 @@ from deepfake_detectors import (
 )
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.features import FeatureCache
-from deepfake_detectors.hub import metrics_table, write_model_card
+from deepfake_detectors.hub import metrics_table, plots_markdown, write_model_card
 from deepfake_detectors.processing import DeepfakeImageProcessor, load_image
 from deepfake_detectors.training import (
     ImageTransform,
@@ -193,9 +193,22 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         "--reuse-members", action="store_true",
         help="skip training: reload the members already in --output-dir, then re-weight, calibrate and evaluate",
     )
+    parser.add_argument(
+        "--cards-only", action="store_true",
+        help="rewrite the model card from the results already in --output-dir (no training, no evaluation)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="hub_repos/fake-image-detection-ensemble")
     args = parser.parse_args(argv)
+    if args.cards_only:
+        out = Path(args.output_dir)
+        extra = json.loads((out / "results_extra.json").read_text())
+        test = json.loads((out / "results_summary.json").read_text())
+        total = sum(value for entry in extra["timing"].values() for value in entry.values())
+        loaded = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+        write_card(out, loaded, test, extra["aiart_test"], extra["validation_auroc"], extra["timing"], total, args,
+                   "\n".join(extra["commands"]))
+        return
     set_seed(args.seed)
     command = "python scripts/train_one_class_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
 
@@ -280,6 +293,8 @@ Threshold `{test['threshold_name']}` = {test['threshold']:.3f}. The published sy
 87.97% precision, 39.5% recall and 54.52% F1 on 1,000 real + 1,000 fake images.
 
 {metrics_table(rows)}
+
+{plots_markdown(test)}
 
 ## Members
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO_ROOT
 from deepfake_detectors import EnsembleDeepfakeDetector
-from deepfake_detectors.hub import CARD_METRICS, card_metrics, eval_results, metrics_table, write_model_card
+from deepfake_detectors.hub import (
+    CARD_METRICS,
+    card_metrics,
+    eval_results,
+    metrics_table,
+    validate_repo_folder,
+    write_model_card,
+)
 
 RESULTS = {"n_real": 10, "n_fake": 10, "auroc": 0.91234, "average_precision": 0.9, "accuracy": 0.8,
            "precision": 0.85, "recall": 0.7, "f1": 0.77, "fpr": 0.05, "tpr_at_fpr_1": None}
@@ -48,3 +56,53 @@ def test_bundled_repo_loads_and_card_matches_results(repo: Path) -> None:
     sizes = [f.stat().st_size for f in repo.rglob("*.safetensors")]
     assert sizes and max(sizes) < 10 * 2**20, "bundled weights stay a few MB"
     assert not list(repo.rglob("*.bin")) and not list(repo.rglob("*.pkl"))
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[p.name for p in REPOS])
+def test_bundled_repo_is_exactly_what_would_be_pushed(repo: Path) -> None:
+    assert validate_repo_folder(repo) == []
+
+
+def test_validation_catches_a_card_that_disagrees_with_its_results(tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "deepfake-ela-cnn"
+    shutil.copytree(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn", repo)
+    results = json.loads((repo / "results_summary.json").read_text())
+    results["auroc"] = 0.5
+    (repo / "results_summary.json").write_text(json.dumps(results))
+    (repo / "roc_curve.png").unlink()
+    (repo / "thresholds_calibrated.json").unlink()
+    (repo / "extra.pkl").write_bytes(b"")
+    problems = "\n".join(validate_repo_folder(repo))
+    for expected in ("roc_auc", "roc_curve.png", "thresholds_calibrated.json", "extra.pkl is pickle-based"):
+        assert expected in problems
+
+
+def test_publish_dry_run_lists_and_validates_without_network(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, str(REPO_ROOT / "scripts" / "publish.py"), "--all", "--dry-run", "--namespace", "me"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1", "HF_TOKEN": ""})
+    assert completed.returncode == 0, completed.stderr
+    for repo in REPOS:
+        assert f"model me/{repo.name}:" in completed.stdout
+    assert "space me/deepfake-detectors:" in completed.stdout
+    assert "  deepfake_detectors/pipeline.py" in completed.stdout and "  app.py" in completed.stdout
+    assert "nothing uploaded" in completed.stdout
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    failed = subprocess.run(command[:2] + [str(broken), "--dry-run"], capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1 and "missing README.md" in failed.stderr
+
+
+def test_space_card_pins_the_gradio_this_project_uses() -> None:
+    gradio = pytest.importorskip("gradio")
+    from huggingface_hub import SpaceCard
+
+    card = SpaceCard.load(REPO_ROOT / "space" / "README.md").data
+    assert (card.sdk, str(card.sdk_version), card.app_file) == ("gradio", gradio.__version__, "app.py")
+    assert card.license and card.models

@@ -125,3 +125,97 @@ def card_metrics(card_path: str | Path) -> dict[tuple[str, str, str], float]:
     for entry in card.data.eval_results or []:
         values[(entry.dataset_type, entry.dataset_split, entry.metric_type)] = float(entry.metric_value)
     return values
+
+
+#: Files that can execute code when loaded; never published.
+UNSAFE_SUFFIXES = (".bin", ".pkl", ".pickle", ".pt", ".pth", ".joblib")
+#: Card metadata every published model repo carries.
+REQUIRED_CARD_FIELDS = ("library_name", "license", "tags", "datasets", "metrics", "model-index")
+
+
+def validate_repo_folder(repo_dir: str | Path, max_weight_bytes: int = 10 * 2**20) -> list[str]:
+    """Check that a ``hub_repos/`` folder is exactly what should be pushed; return the problems found (none = ok).
+
+    Checks: ``README.md`` with the required YAML metadata (:data:`REQUIRED_CARD_FIELDS`) whose ``model-index``
+    figures equal ``results_summary.json`` (rounded as in the card); ``config.json``; ``preprocessor_config.json``
+    beside every model config; safetensors or skops weights, each under ``max_weight_bytes``; no pickle-based files;
+    ``thresholds_calibrated.json``; and every image the card shows.
+
+    Args:
+        repo_dir: the repo folder.
+        max_weight_bytes: the largest weights file allowed.
+
+    Example:
+        >>> validate_repo_folder("hub_repos/deepfake-ela-cnn")
+        []
+    """
+    import json
+    import re
+
+    root = Path(repo_dir)
+    problems: list[str] = []
+    readme = root / "README.md"
+    for required in ("README.md", "config.json", "thresholds_calibrated.json", "results_summary.json"):
+        if not (root / required).is_file():
+            problems.append(f"{root.name}: missing {required}")
+    if readme.is_file():
+        card = ModelCard.load(readme)
+        metadata = card.data.to_dict()
+        for field in REQUIRED_CARD_FIELDS:
+            if field == "model-index":
+                if not card.data.eval_results:
+                    problems.append(f"{root.name}: card has no model-index results")
+            elif not metadata.get(field):
+                problems.append(f"{root.name}: card metadata lacks {field}")
+        if (root / "results_summary.json").is_file() and card.data.eval_results:
+            results = json.loads((root / "results_summary.json").read_text())
+            values = card_metrics(readme)
+            for key, (metric_type, _) in CARD_METRICS.items():
+                expected = results.get(key)
+                shown = values.get((results_dataset_type(results), "test", metric_type))
+                if expected is not None and (shown is None or abs(shown - round(expected, 4)) > 1e-9):
+                    problems.append(f"{root.name}: card {metric_type} = {shown}, results_summary.json {key} = {expected}")
+        for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", card.text):
+            if "://" not in image and not (root / image).is_file():
+                problems.append(f"{root.name}: card shows {image}, which is missing")
+    weights = [p for p in root.rglob("*") if p.suffix in (".safetensors", ".skops")]
+    if not weights:
+        problems.append(f"{root.name}: no .safetensors or .skops weights")
+    problems += [f"{root.name}: {p.relative_to(root)} is {p.stat().st_size / 2**20:.1f} MB (limit {max_weight_bytes / 2**20:.0f} MB)"
+                 for p in weights if p.stat().st_size > max_weight_bytes]
+    problems += [f"{root.name}: {p.relative_to(root)} is pickle-based" for p in root.rglob("*") if p.suffix in UNSAFE_SUFFIXES]
+    for config_path in root.rglob("config.json"):
+        model_type = json.loads(config_path.read_text()).get("model_type", "")
+        if model_type != "deepfake-ensemble" and not (config_path.parent / "preprocessor_config.json").is_file():
+            problems.append(f"{root.name}: {config_path.parent.relative_to(root)} has no preprocessor_config.json")
+    return problems
+
+
+def results_dataset_type(results: dict[str, Any]) -> str:
+    """The dataset type a results file indexes in the card (``cifake`` for the CIFAKE evaluations)."""
+    return "cifake" if "cifake" in str(results.get("dataset", "cifake")).lower() else Path(str(results["dataset"])).name
+
+
+#: Captions of the evaluation plots ``deepfake-detect evaluate`` writes, in the order a card shows them.
+PLOT_CAPTIONS: dict[str, str] = {
+    "roc_curve": "ROC curve",
+    "precision_recall": "precision-recall curve",
+    "confusion_matrix": "confusion matrix",
+    "score_histogram": "score histograms, real vs fake",
+}
+
+
+def plots_markdown(results: dict[str, Any], heading: str = "### Plots (CIFAKE test)") -> str:
+    """Markdown showing the evaluation plots listed in a results dict (``results["plots"]``), or ``""``.
+
+    Args:
+        results: the ``results.json`` / ``results_summary.json`` content.
+        heading: the Markdown heading above the images.
+
+    Example:
+        >>> plots_markdown({"plots": {"roc_curve": "roc_curve.png"}}).splitlines()[-1]
+        '![ROC curve](roc_curve.png)'
+    """
+    plots = results.get("plots") or {}
+    images = [f"![{PLOT_CAPTIONS.get(name, name)}]({path})" for name, path in plots.items()]
+    return f"{heading}\n\n" + "\n".join(images) if images else ""

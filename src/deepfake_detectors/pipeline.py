@@ -266,17 +266,28 @@ class EnsembleDeepfakeDetector:
             member_dir = root / "members" / name
             model.save_pretrained(member_dir)
             self.processors[name].save_pretrained(member_dir)
-        if self.calibration is not None:
-            payload = {
-                "ensemble": self.calibration.to_dict(),
-                "members": {
-                    name: model.config.calibration for name, model in self.members.items()
-                },
-                "score_scale": "weighted mean of member scores in standard deviations above their real-validation mean",
-            }
-            (root / CALIBRATION_FILE).write_text(json.dumps(payload, indent=2) + "\n")
+        self.save_thresholds(root)
         self.config = config
         return root
+
+    def save_thresholds(self, save_directory: PathLike) -> Optional[Path]:
+        """Write ``thresholds_calibrated.json``: the named thresholds and statistics of the combined score and of
+        each member (nothing when uncalibrated). :meth:`save_pretrained` calls it; a single-detector repo, whose
+        calibration lives in its ``config.json``, gets the same file for readers of the repo.
+
+        Returns:
+            The path written, or ``None``.
+        """
+        if self.calibration is None:
+            return None
+        payload = {
+            "ensemble": self.calibration.to_dict(),
+            "members": {name: model.config.calibration for name, model in self.members.items()},
+            "score_scale": "weighted mean of member scores in standard deviations above their real-validation mean",
+        }
+        path = Path(save_directory) / CALIBRATION_FILE
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        return path
 
     def push_to_hub(
         self,
@@ -357,7 +368,7 @@ class EnsembleDeepfakeDetector:
             processor = self.processors[name]
             key = (processor.size, processor.resample)
             if key not in unit_cache:
-                unit_cache[key] = torch.stack([processor.to_unit_tensor(image) for image in images])
+                unit_cache[key] = processor.unit_tensors(images)
             pixel_values = processor.normalize_tensor(unit_cache[key]).to(self.device)
             extra = {}
             if getattr(model, "accepts_feature_cache", False) and processor.is_identity_normalisation:

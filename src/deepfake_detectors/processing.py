@@ -212,19 +212,31 @@ class DeepfakeImageProcessor(BaseImageProcessor):
 
     def to_unit_tensor(self, image: ImageInput) -> torch.Tensor:
         """Load one image and return it as a float ``3 x size x size`` tensor in [0, 1] (not normalised)."""
-        pil = load_image(image)
-        array = torch.from_numpy(np.asarray(pil, dtype=np.uint8).copy()).permute(2, 0, 1)
-        tensor = array.unsqueeze(0).float().div_(255.0)
-        if tuple(tensor.shape[-2:]) != (self.size, self.size):
-            mode = self.resample
-            tensor = F.interpolate(
-                tensor,
-                size=(self.size, self.size),
-                mode=mode,
-                align_corners=False if mode != "nearest" else None,
-                antialias=mode != "nearest",
-            ).clamp_(0.0, 1.0)
-        return tensor[0]
+        return self.unit_tensors([load_image(image)])[0]
+
+    def unit_tensors(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """``[N, 3, size, size]`` float tensors in [0, 1] from images already loaded as RGB by :func:`load_image`.
+
+        Images of the same size are converted and resized together, one tensor operation per size.
+        """
+        arrays = [np.asarray(image, dtype=np.uint8) for image in images]
+        output = torch.empty((len(arrays), 3, self.size, self.size))
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for index, array in enumerate(arrays):
+            by_shape.setdefault(array.shape, []).append(index)
+        for shape, indices in by_shape.items():
+            tensor = torch.from_numpy(np.stack([arrays[i] for i in indices])).permute(0, 3, 1, 2).float().div_(255.0)
+            if tuple(shape[:2]) != (self.size, self.size):
+                mode = self.resample
+                tensor = F.interpolate(
+                    tensor,
+                    size=(self.size, self.size),
+                    mode=mode,
+                    align_corners=False if mode != "nearest" else None,
+                    antialias=mode != "nearest",
+                ).clamp_(0.0, 1.0)
+            output[indices] = tensor
+        return output
 
     @property
     def is_identity_normalisation(self) -> bool:

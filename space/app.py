@@ -1,0 +1,370 @@
+"""Gradio Space of deepfake-detectors: analyse one image or a batch with any of the bundled detectors.
+
+Run locally with ``make demo`` (or ``python space/app.py``) and open http://127.0.0.1:7860.
+
+Models: the repos in ``hub_repos/`` beside this folder when they exist (a checkout of the project), otherwise the
+published repos ``<DEEPFAKE_DETECTORS_NAMESPACE>/<name>`` on the Hub. ``DEEPFAKE_DETECTORS_MODELS`` adds or
+replaces detectors: ``"Label=dir_or_repo_id;Other label=..."``.
+
+API (``gradio_client``): ``/analyze`` (one image -> verdict, confidences, member scores, explanations, EXIF),
+``/predict`` (one image -> a JSON verdict, the simplest call), ``/batch`` (many images or a zip -> table + CSV).
+
+Example:
+    >>> from gradio_client import Client, handle_file  # doctest: +SKIP
+    >>> client = Client("http://127.0.0.1:7860")  # doctest: +SKIP
+    >>> client.predict(handle_file("examples/fake_01.jpg"), "ELA + CNN", "balanced", 0.0, api_name="/predict")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Optional
+
+import gradio as gr
+from matplotlib.figure import Figure
+from PIL import Image
+
+from deepfake_detectors import EnsembleDeepfakeDetector
+from deepfake_detectors.explanations import exif_metadata, explain_image
+
+HERE = Path(__file__).resolve().parent
+HUB_DIR = Path(os.environ.get("DEEPFAKE_DETECTORS_HUB_DIR", HERE.parent / "hub_repos"))
+NAMESPACE = os.environ.get("DEEPFAKE_DETECTORS_NAMESPACE", "deepfake-detectors")
+EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if p.is_dir()), None)
+
+#: The detectors shown first: label -> repo folder name in hub_repos/ (and on the Hub).
+MAIN_DETECTORS: dict[str, str] = {
+    "9-member one-class ensemble": "fake-image-detection-ensemble",
+    "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
+    "EfficientNet classifier": "deepfake-efficientnet",
+    "ELA + CNN": "deepfake-ela-cnn",
+}
+#: Short names of the two ensembles, for their members' labels.
+ENSEMBLE_SHORT_NAMES: dict[str, str] = {
+    "9-member ensemble": "fake-image-detection-ensemble",
+    "SVDD + AE ensemble": "deepfake-ensemble-detector",
+}
+THRESHOLD_PRESETS = ["balanced", "strict", "sensitive", "optimal", "custom"]
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+#: Images scored per call to the detector in the batch tab (the progress bar moves once per chunk).
+BATCH_CHUNK = 64
+
+ABOUT_DESCRIPTIONS: dict[str, str] = {
+    "fake-image-detection-ensemble": "Nine one-class models trained on real photos only (frequency VAE, edge flow, "
+    "semantic Deep SVDD, texture One-Class SVM, Isolation Forest, LOF, Gaussian mixture, colour and statistical "
+    "Mahalanobis models), combined by weighted voting. Flags what does not look like the real photos it saw.",
+    "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on real photos "
+    "only, 50/50 vote of their calibrated scores.",
+    "deepfake-efficientnet": "EfficientNet-Lite0 pretrained on ImageNet and fine-tuned on labelled real and "
+    "fake images; Grad-CAM shows where its evidence lies.",
+    "deepfake-ela-cnn": "Error Level Analysis (JPEG re-save difference) stacked with the image and fed to a "
+    "compact CNN trained on labelled real and fake images.",
+}
+
+
+def _model_source(folder: str) -> str:
+    local = HUB_DIR / folder
+    return str(local) if local.is_dir() else f"{NAMESPACE}/{folder}"
+
+
+def detector_sources() -> dict[str, str]:
+    """Label -> directory or repo id of every detector the app offers (main detectors, then single members)."""
+    sources = {label: _model_source(folder) for label, folder in MAIN_DETECTORS.items()}
+    for short, folder in ENSEMBLE_SHORT_NAMES.items():  # each member of the two ensembles on its own too
+        members = HUB_DIR / folder / "members"
+        if members.is_dir():
+            for member in sorted(p.name for p in members.iterdir() if (p / "config.json").is_file()):
+                sources[f"{short} member: {member}"] = str(members / member)
+    for entry in filter(None, (part.strip() for part in os.environ.get("DEEPFAKE_DETECTORS_MODELS", "").split(";"))):
+        label, _, source = entry.rpartition("=")
+        sources[label.strip() or source.strip()] = source.strip()
+    return sources
+
+
+SOURCES = detector_sources()
+
+
+@functools.lru_cache(maxsize=None)
+def load_detector(label: str) -> EnsembleDeepfakeDetector:
+    """Load (once) the detector offered under ``label``."""
+    if label not in SOURCES:
+        raise gr.Error(f"Unknown detector {label!r}; choose one of: {', '.join(SOURCES)}")
+    try:
+        return EnsembleDeepfakeDetector.from_pretrained(SOURCES[label], device="cpu")
+    except Exception as exc:  # missing files, no network for a repo id...
+        raise gr.Error(f"Could not load the detector {label!r} from {SOURCES[label]}: {exc}") from exc
+
+
+def _threshold(preset: str, value: Optional[float]) -> Any:
+    """The threshold to pass to ``predict`` (per request: the shared detectors are never mutated)."""
+    if preset == "custom":
+        return float(value if value is not None else 0.0)
+    if preset not in THRESHOLD_PRESETS:
+        raise gr.Error(f"Unknown threshold {preset!r}; choose one of: {', '.join(THRESHOLD_PRESETS)}")
+    return preset
+
+
+def _predict(detector: EnsembleDeepfakeDetector, inputs: Any, preset: str, value: Optional[float]) -> Any:
+    try:
+        return detector.predict(inputs, threshold=_threshold(preset, value))
+    except ValueError as exc:  # e.g. a named threshold on an uncalibrated detector
+        raise gr.Error(str(exc)) from exc
+
+
+def _display_name(path: str) -> str:
+    return Path(path).name
+
+
+class UploadedImage(gr.Image):
+    """``gr.Image`` that passes the uploaded file through untouched and turns an unreadable upload into a plain error.
+
+    With ``type="filepath"`` Gradio hands over the uploaded file itself (its bytes, JPEG history and EXIF intact,
+    which the detectors and the EXIF table need); a file Pillow cannot open becomes a readable ``gr.Error``
+    instead of a stack trace.
+    """
+
+    def get_block_name(self) -> str:
+        return "image"
+
+    def preprocess(self, payload: Any) -> Any:
+        try:
+            return super().preprocess(payload)
+        except Exception as exc:
+            name = getattr(payload, "orig_name", None) or Path(str(getattr(payload, "path", "upload"))).name
+            raise gr.Error(f"{name} could not be read as an image ({type(exc).__name__}). Upload a JPEG, PNG or WebP file.") from exc
+
+
+def _for_display(picture: Image.Image, minimum: int = 256) -> Image.Image:
+    """Enlarge small explanation images (CIFAKE is 32 x 32) with visible pixels instead of browser blur."""
+    factor = -(-minimum // max(1, min(picture.size)))
+    if factor <= 1:
+        return picture
+    return picture.resize((picture.width * factor, picture.height * factor), Image.Resampling.NEAREST)
+
+
+def member_score_figure(member_scores: dict[str, float], score: float, threshold: float, threshold_name: str) -> Figure:
+    """Bar chart of each member's calibrated score and the combined score, with the threshold marked."""
+    names = [*member_scores, "combined"]
+    values = [*member_scores.values(), score]
+    figure = Figure(figsize=(6.4, 0.5 + 0.42 * len(names)), layout="constrained")
+    axis = figure.subplots()
+    colours = ["#c0392b" if v >= threshold else "#2e86c1" for v in values]
+    colours[-1] = "#7b241c" if score >= threshold else "#1b4f72"
+    axis.barh(names, values, color=colours)
+    axis.axvline(threshold, color="black", linestyle="--", label=f"threshold ({threshold_name}) = {threshold:.2f}")
+    axis.invert_yaxis()
+    axis.set_xlabel("calibrated score (standard deviations above real validation images)")
+    axis.legend(loc="lower right", fontsize=8)
+    return figure
+
+
+def _verdict(detector_label: str, image_path: Optional[str], preset: str, value: Optional[float]):
+    if not image_path:
+        raise gr.Error("Upload, paste or pick an image first.")
+    detector = load_detector(detector_label)
+    result = _predict(detector, image_path, preset, value)
+    if result.error is not None:
+        raise gr.Error(result.error.replace(str(Path(image_path).parent) + os.sep, ""))
+    return detector, result
+
+
+def analyze(image_path: Optional[str], detector_label: str, preset: str, custom_threshold: Optional[float]):
+    """Analyse one image: verdict and confidence, member scores, explanation images and EXIF metadata.
+
+    Args:
+        image_path: the uploaded image file.
+        detector_label: one of the offered detectors.
+        preset: strict | balanced | sensitive | optimal | custom.
+        custom_threshold: the threshold when ``preset`` is ``custom`` (calibrated score scale).
+
+    Returns:
+        Confidences for ``gr.Label``, a Markdown summary, the member-score chart, explanation images for
+        ``gr.Gallery`` and the EXIF table.
+    """
+    detector, result = _verdict(detector_label, image_path, preset, custom_threshold)
+    probability = result.probability if result.probability is not None else float(result.is_fake)
+    confidences = {"fake": probability, "real": 1.0 - probability}
+    summary = (
+        f"**{result.label.upper()}** with {detector_label}: score {result.score:.2f} vs threshold "
+        f"{result.threshold:.2f} ({result.threshold_name}); P(fake) = {probability:.1%}."
+    )
+    figure = member_score_figure(result.member_scores, result.score, result.threshold, result.threshold_name)
+    gallery = [(_for_display(picture), caption) for caption, picture in explain_image(detector, image_path).items()]
+    exif = exif_metadata(image_path)
+    table = [[key, value] for key, value in exif.items()] or [["(none)", "no EXIF metadata in this file"]]
+    return confidences, summary, figure, gallery, table
+
+
+def predict_json(image_path: Optional[str], detector_label: str, preset: str, custom_threshold: Optional[float]) -> dict:
+    """The verdict on one image as JSON: label, score, threshold, P(fake), member scores."""
+    _, result = _verdict(detector_label, image_path, preset, custom_threshold)
+    row = result.to_dict()
+    row["source"] = _display_name(image_path or "")
+    return row
+
+
+def _batch_inputs(paths: list[str]) -> list[tuple[str, Any]]:
+    """(display name, path or bytes) of every uploaded image, zip archives read in memory (never extracted)."""
+    inputs: list[tuple[str, Any]] = []
+    for path in paths:
+        if Path(path).suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    for member in archive.infolist():
+                        if not member.is_dir() and Path(member.filename).suffix.lower() in IMAGE_SUFFIXES:
+                            inputs.append((f"{_display_name(path)}/{member.filename}", archive.read(member)))
+            except zipfile.BadZipFile:
+                inputs.append((_display_name(path), path))  # reported as unreadable below
+        else:
+            inputs.append((_display_name(path), path))
+    return inputs
+
+
+def analyze_batch(
+    files: Optional[list[str]],
+    detector_label: str,
+    preset: str,
+    custom_threshold: Optional[float],
+    progress: gr.Progress = gr.Progress(),
+):
+    """Score many images (or zips of images): a results table and a CSV file to download.
+
+    Args:
+        files: uploaded image files and/or zip archives.
+        detector_label: one of the offered detectors.
+        preset: strict | balanced | sensitive | optimal | custom.
+        custom_threshold: the threshold when ``preset`` is ``custom``.
+
+    Returns:
+        Rows ``[file, verdict, score, P(fake), error]`` and the path of the same table as CSV.
+    """
+    if not files:
+        raise gr.Error("Upload at least one image or zip file.")
+    detector = load_detector(detector_label)
+    inputs = _batch_inputs([str(f) for f in files])
+    if not inputs:
+        raise gr.Error("No images found in the upload (zip archives are searched for image files).")
+    rows: list[list[Any]] = []
+    chunks = [inputs[start : start + BATCH_CHUNK] for start in range(0, len(inputs), BATCH_CHUNK)]
+    for chunk in progress.tqdm(chunks, desc="scoring"):
+        results = _predict(detector, [source for _, source in chunk], preset, custom_threshold)
+        for (name, _), result in zip(chunk, results):
+            error = None if result.error is None else f"{name}: could not be read as an image"
+            rows.append([
+                name,
+                result.label,
+                None if result.score is None else round(result.score, 4),
+                None if result.probability is None else round(result.probability, 4),
+                error,
+            ])
+    header = ["file", "verdict", "score", "p_fake", "error"]
+    handle = tempfile.NamedTemporaryFile("w", suffix=".csv", prefix="deepfake_results_", delete=False, newline="")
+    with handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return rows, handle.name
+
+
+def about_markdown() -> str:
+    """What each detector does, its model card's figures and the limits, from the repos' results files."""
+    lines = [
+        "## The detectors",
+        "",
+        "| detector | what it does | CIFAKE test AUROC | accuracy | recall | false alarms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, folder in MAIN_DETECTORS.items():
+        summary_path = HUB_DIR / folder / "results_summary.json"
+        figures = ["n/a"] * 4
+        if summary_path.is_file():
+            summary = json.loads(summary_path.read_text())
+            figures = [f"{summary.get(key):.3f}" if isinstance(summary.get(key), (int, float)) else "n/a"
+                       for key in ("auroc", "accuracy", "recall", "fpr")]
+        lines.append(f"| {label} | {ABOUT_DESCRIPTIONS[folder]} | {' | '.join(figures)} |")
+    lines += [
+        "",
+        "Figures come from each model repo's `results_summary.json` (10,000 CIFAKE test images, the threshold named "
+        "in the model card). Scores are calibrated: standard deviations above the detector's mean score on real "
+        "validation images; `balanced` flags about 5% of real images, `strict` about 1%, `sensitive` about 10%, "
+        "`optimal` is the best F1 on labelled validation images.",
+        "",
+        "## Limits, in plain words",
+        "",
+        "- Every model was trained on CIFAKE: 32x32 CIFAR-10 photos against Stable Diffusion 1.4 imitations. Larger "
+        "images are shrunk to that size, and other generators, styles and subjects can fool them; the model cards' "
+        "second-domain (AI art) rows show how much is lost.",
+        "- The one-class detectors flag anything unusual, not only generated images: heavy editing, screenshots, "
+        "scans or compression can raise their scores.",
+        "- Resaving, resizing or blurring an image weakens the traces all of them rely on (see the robustness tables).",
+        "- A verdict is one piece of evidence. EXIF metadata can be edited or removed as easily; weigh both, never "
+        "treat either as proof.",
+    ]
+    return "\n".join(lines)
+
+
+def build_demo() -> gr.Blocks:
+    """The Gradio app (three tabs: analyse one image, batch, about)."""
+    labels = list(SOURCES)
+    with gr.Blocks(title="Deepfake detectors") as demo:
+        gr.Markdown("# Deepfake detectors\nIs this image real or AI-generated? Five detector systems, trained on CIFAKE.")
+        with gr.Tab("Analyse one image"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    image = UploadedImage(type="filepath", sources=["upload", "clipboard"], label="Image", elem_id="image-input")
+                    detector = gr.Dropdown(labels, value=labels[0], label="Detector")
+                    preset = gr.Radio(THRESHOLD_PRESETS, value="balanced", label="Threshold")
+                    custom = gr.Slider(-5.0, 20.0, value=2.0, step=0.05, label="Custom threshold (used with 'custom')")
+                    run = gr.Button("Analyse", variant="primary", elem_id="analyse-button")
+                    if EXAMPLES_DIR is not None:
+                        gr.Examples(sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg")), inputs=image)
+                with gr.Column(scale=2):
+                    verdict = gr.Label(num_top_classes=2, label="Verdict", elem_id="verdict")
+                    summary = gr.Markdown(elem_id="summary")
+                    plot = gr.Plot(label="Calibrated score of each member")
+                    gallery = gr.Gallery(label="Explanations", columns=3, height=300, object_fit="contain", preview=False, format="png")
+                    exif = gr.Dataframe(headers=["field", "value"], label="EXIF metadata", interactive=False)
+            run.click(
+                analyze,
+                inputs=[image, detector, preset, custom],
+                outputs=[verdict, summary, plot, gallery, exif],
+                api_name="analyze",
+            )
+            json_out = gr.JSON(visible=False)
+            gr.Button(visible=False).click(
+                predict_json, inputs=[image, detector, preset, custom], outputs=json_out, api_name="predict"
+            )
+        with gr.Tab("Batch"):
+            files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images or zip archives")
+            batch_detector = gr.Dropdown(labels, value=labels[0], label="Detector")
+            batch_preset = gr.Radio(THRESHOLD_PRESETS, value="balanced", label="Threshold")
+            batch_custom = gr.Slider(-5.0, 20.0, value=2.0, step=0.05, label="Custom threshold (used with 'custom')")
+            batch_run = gr.Button("Score all", variant="primary")
+            table = gr.Dataframe(headers=["file", "verdict", "score", "p_fake", "error"], label="Results", interactive=False)
+            download = gr.File(label="Results as CSV")
+            batch_run.click(
+                analyze_batch,
+                inputs=[files, batch_detector, batch_preset, batch_custom],
+                outputs=[table, download],
+                api_name="batch",
+            )
+        with gr.Tab("About"):
+            gr.Markdown(about_markdown())
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        show_error=True,
+    )

@@ -1,0 +1,143 @@
+"""The Gradio Space, started on localhost and used the way people use it: gradio_client and a real browser."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import shutil
+import socket
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+
+gradio = pytest.importorskip("gradio", reason="the Space needs gradio (pip install -e '.[dev]')")
+from gradio_client import Client, handle_file  # noqa: E402
+
+EXAMPLES = REPO_ROOT / "examples"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+# Chromium on a machine without outside network: no background connections, no sandbox (runs as root in CI).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def space_module():
+    spec = importlib.util.spec_from_file_location("deepfake_space_app", REPO_ROOT / "space" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # gradio looks components' classes up by module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def server(space_module):
+    """The Space running on a free localhost port; yields its URL."""
+    demo = space_module.build_demo()
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server) -> Client:
+    return Client(server, verbose=False)
+
+
+@pytest.fixture
+def bad_file(tmp_path: Path) -> Path:
+    path = tmp_path / "not_a_photo.jpg"
+    path.write_bytes(b"this is not an image")
+    return path
+
+
+def test_space_offers_every_detector_and_member(space_module) -> None:
+    labels = list(space_module.SOURCES)
+    for label in space_module.MAIN_DETECTORS:
+        assert label in labels and Path(space_module.SOURCES[label]).is_dir()
+    members = [label for label in labels if " member: " in label]
+    assert len([m for m in members if m.startswith("9-member")]) == 9
+    assert {m.split(": ")[1] for m in members if m.startswith("SVDD")} == {"autoencoder", "deep_svdd"}
+
+
+def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
+    monkeypatch.setenv("DEEPFAKE_DETECTORS_MODELS", f"My ELA={REPO_ROOT / 'hub_repos' / 'deepfake-ela-cnn'}")
+    assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")
+
+
+def test_client_analyses_one_image(client: Client) -> None:
+    confidences, summary, _plot, gallery, exif = client.predict(
+        handle_file(str(EXAMPLES / "fake_01.jpg")), "ELA + CNN", "balanced", 0.0, api_name="/analyze"
+    )
+    assert confidences["label"] == "fake"  # the bundled ELA + CNN detector catches this example
+    assert {entry["label"] for entry in confidences["confidences"]} == {"fake", "real"}
+    assert summary.startswith("**FAKE**")
+    assert {item["caption"] for item in gallery} == {"ELA map (ela_cnn)", "FFT spectrum"}
+    assert exif["data"] == [["(none)", "no EXIF metadata in this file"]]
+    verdict = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "strict", 0.0, api_name="/predict")
+    assert verdict["label"] == "real" and verdict["threshold_name"] == "strict" and verdict["source"] == "real_01.jpg"
+    custom = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "custom", -4.5, api_name="/predict")
+    assert custom["threshold"] == pytest.approx(-4.5) and custom["label"] == "fake"
+
+
+def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_file: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "more.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(EXAMPLES / "real_02.jpg", "folder/real_02.jpg")
+        handle.writestr("notes.txt", "ignored: not an image")
+    files = [handle_file(str(EXAMPLES / "fake_02.jpg")), handle_file(str(bad_file)), handle_file(str(archive))]
+    table, csv_path = client.predict(files, "ELA + CNN", "balanced", 0.0, api_name="/batch")
+    rows = {row[0]: row for row in table["data"]}
+    assert set(rows) == {"fake_02.jpg", "not_a_photo.jpg", "more.zip/folder/real_02.jpg"}
+    assert rows["fake_02.jpg"][1] == "fake" and rows["more.zip/folder/real_02.jpg"][1] == "real"
+    assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][4]
+    with open(csv_path, newline="") as handle:
+        written = list(csv.reader(handle))
+    assert written[0] == ["file", "verdict", "score", "p_fake", "error"] and len(written) == 4
+
+
+def test_client_gets_a_readable_error_for_a_bad_upload(client: Client, bad_file: Path) -> None:
+    with pytest.raises(Exception, match="not_a_photo.jpg could not be read as an image") as error:
+        client.predict(handle_file(str(bad_file)), "ELA + CNN", "balanced", 0.0, api_name="/analyze")
+    assert "Traceback" not in str(error.value)
+
+
+def test_browser_uploads_an_example_and_shows_the_verdict(server: str, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM} (make test installs Debian's chromium where apt works)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(server, wait_until="domcontentloaded")
+            page.locator("#image-input input[type=file]").set_input_files(str(EXAMPLES / "fake_01.jpg"))
+            page.locator("#image-input img").first.wait_for(timeout=30_000)
+            page.locator("#analyse-button").click()
+            summary = page.locator("#summary")
+            page.wait_for_function(
+                "() => /\\b(FAKE|REAL)\\b/.test(document.querySelector('#summary')?.innerText || '')",
+                timeout=180_000,
+            )
+            text = summary.inner_text()
+            screenshot = tmp_path / "space.png"
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert "9-member one-class ensemble" in text and ("FAKE" in text or "REAL" in text)
+    assert screenshot.stat().st_size > 10_000
+    if os.environ.get("SPACE_SCREENSHOT"):
+        shutil.copy(screenshot, os.environ["SPACE_SCREENSHOT"])
