@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-import datasets
 import torch
 from transformers import Trainer, TrainingArguments, set_seed
 
@@ -49,25 +48,17 @@ from deepfake_detectors import (
     EnsembleDeepfakeDetector,
 )
 from deepfake_detectors.training import (
-    ImageTransform,
-    SupervisedTransform,
+    add_data_arguments,
     balanced,
     collate_pixel_values,
     compute_metrics,
-    label_ids,
-    load_image_dataset,
+    prepare_supervised_data,
 )
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
-    data.add_argument("--train-split", default="train")
-    data.add_argument("--validation-split", default="validation", help="best checkpoint and calibration")
-    data.add_argument("--max-train-samples", type=int, default=None, help="training images in all (half per class)")
-    data.add_argument("--max-eval-samples", type=int, default=2000, help="validation images per evaluation, in all")
-    data.add_argument("--max-calibration-samples", type=int, default=2500, help="per class, for calibration")
+    add_data_arguments(parser)
     model = parser.add_argument_group("model")
     model.add_argument("--backbone", default="efficientnet_lite0", choices=["efficientnet_lite0", "efficientnet_b0", "resnet50"])
     model.add_argument("--init-from", default=None, help="start from a trained detector (e.g. a lower-resolution run: "
@@ -141,15 +132,8 @@ def main(argv: Optional[Sequence[str]] = None) -> EfficientNetDetectorForImageCl
         model = EfficientNetDetectorForImageClassification.from_imagenet(config, weights_path=args.backbone_weights_path)
     processor = model.default_processor()
 
-    train_data = load_image_dataset(args.dataset, args.train_split)
-    validation_data = load_image_dataset(args.dataset, args.validation_split)
-    train = datasets.concatenate_datasets(list(balanced(train_data, args.max_train_samples, args.seed)))
-    train = train.shuffle(seed=args.seed)
-    evaluation = datasets.concatenate_datasets(list(balanced(validation_data, args.max_eval_samples, args.seed)))
-    augment = ImageTransform(processor, augment=True, robust=True, seed=args.seed)
-    plain = ImageTransform(processor, augment=False)
-    train = train.with_transform(SupervisedTransform(augment, label_ids(train_data)))
-    evaluation = evaluation.with_transform(SupervisedTransform(plain, label_ids(validation_data)))
+    data = prepare_supervised_data(args, processor)
+    train, evaluation, validation_data = data.train, data.evaluation, data.validation
     steps_per_epoch = max(1, train.num_rows // args.batch_size)
     # channels_last convolutions are about 25% faster on CPU; the weights are made contiguous again before saving.
     model = model.to(memory_format=torch.channels_last)

@@ -29,31 +29,22 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-import datasets
 import torch
 from transformers import Trainer, TrainingArguments, set_seed
 
 from deepfake_detectors import ElaCnnConfig, ElaCnnForImageClassification, ElaImageProcessor, EnsembleDeepfakeDetector
 from deepfake_detectors.training import (
-    ImageTransform,
-    SupervisedTransform,
+    add_data_arguments,
     balanced,
     collate_pixel_values,
     compute_metrics,
-    label_ids,
-    load_image_dataset,
+    prepare_supervised_data,
 )
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
-    data.add_argument("--train-split", default="train")
-    data.add_argument("--validation-split", default="validation", help="best epoch and calibration")
-    data.add_argument("--max-train-samples", type=int, default=None, help="training images in all (half per class)")
-    data.add_argument("--max-eval-samples", type=int, default=2000, help="validation images per epoch, in all")
-    data.add_argument("--max-calibration-samples", type=int, default=2500, help="per class, for calibration")
+    add_data_arguments(parser)
     model = parser.add_argument_group("model")
     model.add_argument("--image-size", type=int, default=32)
     model.add_argument("--hidden-sizes", type=int, nargs="+", default=[32, 64, 128])
@@ -93,15 +84,8 @@ def main(argv: Optional[Sequence[str]] = None) -> ElaCnnForImageClassification:
     )
     model = ElaCnnForImageClassification(config)
 
-    train_data = load_image_dataset(args.dataset, args.train_split)
-    validation_data = load_image_dataset(args.dataset, args.validation_split)
-    train = datasets.concatenate_datasets(list(balanced(train_data, args.max_train_samples, args.seed)))
-    train = train.shuffle(seed=args.seed)
-    evaluation = datasets.concatenate_datasets(list(balanced(validation_data, args.max_eval_samples, args.seed)))
-    augment = ImageTransform(processor, augment=True, robust=True, seed=args.seed)  # ELA after augmentation
-    plain = ImageTransform(processor, augment=False)
-    train = train.with_transform(SupervisedTransform(augment, label_ids(train_data)))
-    evaluation = evaluation.with_transform(SupervisedTransform(plain, label_ids(validation_data)))
+    data = prepare_supervised_data(args, processor)  # augmentation runs before the processor (and its ELA)
+    train, evaluation, validation_data = data.train, data.evaluation, data.validation
 
     training_args = TrainingArguments(
         output_dir=args.run_dir or f"runs/{Path(args.output_dir).name}_trainer",

@@ -199,3 +199,28 @@ def test_bundled_model_separates_cifake_test_images() -> None:
     assert (predicted == labels).mean() >= 0.93  # the card reports about 0.97 on all 10,000 test images
     fakes = [EXAMPLES / name for name in ("fake_01.jpg", "fake_02.jpg", "fake_03.jpg", "fake_04.jpg")]
     assert all(result.is_fake for result in detector.predict([str(path) for path in fakes]))
+
+
+@pytest.mark.skipif(not CIFAKE.is_dir(), reason="CIFAKE data missing")
+def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path) -> None:
+    import importlib.util
+
+    from safetensors import safe_open
+
+    spec = importlib.util.spec_from_file_location("train_efficientnet", REPO_ROOT / "scripts" / "train_efficientnet.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = tmp_path / "model"
+    script.main([
+        "--dataset", str(CIFAKE), "--max-train-samples", "32", "--max-eval-samples", "16",
+        "--max-calibration-samples", "8", "--image-size", "32", "--batch-size", "16", "--head-epochs", "1",
+        "--epochs", "1", "--output-dir", str(out), "--run-dir", str(tmp_path / "run"),
+    ])
+    loaded = EfficientNetDetectorForImageClassification.from_pretrained(out)
+    training = loaded.config.training
+    assert training["phase_1_head"]["trainable_parameters"] == sum(p.numel() for p in loaded.head.parameters())
+    assert training["phase_2_finetune"]["trainable_parameters"] == sum(p.numel() for p in loaded.parameters())
+    assert set(loaded.calibration.thresholds) == {"strict", "balanced", "sensitive", "optimal"}
+    with safe_open(str(out / "model.safetensors"), "pt") as weights:
+        assert weights.get_tensor("head.0.weight").dtype == torch.float16
+    assert EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "real_01.jpg")).error is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import datasets
@@ -9,7 +11,8 @@ import numpy as np
 import torch
 from transformers import EvalPrediction
 
-from .data import ImageTransform, select_label, take
+from ..processing import DeepfakeImageProcessor
+from .data import ImageTransform, load_image_dataset, select_label, take
 
 
 def label_ids(dataset: datasets.Dataset) -> dict[int, int]:
@@ -70,3 +73,61 @@ def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
     if len(np.unique(labels)) == 2:
         metrics["roc_auc"] = float(roc_auc_score(labels, probability))
     return metrics
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``data`` options every supervised training script shares (dataset, splits, sample limits).
+
+    Args:
+        parser: the script's argument parser.
+    """
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
+    data.add_argument("--train-split", default="train")
+    data.add_argument("--validation-split", default="validation", help="best checkpoint and calibration")
+    data.add_argument("--max-train-samples", type=int, default=None, help="training images in all (half per class)")
+    data.add_argument("--max-eval-samples", type=int, default=2000, help="validation images per evaluation, in all")
+    data.add_argument("--max-calibration-samples", type=int, default=2500, help="per class, for calibration")
+
+
+@dataclass
+class SupervisedData:
+    """Balanced training and evaluation sets, ready for ``Trainer``, and the validation split for calibration.
+
+    Args:
+        train: shuffled, augmented training rows (``pixel_values``, ``labels``).
+        evaluation: plain validation rows for the per-epoch evaluation.
+        validation: the whole validation split (raw), from which calibration images are drawn.
+    """
+
+    train: datasets.Dataset
+    evaluation: datasets.Dataset
+    validation: datasets.Dataset
+
+
+def prepare_supervised_data(args: argparse.Namespace, processor: DeepfakeImageProcessor) -> SupervisedData:
+    """Load both classes of the splits named by :func:`add_data_arguments` and attach the transforms.
+
+    Training images are augmented (flips, JPEG re-compression, down-up resizing, blur) *before* the processor
+    runs, so anything the processor computes (an ELA map) describes the augmented image.
+
+    Args:
+        args: parsed arguments with the data options and ``seed``.
+        processor: the model's image processor.
+
+    Example:
+        >>> data = prepare_supervised_data(args, processor)  # doctest: +SKIP
+        >>> Trainer(model=model, train_dataset=data.train, eval_dataset=data.evaluation, ...)  # doctest: +SKIP
+    """
+    train_data = load_image_dataset(args.dataset, args.train_split)
+    validation = load_image_dataset(args.dataset, args.validation_split)
+    train = datasets.concatenate_datasets(list(balanced(train_data, args.max_train_samples, args.seed)))
+    train = train.shuffle(seed=args.seed)
+    evaluation = datasets.concatenate_datasets(list(balanced(validation, args.max_eval_samples, args.seed)))
+    augment = ImageTransform(processor, augment=True, robust=True, seed=args.seed)
+    plain = ImageTransform(processor, augment=False)
+    return SupervisedData(
+        train=train.with_transform(SupervisedTransform(augment, label_ids(train_data))),
+        evaluation=evaluation.with_transform(SupervisedTransform(plain, label_ids(validation))),
+        validation=validation,
+    )
