@@ -24,6 +24,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     model.add_argument("--blocks-per-stage", type=int, default=1)
     model.add_argument("--latent-dim", type=int, default=512)
     model.add_argument("--highpass-weight", type=float, default=0.0, help="weight of the high-pass error term")
+    parser.set_defaults(complexity_adjustment="png")
     args = parser.parse_args(argv)
     config = ResidualAutoencoderConfig(
         image_size=args.image_size,

@@ -24,6 +24,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     model.add_argument("--rep-dim", type=int, default=128)
     model.add_argument("--no-highpass", action="store_true", help="do not feed the high-pass residual")
     model.add_argument("--center-batches", type=int, default=20, help="batches used to fix the centre")
+    parser.set_defaults(complexity_adjustment="png")
     args = parser.parse_args(argv)
     config = DeepSVDDConfig(
         image_size=args.image_size,

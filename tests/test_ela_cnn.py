@@ -21,6 +21,7 @@ from deepfake_detectors import (
     ResidualAutoencoderConfig,
     ResidualAutoencoderModel,
 )
+from deepfake_detectors.processing_ela import jpeg_error_levels, jpeg_error_levels_batch
 
 TINY = dict(image_size=32, hidden_sizes=[4, 8], dropout=0.0)
 
@@ -69,6 +70,25 @@ def test_ela_is_near_zero_for_a_resaved_jpeg_and_large_for_noise() -> None:
     assert processor.ela_map(photo).mode == "RGB" and processor.ela_map(photo).size == (32, 32)
     large = photo.resize((64, 48))
     assert processor.ela_map(large, full_resolution=True).size == (64, 48)
+
+
+@pytest.mark.parametrize("quality", [50, 90])
+def test_batched_ela_matches_the_pillow_round_trip(quality: int) -> None:
+    """The torchvision batch path must give exactly the ELA of Pillow's JPEG re-save (what the weights saw)."""
+    rng = np.random.default_rng(quality)
+    images = [smooth_image(rng, 40), noisy_image(rng, 40), _jpeg(noisy_image(rng, 40).resize((40, 40)), 70)]
+    arrays = [np.asarray(image, dtype=np.uint8) for image in images]
+    expected = [
+        np.clip(np.abs(a.astype(np.int16) - np.asarray(_jpeg(Image.fromarray(a), quality), np.int16)) * (10.0 / 255.0), 0, 1)
+        for a in arrays
+    ]
+    batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+    maps = jpeg_error_levels_batch(batch, quality, 10.0).permute(0, 2, 3, 1).numpy()
+    for got, want in zip(maps, expected):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    np.testing.assert_allclose(jpeg_error_levels(arrays[1], quality, 10.0), expected[1], atol=1e-6)
+    with pytest.raises(ValueError, match="uint8"):
+        jpeg_error_levels_batch(batch.float(), quality, 10.0)
 
 
 def test_pixel_values_are_the_normalised_image_then_the_ela_map() -> None:

@@ -104,5 +104,12 @@ def test_training_script_end_to_end(tmp_path: Path) -> None:
     results = json.loads((out / "results_summary.json").read_text())
     assert results["n_real"] == 50 and set(results["leave_one_out"]) == {m["name"] for m in config["members"]}
     assert "model-index" in (out / "README.md").read_text()
+    # --complexity-adjustment auto: fitted for every member, kept only where it raised its validation AUROC
+    report = json.loads((out / "results_extra.json").read_text())["complexity_adjustment"]
+    assert set(report) == {m["name"] for m in config["members"]}
+    for name, row in report.items():
+        assert row["kept"] == (row["validation_auroc_corrected"] > row["validation_auroc_raw"])
+        stored = json.loads((out / "members" / name / "config.json").read_text()).get("complexity_adjustment")
+        assert (stored is not None) == row["kept"]
     detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
     assert detector.predict(str(REPO_ROOT / "examples" / "fake_01.jpg")).error is None

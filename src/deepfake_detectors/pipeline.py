@@ -11,6 +11,7 @@ import json
 import math
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
@@ -81,6 +82,20 @@ class DetectionResult:
             raise ValueError(f"no prediction for {self.source}: {self.error}")
         rows = [{"label": "fake", "score": self.probability}, {"label": "real", "score": 1.0 - self.probability}]
         return sorted(rows, key=lambda row: -row["score"])
+
+
+def _load_batch(
+    images: Sequence[ImageInput], start: int, batch_size: int
+) -> tuple[list[int], list[Image.Image], dict[int, str]]:
+    """Load ``images[start : start + batch_size]``: (indices loaded, RGB images, {index: error message})."""
+    indices, loaded, failures = [], [], {}
+    for index in range(start, min(start + batch_size, len(images))):
+        try:
+            loaded.append(load_image(images[index]))
+            indices.append(index)
+        except ImageLoadError as error:
+            failures[index] = str(error)
+    return indices, loaded, failures
 
 
 def resolve_model_dir(
@@ -415,20 +430,22 @@ class EnsembleDeepfakeDetector:
         members = {name: np.full(count, np.nan) for name in self.members}
         errors: list[Optional[str]] = [None] * count
         bar = tqdm(total=count, desc="scoring", unit="img", disable=not progress)
-        for start in range(0, count, batch_size):
-            indices, loaded = [], []
-            for index in range(start, min(start + batch_size, count)):
-                try:
-                    loaded.append(load_image(images[index]))
-                    indices.append(index)
-                except ImageLoadError as error:
-                    errors[index] = str(error)
-            if loaded:
-                batch_combined, batch_members = self.combine(self.raw_member_scores(loaded))
-                combined[indices] = batch_combined
-                for name, values in batch_members.items():
-                    members[name][indices] = values
-            bar.update(min(batch_size, count - start))
+        starts = list(range(0, count, batch_size))
+        # One background thread decodes the next batch while this one is scored (Pillow releases the GIL).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
+            pending = loader.submit(_load_batch, images, starts[0], batch_size) if starts else None
+            for position, start in enumerate(starts):
+                indices, loaded, failures = pending.result()
+                if position + 1 < len(starts):
+                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size)
+                for index, message in failures.items():
+                    errors[index] = message
+                if loaded:
+                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded))
+                    combined[indices] = batch_combined
+                    for name, values in batch_members.items():
+                        members[name][indices] = values
+                bar.update(min(batch_size, count - start))
         bar.close()
         return combined, members, errors
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 
 ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tensor]
@@ -53,7 +52,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     """First frame, EXIF orientation applied, alpha composited on white, converted to RGB."""
     if getattr(image, "is_animated", False):
         image.seek(0)
-    image = ImageOps.exif_transpose(image)
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:  # most files need no transpose (and no copy)
+        image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, (255, 255, 255))
@@ -112,33 +112,35 @@ def load_image(image: ImageInput) -> Image.Image:
         except (OSError, ValueError) as error:
             raise ImageLoadError(source, str(error)) from error
     if isinstance(image, (str, os.PathLike)):
-        path = Path(image)
-        if not path.exists():
-            raise ImageLoadError(source, "no such file")
-        if path.is_dir():
-            raise ImageLoadError(source, "is a directory")
-        opener: Any = path
+        opener: Any = Path(image)
     elif isinstance(image, bytes):
         opener = io.BytesIO(image)
     else:
         raise ImageLoadError(source, f"unsupported input type {type(image).__name__}")
 
-    previous_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(opener) as opened:
-                opened.load()
-                return _to_rgb(opened)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        opened = Image.open(opener)  # reads the header only
+    except FileNotFoundError as error:
+        raise ImageLoadError(source, "no such file") from error
+    except IsADirectoryError as error:
+        raise ImageLoadError(source, "is a directory") from error
+    except PermissionError as error:
+        raise ImageLoadError(source, "permission denied") from error
+    except Image.DecompressionBombError as error:
         raise ImageLoadError(source, f"image too large ({error})") from error
     except UnidentifiedImageError as error:
         raise ImageLoadError(source, "not a recognised image format") from error
     except (OSError, ValueError, SyntaxError) as error:
         raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous_limit
+    with opened:
+        width, height = opened.size
+        if width * height > MAX_IMAGE_PIXELS:  # checked before decoding a single pixel
+            raise ImageLoadError(source, f"image too large ({width}x{height} pixels, limit {MAX_IMAGE_PIXELS})")
+        try:
+            opened.load()
+            return _to_rgb(opened)
+        except (OSError, ValueError, SyntaxError) as error:
+            raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
 
 
 def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from transformers import PreTrainedConfig
 
 from ..calibration import ScoreCalibration
+from ..features.complexity import ComplexityAdjustment
 
 ID2LABEL = {0: "real", 1: "fake"}
 LABEL2ID = {"real": 0, "fake": 1}
@@ -21,6 +22,9 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         calibration (`dict`, *optional*): a :class:`~deepfake_detectors.calibration.ScoreCalibration` as a dict:
             statistics of the model's scores on held-out real images and its named thresholds. ``None`` until
             the model has been calibrated.
+        complexity_adjustment (`dict`, *optional*): a
+            :class:`~deepfake_detectors.features.complexity.ComplexityAdjustment` as a dict. When set, the model's
+            :meth:`score` is corrected for input complexity (fitted on real images only). ``None`` = raw scores.
         kwargs: passed to :class:`~transformers.PreTrainedConfig`.
     """
 
@@ -29,6 +33,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         image_size: int = 32,
         num_channels: int = 3,
         calibration: Optional[dict[str, Any]] = None,
+        complexity_adjustment: Optional[dict[str, Any]] = None,
         **kwargs: Any,
     ) -> None:
         if int(image_size) < 8:
@@ -36,6 +41,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         self.image_size = int(image_size)
         self.num_channels = int(num_channels)
         self.calibration = calibration
+        self.complexity_adjustment = complexity_adjustment
         kwargs.setdefault("id2label", dict(ID2LABEL))
         kwargs.setdefault("label2id", dict(LABEL2ID))
         super().__init__(**kwargs)
@@ -43,3 +49,9 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
     def get_calibration(self) -> Optional[ScoreCalibration]:
         """The stored calibration as an object, or ``None`` if the model is uncalibrated."""
         return None if self.calibration is None else ScoreCalibration.from_dict(self.calibration)
+
+    def get_complexity_adjustment(self) -> Optional[ComplexityAdjustment]:
+        """The stored input-complexity correction of the scores, or ``None`` (raw scores)."""
+        if self.complexity_adjustment is None:
+            return None
+        return ComplexityAdjustment.from_dict(self.complexity_adjustment)

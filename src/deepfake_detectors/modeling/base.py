@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -12,6 +12,7 @@ from transformers.utils import ModelOutput
 
 from ..calibration import ScoreCalibration
 from ..configuration.base import DeepfakeDetectorConfig
+from ..features.complexity import ComplexityAdjustment
 
 
 @dataclass
@@ -34,7 +35,8 @@ class DetectorOutput(ModelOutput):
 class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
     """Base class of every detector: ``forward(pixel_values) -> DetectorOutput`` with raw ``scores``.
 
-    Subclasses implement :meth:`forward`; :meth:`score` and :meth:`calibration` are shared.
+    Subclasses implement :meth:`forward`; :meth:`score`, the complexity adjustment and :meth:`calibration` are
+    shared.
     """
 
     config_class = DeepfakeDetectorConfig
@@ -45,8 +47,8 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
     accepts_feature_cache = False
 
     @torch.no_grad()
-    def score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Raw fake-ness scores (higher = more likely fake) for a preprocessed batch, in eval mode.
+    def raw_score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
+        """The ``scores`` of ``forward`` in eval mode, before any complexity adjustment.
 
         Args:
             pixel_values: the batch as the member's image processor makes it.
@@ -58,6 +60,65 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
             return self(pixel_values=pixel_values, **kwargs).scores.float()
         finally:
             self.train(was_training)
+
+    @torch.no_grad()
+    def score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Fake-ness scores (higher = more likely fake) for a preprocessed batch, in eval mode.
+
+        These are the raw scores, corrected for input complexity when the config holds a
+        ``complexity_adjustment`` (see :meth:`fit_complexity_adjustment`).
+
+        Args:
+            pixel_values: the batch as the member's image processor makes it.
+            kwargs: passed to ``forward`` (e.g. ``feature_cache``).
+
+        Example:
+            >>> scores = model.score(processor(["examples/real_01.jpg"])["pixel_values"])  # doctest: +SKIP
+        """
+        scores = self.raw_score(pixel_values, **kwargs)
+        adjustment = self.config.get_complexity_adjustment()
+        if adjustment is None:
+            return scores
+        return adjustment.apply(scores, adjustment.bits(pixel_values).to(scores.device)).float()
+
+    @torch.no_grad()
+    def fit_complexity_adjustment(
+        self,
+        real_batches: Iterable[torch.Tensor],
+        input_mean: Sequence[float] = (0.5, 0.5, 0.5),
+        input_std: Sequence[float] = (0.5, 0.5, 0.5),
+        compressor: str = "png",
+    ) -> ComplexityAdjustment:
+        """Fit and store the input-complexity correction on held-out *real* images (no fake is needed).
+
+        Call it after training and before calibrating: the calibration is then fitted on the adjusted scores.
+
+        Args:
+            real_batches: ``pixel_values`` batches of real images not used for training.
+            input_mean: the image processor's ``image_mean`` (to recover the [0, 1] images).
+            input_std: the image processor's ``image_std``.
+            compressor: see :func:`~deepfake_detectors.features.complexity.compressed_bits_per_dimension`.
+
+        Example:
+            >>> model.fit_complexity_adjustment([processor(real_images)["pixel_values"]])  # doctest: +SKIP
+        """
+        measure = ComplexityAdjustment(slope=0.0, compressor=compressor, input_mean=input_mean, input_std=input_std)
+        scores, bits = [], []
+        for pixel_values in real_batches:
+            pixel_values = pixel_values.to(self.device)
+            scores.append(self.raw_score(pixel_values).cpu().numpy())
+            bits.append(measure.bits(pixel_values).cpu().numpy())
+        if not scores:
+            raise ValueError("fit_complexity_adjustment needs at least one batch of real images")
+        adjustment = ComplexityAdjustment.fit(
+            np.concatenate(scores),
+            np.concatenate(bits),
+            compressor=compressor,
+            input_mean=input_mean,
+            input_std=input_std,
+        )
+        self.config.complexity_adjustment = adjustment.to_dict()
+        return adjustment
 
     @property
     def calibration(self) -> Optional[ScoreCalibration]:

@@ -1,7 +1,8 @@
 """The shared body of ``scripts/train_autoencoder.py`` and ``scripts/train_deep_svdd.py``.
 
-Flow: real training images from a `datasets` source -> ``transformers.Trainer`` -> calibration on held-out
-validation images (real, plus labelled fakes for the ``optimal`` threshold) -> ``save_pretrained``.
+Flow: real training images from a `datasets` source -> ``transformers.Trainer`` -> optionally, the
+input-complexity correction fitted on held-out real validation images -> calibration on held-out validation
+images (real, plus labelled fakes for the ``optimal`` threshold) -> ``save_pretrained``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     optim.add_argument("--seed", type=int, default=0)
     optim.add_argument("--resume", default=None, help="a checkpoint folder, or 'latest'")
     optim.add_argument("--num-workers", type=int, default=0, help="image decoding worker processes")
+    scoring = parser.add_argument_group("scoring")
+    scoring.add_argument(
+        "--complexity-adjustment",
+        choices=["none", "png"],
+        default="none",
+        help="correct the scores for input complexity (PNG bits per value), fitted on the real calibration images",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--output-dir", required=True, help="where save_pretrained writes the trained detector")
     out.add_argument("--run-dir", default=None, help="Trainer checkpoints and logs (default: runs/<name>)")
@@ -92,6 +100,12 @@ def run_one_class_training(
     calibration_data = load_image_dataset(args.dataset, args.calibration_split)
     real = take(select_label(calibration_data, "real"), args.max_calibration_samples, args.seed)["image"]
     fake = take(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
+    if args.complexity_adjustment != "none":
+        # One slope, fitted on the held-out real images only; the thresholds below then use adjusted scores.
+        batches = (processor(real[i : i + args.batch_size])["pixel_values"] for i in range(0, len(real), args.batch_size))
+        model.fit_complexity_adjustment(
+            batches, processor.image_mean, processor.image_std, compressor=args.complexity_adjustment
+        )
     name = config.model_type.removeprefix("deepfake-").replace("-", "_")
     detector = EnsembleDeepfakeDetector.from_members({name: (model, processor)}, device="cpu")
     detector.calibrate(real, fake)
