@@ -33,8 +33,8 @@ def fitted(images) -> IsolationForestModel:
 def test_config_defaults_feature_dim_and_validation() -> None:
     check_config_defaults(
         IsolationForestConfig,
-        ["spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats"],
-        59,
+        ["spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats", "jpeg_dct_stats"],
+        251,
         defaults=dict(n_estimators=200, max_samples="auto"),
         accepted=[dict(max_samples=0.5), dict(max_samples=64)],
         invalid=[dict(n_estimators=0), dict(max_samples=0), dict(max_samples=1.5), dict(max_samples="all")],

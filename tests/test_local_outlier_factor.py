@@ -31,10 +31,10 @@ def fitted(images) -> LocalOutlierFactorModel:
 def test_config_defaults_feature_dim_and_validation() -> None:
     check_config_defaults(
         LocalOutlierFactorConfig,
-        ["patch_stats", "highpass_stats"],
-        50,
+        ["patch_stats", "highpass_stats", "jpeg_dct_stats"],
+        242,
         defaults=dict(n_neighbors=20, novelty=True),
-        invalid=[dict(n_neighbors=0), dict(novelty=False)],
+        invalid=[dict(n_neighbors=0), dict(novelty=False), dict(max_fit_samples=20)],
     )
 
 
@@ -42,6 +42,16 @@ def test_score_is_the_local_outlier_factor(fitted, images) -> None:
     # -score_samples of LOF is the local outlier factor: about 1 for inliers, larger for outliers.
     assert fitted.score(images["held_out"]).median() < 2.0
     assert (fitted.score(images["noise"]) > 1.0).all()
+
+
+def test_keeps_a_seeded_float32_subset_of_at_most_max_fit_samples(fitted, images) -> None:
+    features = fitted.features(images["train"])
+    small = LocalOutlierFactorModel(LocalOutlierFactorConfig(n_neighbors=5, max_fit_samples=12)).fit(features)
+    kept = small.estimator._fit_X
+    assert kept.shape == (12, features.shape[1]) and kept.dtype.name == "float32"
+    again = LocalOutlierFactorModel(LocalOutlierFactorConfig(n_neighbors=5, max_fit_samples=12)).fit(features)
+    assert (again.estimator._fit_X == kept).all()  # the subset is drawn from random_state
+    assert fitted.estimator._fit_X.shape[0] == features.shape[0]  # fewer images than the limit: all are kept
 
 
 def test_fit_scores_noise_higher_than_held_out_real(fitted, images) -> None:

@@ -118,14 +118,38 @@ def test_config_validation_and_round_trip(tmp_path) -> None:
         SemanticSVDDConfig(rep_dim=0)
     with pytest.raises(ValueError, match="center_eps"):
         SemanticSVDDConfig(center_eps=-1)
+    with pytest.raises(ValueError, match="backbone_stages"):
+        SemanticSVDDConfig(backbone_stages=0)
     config = SemanticSVDDConfig(backbone="resnet50", backbone_pretrained=False, backbone_image_size=96, rep_dim=4)
     config.save_pretrained(tmp_path)
     loaded = AutoConfig.from_pretrained(tmp_path)
     assert isinstance(loaded, SemanticSVDDConfig) and loaded.model_type == "deepfake-semantic-svdd"
-    for key in ("backbone", "backbone_pretrained", "backbone_weights_path", "backbone_image_size", "rep_dim"):
+    keys = ("backbone", "backbone_pretrained", "backbone_weights_path", "backbone_image_size", "backbone_stages")
+    for key in keys + ("rep_dim",):
         assert getattr(loaded, key) == getattr(config, key)
 
 
 def test_pretrained_torchvision_backbone_needs_weights() -> None:
     with pytest.raises(OSError, match="weights_path"):
         SemanticSVDDModel(SemanticSVDDConfig(backbone="efficientnet_b0", hidden_size=4, rep_dim=2))
+
+
+@pytest.mark.parametrize("backbone", ["efficientnet_lite0", "efficientnet_b0", "resnet50"])
+def test_stage_statistics_are_channel_means_and_stds_of_the_first_stages(backbone: str, tmp_path) -> None:
+    config = SemanticSVDDConfig(**TINY, backbone=backbone, backbone_pretrained=False, backbone_stages=2)
+    model = SemanticSVDDModel(config).eval()
+    pixels = torch.rand(2, 3, 64, 64) * 2 - 1
+    features = model.backbone_features(pixels)
+    # recompute by hand: run the stem and two stages, take per-channel spatial mean and std of each stage's map
+    frozen = model.backbone
+    hidden = frozen.net.stem((((pixels + 1) / 2) - frozen.mean) / frozen.std)
+    expected = []
+    for stage in frozen.net.stages:
+        hidden = stage(hidden)
+        expected += [hidden.mean(dim=(2, 3)), hidden.std(dim=(2, 3), unbiased=False)]
+    assert torch.allclose(features, torch.cat(expected, dim=1), atol=1e-5)
+    assert features.shape[1] == model.backbone.feature_dim == model.head[0].in_features
+    with pytest.raises(ValueError, match="num_stages"):
+        SemanticSVDDModel(SemanticSVDDConfig(**TINY, backbone=backbone, backbone_pretrained=False, backbone_stages=9))
+    model.save_pretrained(tmp_path)
+    assert torch.equal(AutoModel.from_pretrained(tmp_path).score(pixels), model.score(pixels))

@@ -31,8 +31,8 @@ def fitted(images) -> TextureOCSVMModel:
 def test_config_defaults_feature_dim_and_validation() -> None:
     check_config_defaults(
         TextureOCSVMConfig,
-        ["lbp_histogram", "glcm_stats", "highpass_stats"],
-        72,
+        ["lbp_histogram", "glcm_stats", "highpass_stats", "jpeg_dct_stats"],
+        264,
         defaults=dict(nu=0.03, kernel="rbf", gamma="scale"),
         accepted=[dict(gamma=0.5)],
         invalid=[dict(nu=0.0), dict(nu=1.5), dict(kernel="cosine"), dict(gamma="wide"), dict(gamma=-1.0)],

@@ -12,12 +12,13 @@ class IsolationForestConfig(SklearnDetectorConfig):
     spatial features.
 
     The features are the radial log power spectrum, the low / mid / high spectral energy shares per channel,
-    Sobel gradient statistics at three scales and multi-scale patch statistics.
+    Sobel gradient statistics at three scales, multi-scale patch statistics and the per-frequency energy of
+    the 8x8 block DCT on the JPEG grid.
 
     Args:
         feature_names (`list[str]`, defaults to `["spectrum_radial", "spectrum_bands", "sobel_stats",
-            "patch_stats"]`): features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
-        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (59
+            "patch_stats", "jpeg_dct_stats"]`): features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
+        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (251
             for the defaults).
         n_estimators (`int`, defaults to 200): number of trees (at least 1).
         max_samples (`str`, `int` or `float`, defaults to `"auto"`): images drawn to grow each tree: ``"auto"``
@@ -30,14 +31,14 @@ class IsolationForestConfig(SklearnDetectorConfig):
     Example:
         >>> config = IsolationForestConfig(n_estimators=50)
         >>> config.feature_dim, config.n_estimators
-        (59, 50)
+        (251, 50)
     """
 
     model_type = "deepfake-isolation-forest"
 
     def __init__(
         self,
-        feature_names: Sequence[str] = ("spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats"),
+        feature_names: Sequence[str] = ("spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats", "jpeg_dct_stats"),
         n_estimators: int = 200,
         max_samples: Union[str, int, float] = "auto",
         **kwargs: Any,

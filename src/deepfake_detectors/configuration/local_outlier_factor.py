@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from .feature_base import SklearnDetectorConfig
 
@@ -11,42 +11,50 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
     r"""Configuration of :class:`~deepfake_detectors.LocalOutlierFactorModel`: local outlier factor (novelty
     mode) on multi-scale patch features.
 
-    The features describe how contrast and fine detail are spread over 4x4 and 2x2 patch grids, plus high-pass
-    residual statistics at two scales.
+    The features describe how contrast and fine detail are spread over 4x4 and 2x2 patch grids, high-pass
+    residual statistics at two scales, and the per-frequency energy of the 8x8 patches of the block DCT (JPEG
+    grid).
 
     Args:
-        feature_names (`list[str]`, defaults to `["patch_stats", "highpass_stats"]`): features from
-            :data:`deepfake_detectors.features.FEATURES`, concatenated.
-        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (50
+        feature_names (`list[str]`, defaults to `["patch_stats", "highpass_stats", "jpeg_dct_stats"]`):
+            features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
+        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (242
             for the defaults).
         n_neighbors (`int`, defaults to 20): neighbours defining the local density (at least 1; scikit-learn
             uses ``n - 1`` when fewer training images are given).
         novelty (`bool`, defaults to `True`): must be `True`: new images are scored against the fitted real
             images (``score_samples`` only exists in novelty mode).
+        max_fit_samples (`int`, *optional*, defaults to 5000): LOF keeps every training vector in
+            ``estimator.skops``; at most this many real images (a random subset drawn with ``random_state``) are
+            kept, in float32, so the artifact stays a few MB. `None` keeps all.
         image_size (`int`, defaults to 32): the image processor resizes every input to this side.
         sklearn_version (`str`, *optional*): scikit-learn version of the fitted estimator (set by ``fit``).
-        random_state (`int`, defaults to 0): unused by LOF, kept for a uniform interface.
+        random_state (`int`, defaults to 0): seed of the subset drawn for ``max_fit_samples``.
         calibration (`dict`, *optional*): stored real-score statistics and thresholds.
 
     Example:
         >>> config = LocalOutlierFactorConfig(n_neighbors=10)
         >>> config.feature_dim, config.novelty
-        (50, True)
+        (242, True)
     """
 
     model_type = "deepfake-local-outlier-factor"
 
     def __init__(
         self,
-        feature_names: Sequence[str] = ("patch_stats", "highpass_stats"),
+        feature_names: Sequence[str] = ("patch_stats", "highpass_stats", "jpeg_dct_stats"),
         n_neighbors: int = 20,
         novelty: bool = True,
+        max_fit_samples: Optional[int] = 5000,
         **kwargs: Any,
     ) -> None:
         if int(n_neighbors) < 1:
             raise ValueError(f"n_neighbors must be at least 1, got {n_neighbors}")
         if novelty is not True:
             raise ValueError("novelty must be True: the detector scores new images against the fitted real images")
+        if max_fit_samples is not None and int(max_fit_samples) <= int(n_neighbors):
+            raise ValueError(f"max_fit_samples must exceed n_neighbors ({n_neighbors}), got {max_fit_samples}")
+        self.max_fit_samples = None if max_fit_samples is None else int(max_fit_samples)
         self.n_neighbors = int(n_neighbors)
         self.novelty = True
         super().__init__(feature_names=feature_names, **kwargs)

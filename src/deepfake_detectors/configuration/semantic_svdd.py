@@ -31,6 +31,10 @@ class SemanticSVDDConfig(DeepfakeDetectorConfig):
             pretrained torchvision backbones; optional for Lite0, which otherwise uses the packaged weights).
         backbone_seed (`int`, defaults to 0): seed of the random backbone when ``backbone_pretrained=False``.
         backbone_image_size (`int`, defaults to 128): side the images are resized to before the backbone.
+        backbone_stages (`int`, *optional*): `None` uses the backbone's pooled last-layer features (content); a
+            number ``k`` uses the channel-wise mean and standard deviation of the feature maps of its first ``k``
+            stages instead (low-level texture and detail statistics, see
+            :class:`~deepfake_detectors.features.backbones.StageStatistics`).
         hidden_size (`int`, defaults to 512): width of the head's hidden layer.
         rep_dim (`int`, defaults to 128): dimension of the embedding whose squared distance to the centre is the
             score.
@@ -55,6 +59,7 @@ class SemanticSVDDConfig(DeepfakeDetectorConfig):
         backbone_weights_path: Optional[str] = None,
         backbone_seed: int = 0,
         backbone_image_size: int = 128,
+        backbone_stages: Optional[int] = None,
         hidden_size: int = 512,
         rep_dim: int = 128,
         center_eps: float = 0.1,
@@ -66,6 +71,8 @@ class SemanticSVDDConfig(DeepfakeDetectorConfig):
             raise ValueError(f"num_channels must be 3 (RGB input), got {num_channels}")
         if int(backbone_image_size) < 32:
             raise ValueError(f"backbone_image_size must be at least 32, got {backbone_image_size}")
+        if backbone_stages is not None and int(backbone_stages) < 1:
+            raise ValueError(f"backbone_stages must be None or >= 1, got {backbone_stages}")
         if int(hidden_size) < 1 or int(rep_dim) < 1:
             raise ValueError(f"hidden_size and rep_dim must be >= 1, got {hidden_size} and {rep_dim}")
         if float(center_eps) < 0:
@@ -75,6 +82,7 @@ class SemanticSVDDConfig(DeepfakeDetectorConfig):
         self.backbone_weights_path = None if backbone_weights_path is None else str(backbone_weights_path)
         self.backbone_seed = int(backbone_seed)
         self.backbone_image_size = int(backbone_image_size)
+        self.backbone_stages = None if backbone_stages is None else int(backbone_stages)
         self.hidden_size = int(hidden_size)
         self.rep_dim = int(rep_dim)
         self.center_eps = float(center_eps)

@@ -13,12 +13,13 @@ class TextureOCSVMConfig(SklearnDetectorConfig):
     r"""Configuration of :class:`~deepfake_detectors.TextureOCSVMModel`: a one-class SVM on texture features.
 
     Texture is described by rotation-invariant LBP histograms at two scales, grey-level co-occurrence
-    statistics and high-pass residual statistics; the features are standardised on the real training images.
+    statistics, high-pass residual statistics and the per-frequency energy of the 8x8 block DCT (JPEG
+    grid); the features are standardised on the real training images.
 
     Args:
-        feature_names (`list[str]`, defaults to `["lbp_histogram", "glcm_stats", "highpass_stats"]`): features
-            from :data:`deepfake_detectors.features.FEATURES`, concatenated.
-        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (72
+        feature_names (`list[str]`, defaults to `["lbp_histogram", "glcm_stats", "highpass_stats",
+            "jpeg_dct_stats"]`): features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
+        feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (264
             for the defaults).
         nu (`float`, defaults to 0.03): upper bound on the share of training images treated as outliers, in
             (0, 1].
@@ -33,14 +34,14 @@ class TextureOCSVMConfig(SklearnDetectorConfig):
     Example:
         >>> config = TextureOCSVMConfig(nu=0.05)
         >>> config.feature_dim, config.kernel
-        (72, 'rbf')
+        (264, 'rbf')
     """
 
     model_type = "deepfake-texture-ocsvm"
 
     def __init__(
         self,
-        feature_names: Sequence[str] = ("lbp_histogram", "glcm_stats", "highpass_stats"),
+        feature_names: Sequence[str] = ("lbp_histogram", "glcm_stats", "highpass_stats", "jpeg_dct_stats"),
         nu: float = 0.03,
         kernel: str = "rbf",
         gamma: Union[str, float] = "scale",

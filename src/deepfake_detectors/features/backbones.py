@@ -284,3 +284,67 @@ def create_backbone(
         dim = 2048 if name == "resnet50" else 1280
         return model, dim, {k: list(v) for k, v in IMAGENET_INPUT.items()}
     raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONE_NAMES)}")
+
+
+def backbone_stages(name: str, net: nn.Module) -> tuple[nn.Module, list[nn.Module]]:
+    """The stem and the successive stages of a backbone made by :func:`create_backbone`.
+
+    Args:
+        name: the backbone's name (see :data:`BACKBONE_NAMES`).
+        net: the module :func:`create_backbone` returned for it.
+
+    Returns:
+        ``(stem, stages)``: running ``stem`` then each stage in turn gives the backbone's feature maps from fine
+        (high resolution, low-level) to coarse (semantic).
+
+    Example:
+        >>> net, _, _ = create_backbone("resnet50", pretrained=False)
+        >>> len(backbone_stages("resnet50", net)[1])
+        4
+    """
+    if name == "efficientnet_lite0":  # timm EfficientNet
+        return nn.Sequential(net.conv_stem, net.bn1), list(net.blocks)
+    if name == "efficientnet_b0":  # torchvision: features = [stem, 7 stages, final 1x1 conv]
+        return net.features[0], list(net.features[1:-1])
+    if name == "resnet50":
+        return nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool), [net.layer1, net.layer2, net.layer3, net.layer4]
+    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONE_NAMES)}")
+
+
+class StageStatistics(nn.Module):
+    """Channel-wise mean and standard deviation of a backbone's first stages' feature maps.
+
+    Early ImageNet layers respond to edges, textures and fine detail, the low-level traces that separate
+    generated from camera images; the pooled last layer mostly describes content. The output concatenates, for
+    each of the first ``num_stages`` stages, the spatial mean and standard deviation of every channel.
+
+    Args:
+        name: backbone name (see :data:`BACKBONE_NAMES`).
+        net: the module :func:`create_backbone` returned for it.
+        num_stages: how many stages to run (at least 1).
+
+    Example:
+        >>> net, _, _ = create_backbone("resnet50", pretrained=False)
+        >>> StageStatistics("resnet50", net, 1)(torch.zeros(1, 3, 64, 64)).shape
+        torch.Size([1, 512])
+    """
+
+    def __init__(self, name: str, net: nn.Module, num_stages: int) -> None:
+        super().__init__()
+        stem, stages = backbone_stages(name, net)
+        if not 1 <= num_stages <= len(stages):
+            raise ValueError(f"{name} has {len(stages)} stages; num_stages must be in [1, {len(stages)}]")
+        self.stem = stem
+        self.stages = nn.ModuleList(stages[:num_stages])
+        with torch.no_grad():
+            self.feature_dim = int(self.forward(torch.zeros(1, 3, 64, 64)).shape[1])
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """``[batch, feature_dim]`` statistics of normalised images ``[batch, 3, H, W]``."""
+        hidden = self.stem(images)
+        statistics = []
+        for stage in self.stages:
+            hidden = stage(hidden)
+            flat = hidden.flatten(2)
+            statistics += [flat.mean(dim=2), flat.std(dim=2, unbiased=False)]
+        return torch.cat(statistics, dim=1)

@@ -222,3 +222,63 @@ def patch_stats(images: torch.Tensor) -> torch.Tensor:
             )
         features.append((detail - contrast).mean(1, keepdim=True))
     return torch.cat(features, dim=1)
+
+
+def rgb_to_ycbcr(images: torch.Tensor) -> torch.Tensor:
+    """JPEG's (JFIF) YCbCr of RGB images in [0, 1], each channel in [0, 255], ``[batch, 3, H, W]``."""
+    weights = torch.tensor(
+        [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]],
+        dtype=images.dtype,
+        device=images.device,
+    )
+    offset = torch.tensor([0.0, 128.0, 128.0], dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    return torch.einsum("dc,bchw->bdhw", weights * 255.0, images) + offset
+
+
+def dct_matrix(size: int = 8, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """The orthonormal DCT-II matrix ``D`` (``D @ block @ D.T`` is a block's 2-D DCT, as in JPEG)."""
+    n = torch.arange(size, dtype=torch.float64)
+    matrix = torch.cos(torch.pi * (2 * n[None, :] + 1) * n[:, None] / (2 * size)) * (2.0 / size) ** 0.5
+    matrix[0] /= 2**0.5
+    return matrix.to(dtype=dtype, device=device)
+
+
+def block_dct(channels: torch.Tensor, size: int = 8) -> torch.Tensor:
+    """2-D DCT of the non-overlapping ``size`` x ``size`` blocks on the grid starting at the top-left pixel.
+
+    Args:
+        channels: ``[batch, C, H, W]``; rows and columns past the last whole block are ignored.
+
+    Returns:
+        ``[batch, C, blocks, size, size]`` coefficients.
+    """
+    batch, count, height, width = channels.shape
+    if height < size or width < size:
+        raise ValueError(f"images of {height}x{width} have no whole {size}x{size} block")
+    blocks = channels.unfold(2, size, size).unfold(3, size, size).reshape(batch, count, -1, size, size)
+    matrix = dct_matrix(size, channels.dtype, channels.device)
+    return matrix @ blocks @ matrix.T
+
+
+#: Chroma frequencies kept by :func:`jpeg_dct_stats`: the 4x4 lowest, the ones JPEG's chroma tables do not zero.
+CHROMA_FREQUENCIES = tuple(row * 8 + column for row in range(4) for column in range(4))
+
+
+@register_feature("jpeg_dct_stats")
+def jpeg_dct_stats(images: torch.Tensor) -> torch.Tensor:
+    """Per-frequency statistics of the 8x8 block DCT on the JPEG grid: 192 values.
+
+    For each frequency of the luma (all 64) and of Cb and Cr (the 16 lowest, see :data:`CHROMA_FREQUENCIES`):
+    the log of the mean and of the standard deviation of the coefficients' magnitude over the image's blocks.
+    On JPEG files this is the domain where the encoder quantised the image, so it shows how the content's
+    detail survived quantisation; camera photos and generated images differ there. On CIFAKE validation a
+    real-image Gaussian on these features reaches AUROC 0.81, against 0.73 for the Sobel, residual and colour
+    statistics together, and 0.70 when the grid is moved by 4 pixels (``docs/FEATURES.md``,
+    ``scripts/feature_study.py``).
+    """
+    magnitude = block_dct(rgb_to_ycbcr(images) - 128.0).abs().flatten(3)  # [batch, 3, blocks, 64]
+    chroma = list(CHROMA_FREQUENCIES)
+    magnitude = torch.cat([magnitude[:, 0], magnitude[:, 1, :, chroma], magnitude[:, 2, :, chroma]], dim=2)
+    mean = torch.log(magnitude.mean(dim=1) + 1e-2)
+    spread = torch.log(magnitude.std(dim=1, unbiased=magnitude.shape[1] > 1) + 1e-2)
+    return torch.cat([mean, spread], dim=1)

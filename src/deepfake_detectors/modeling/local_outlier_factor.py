@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from ..configuration.local_outlier_factor import LocalOutlierFactorConfig
 from .feature_base import SklearnDetectorModel
 
@@ -32,3 +34,12 @@ class LocalOutlierFactorModel(SklearnDetectorModel):
         # Brute-force neighbours: exact, what "auto" picks for these >15-dim features anyway, and no KD/ball tree
         # types in estimator.skops.
         return LocalOutlierFactor(n_neighbors=self.config.n_neighbors, novelty=True, algorithm="brute")
+
+    def fit_features(self, standardised: torch.Tensor) -> None:
+        """Fit on at most ``config.max_fit_samples`` real images (a seeded random subset), stored in float32."""
+        limit = self.config.max_fit_samples
+        if limit is not None and standardised.shape[0] > limit:
+            generator = torch.Generator().manual_seed(self.config.random_state)
+            keep = torch.randperm(standardised.shape[0], generator=generator)[:limit].sort().values
+            standardised = standardised[keep.to(standardised.device)]
+        super().fit_features(standardised.float())

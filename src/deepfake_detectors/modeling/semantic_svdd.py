@@ -10,7 +10,7 @@ from torch import nn
 from transformers import initialization as init
 
 from ..configuration.semantic_svdd import SemanticSVDDConfig
-from ..features.backbones import create_backbone
+from ..features.backbones import StageStatistics, create_backbone
 from .deep_svdd import HypersphereMixin
 from .base import DeepfakeDetectorPreTrainedModel
 
@@ -19,7 +19,7 @@ class FrozenBackbone(nn.Module):
     """A pretrained feature extractor that takes images in [-1, 1] of any size and is never trained.
 
     It resizes to ``image_size``, re-normalises to the backbone's own input normalisation and returns the pooled
-    features ``[batch, feature_dim]``. Its parameters have ``requires_grad=False`` and it always runs in eval mode.
+    features ``[batch, feature_dim]`` (or, with ``config.backbone_stages``, the first stages' channel statistics). Its parameters have ``requires_grad=False`` and it always runs in eval mode.
 
     Args:
         config: the :class:`SemanticSVDDConfig` naming the backbone and its weights.
@@ -38,6 +38,9 @@ class FrozenBackbone(nn.Module):
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(config.backbone_seed)
                     net, dim, normalisation = create_backbone(config.backbone, pretrained=False)
+            if config.backbone_stages is not None:
+                net = StageStatistics(config.backbone, net, config.backbone_stages)
+                dim = net.feature_dim
             mean = torch.tensor(normalisation["mean"]).view(1, 3, 1, 1)
             std = torch.tensor(normalisation["std"]).view(1, 3, 1, 1)
         self.net = net.eval().requires_grad_(False)
@@ -121,7 +124,7 @@ class SemanticSVDDModel(HypersphereMixin, DeepfakeDetectorPreTrainedModel):
             init.zeros_(module.center)
 
     def backbone_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """Frozen pooled backbone features ``[batch, feature_dim]`` (gradients only flow to a grad-requiring input)."""
+        """Frozen backbone features ``[batch, feature_dim]`` (gradients only flow to a grad-requiring input)."""
         backbone = self.backbone
         backbone.eval()
         with torch.set_grad_enabled(torch.is_grad_enabled() and pixel_values.requires_grad):

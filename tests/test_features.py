@@ -1,0 +1,52 @@
+"""Shared image features: the JPEG-grid block DCT statistics (features/statistics.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy.fft import dctn
+
+from deepfake_detectors.features import FEATURES
+from deepfake_detectors.features.statistics import block_dct, jpeg_dct_stats, rgb_to_ycbcr
+
+
+def test_block_dct_is_the_orthonormal_2d_dct_of_each_8x8_block() -> None:
+    images = torch.rand(2, 3, 16, 21)  # the 5 columns past the last whole block are ignored
+    coefficients = block_dct(images)
+    assert coefficients.shape == (2, 3, 4, 8, 8)
+    # block 3 = second row, second column
+    expected = dctn(images[1, 2, 8:16, 8:16].double().numpy(), norm="ortho")
+    np.testing.assert_allclose(coefficients[1, 2, 3].numpy(), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="whole 8x8 block"):
+        block_dct(torch.rand(1, 3, 7, 32))
+
+
+def test_ycbcr_matches_pillow() -> None:
+    array = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    ours = rgb_to_ycbcr(torch.from_numpy(array).permute(2, 0, 1)[None].float() / 255)[0].permute(1, 2, 0)
+    pillow = np.asarray(Image.fromarray(array).convert("YCbCr"), dtype=np.float64)
+    np.testing.assert_allclose(ours.numpy(), pillow, atol=1.0)  # Pillow rounds to integers
+
+
+def test_jpeg_dct_stats_layout_and_response_to_detail() -> None:
+    assert FEATURES["jpeg_dct_stats"] is jpeg_dct_stats
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    rng = np.random.default_rng(1)
+    noise = torch.from_numpy(rng.random((1, 3, 32, 32))).float()
+    features = jpeg_dct_stats(torch.cat([flat, noise]))
+    assert features.shape == (2, 192)  # (mean, std) x (64 luma + 2 x 16 chroma frequencies)
+    luma, chroma = features[:, :64], features[:, 64:96].view(2, 2, 16)
+    # a flat image has no AC energy: log(0 + 1e-2) everywhere but the DC terms; noise has plenty
+    assert torch.allclose(luma[0, 1:], torch.full((63,), math.log(1e-2)), atol=1e-3)
+    assert torch.allclose(chroma[0, :, 1:], torch.full((2, 15), math.log(1e-2)), atol=1e-3)
+    assert bool((luma[1, 1:] > 1.0).all()) and bool((chroma[1, :, 1:] > 1.0).all())
+    # the chroma frequencies are the 4x4 lowest: the luma (0, 1) and (1, 0) terms sit at positions 1 and 8
+    expected = block_dct(rgb_to_ycbcr(noise) - 128.0).abs().flatten(3).mean(dim=2)
+    assert torch.allclose(chroma[1, 0, 4], torch.log(expected[0, 1, 8] + 1e-2), atol=1e-5)
+    # one block only: the spread over blocks is zero, not NaN
+    single = jpeg_dct_stats(noise[..., :8, :8])
+    assert torch.isfinite(single).all()
