@@ -31,14 +31,16 @@ from deepfake_detectors.training import load_image_dataset, select_label, take
 def unit_images(images: list, size: int) -> torch.Tensor:
     """Decoded images as one ``[N, 3, size, size]`` tensor in [0, 1] (the feature members' processor)."""
     processor = DeepfakeImageProcessor(size=size, image_mean=[0.0] * 3, image_std=[1.0] * 3)
-    return torch.cat([processor([load_image(i) for i in images[s : s + 512]])["pixel_values"] for s in range(0, len(images), 512)])
+    batches = [images[start : start + 512] for start in range(0, len(images), 512)]
+    return torch.cat([processor([load_image(image) for image in batch])["pixel_values"] for batch in batches])
 
 
 def feature_matrix(names: list[str], images: torch.Tensor, shift: int = 0) -> np.ndarray:
     """The named features side by side for every image, optionally after a crop that moves the pixel grid."""
     if shift:
         images = images[..., shift:, shift:]
-    blocks = [torch.cat([FEATURES[n](images[s : s + 1000]).flatten(1) for s in range(0, len(images), 1000)]) for n in names]
+    batches = [images[start : start + 1000] for start in range(0, len(images), 1000)]
+    blocks = [torch.cat([FEATURES[name](batch).flatten(1) for batch in batches]) for name in names]
     return torch.cat(blocks, dim=1).double().numpy()
 
 

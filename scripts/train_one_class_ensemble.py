@@ -386,7 +386,8 @@ def write_card(
             + (" (kept)" if correction["kept"] else " (not kept)")
         )
         member_rows.append(
-            f"| {name} | {member_inputs(detector.members[name])} | {member['weight']:.3f} | {validation_auroc[name]:.4f} | {corrected} | "
+            f"| {name} | {member_inputs(detector.members[name])} | {member['weight']:.3f} | "
+            f"{validation_auroc[name]:.4f} | {corrected} | "
             f"{test['members'][name]['auroc']:.4f} | {loo.get('delta_auroc', float('nan')):+.4f} | "
             f"{sum(seconds.values()):.0f} |"
         )

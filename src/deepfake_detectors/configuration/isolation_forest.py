@@ -17,7 +17,8 @@ class IsolationForestConfig(SklearnDetectorConfig):
 
     Args:
         feature_names (`list[str]`, defaults to `["spectrum_radial", "spectrum_bands", "sobel_stats",
-            "patch_stats", "jpeg_dct_stats"]`): features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
+            "patch_stats", "jpeg_dct_stats"]`): features from :data:`deepfake_detectors.features.FEATURES`,
+            concatenated.
         feature_dim (`int`, *optional*): total feature size; computed from ``feature_names`` when not given (251
             for the defaults).
         n_estimators (`int`, defaults to 200): number of trees (at least 1).
@@ -38,7 +39,9 @@ class IsolationForestConfig(SklearnDetectorConfig):
 
     def __init__(
         self,
-        feature_names: Sequence[str] = ("spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats", "jpeg_dct_stats"),
+        feature_names: Sequence[str] = (
+            "spectrum_radial", "spectrum_bands", "sobel_stats", "patch_stats", "jpeg_dct_stats"
+        ),
         n_estimators: int = 200,
         max_samples: Union[str, int, float] = "auto",
         **kwargs: Any,

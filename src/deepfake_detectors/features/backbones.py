@@ -307,7 +307,8 @@ def backbone_stages(name: str, net: nn.Module) -> tuple[nn.Module, list[nn.Modul
     if name == "efficientnet_b0":  # torchvision: features = [stem, 7 stages, final 1x1 conv]
         return net.features[0], list(net.features[1:-1])
     if name == "resnet50":
-        return nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool), [net.layer1, net.layer2, net.layer3, net.layer4]
+        stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)
+        return stem, [net.layer1, net.layer2, net.layer3, net.layer4]
     raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONE_NAMES)}")
 
 

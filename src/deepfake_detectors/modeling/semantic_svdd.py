@@ -19,7 +19,8 @@ class FrozenBackbone(nn.Module):
     """A pretrained feature extractor that takes images in [-1, 1] of any size and is never trained.
 
     It resizes to ``image_size``, re-normalises to the backbone's own input normalisation and returns the pooled
-    features ``[batch, feature_dim]`` (or, with ``config.backbone_stages``, the first stages' channel statistics). Its parameters have ``requires_grad=False`` and it always runs in eval mode.
+    features ``[batch, feature_dim]`` (with ``config.backbone_stages``, the first stages' channel statistics
+    instead). Its parameters have ``requires_grad=False`` and it always runs in eval mode.
 
     Args:
         config: the :class:`SemanticSVDDConfig` naming the backbone and its weights.
