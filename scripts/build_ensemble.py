@@ -79,11 +79,7 @@ def evaluate_all(detector: EnsembleDeepfakeDetector, args: argparse.Namespace, o
     """
     if args.cards_only:
         test = json.loads((out / "results_summary.json").read_text())
-        extra = json.loads((out / "results_extra.json").read_text())
-        if "complexity_ablation" not in extra:  # added after some repos were built: compute it once
-            extra["complexity_ablation"] = complexity_ablation(detector, args.dataset, args.test_split, args.test_limit)
-            (out / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
-        return {"test": test, **extra}
+        return {"test": test, **json.loads((out / "results_extra.json").read_text())}
     started = time.time()
     test = evaluate_detector(
         detector, args.dataset, args.test_split, limit=args.test_limit, output_dir=str(out), model_name=name,

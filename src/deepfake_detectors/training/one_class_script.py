@@ -102,7 +102,8 @@ def run_one_class_training(
     fake = take(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
     if args.complexity_adjustment != "none":
         # One slope, fitted on the held-out real images only; the thresholds below then use adjusted scores.
-        batches = (processor(real[i : i + args.batch_size])["pixel_values"] for i in range(0, len(real), args.batch_size))
+        starts = range(0, len(real), args.batch_size)
+        batches = (processor(real[start : start + args.batch_size])["pixel_values"] for start in starts)
         model.fit_complexity_adjustment(
             batches, processor.image_mean, processor.image_std, compressor=args.complexity_adjustment
         )
