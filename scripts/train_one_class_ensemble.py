@@ -329,7 +329,10 @@ def member_inputs(model: Any) -> str:
     """What a member looks at, in a few words, for the card's member table."""
     config = model.config
     if getattr(config, "feature_names", None):
-        return ", ".join(f"`{name}`" for name in config.feature_names)
+        names = ", ".join(f"`{name}`" for name in config.feature_names)
+        if getattr(config, "block_feature", None):
+            names += f"; per 8x8 block: `{config.block_feature}` (least typical block)"
+        return names
     if config.model_type == "deepfake-semantic-svdd":
         if config.backbone_stages is None:
             return f"{config.backbone} pooled last layer, {config.backbone_image_size} px"
@@ -359,6 +362,14 @@ def limits_paragraph(detector: EnsembleDeepfakeDetector, test: dict[str, Any]) -
             "shifted by 4 pixels separate far less (validation AUROC 0.70 against 0.81 for one real-image Gaussian; "
             "`docs/FEATURES.md`, written by `scripts/feature_study.py`), so the trace is how each image's detail "
             "survived JPEG quantisation. "
+        )
+    blocks = [name for name in ranked if getattr(detector.members[name].config, "block_feature", None)]
+    if blocks:
+        text += (
+            "Pooling over the image hides where the trace is: "
+            f"{', '.join(f'`{name}`' for name in blocks)} also fits one Gaussian to the DCT coefficients of single "
+            "8x8 blocks of real images and scores an image by its least typical block, which finds fakes the pooled "
+            "statistics miss (`jpeg_block_dct` in `docs/FEATURES.md`). "
         )
     text += (
         "Members that share evidence make correlated errors, so stacking adds only a few points over the best "

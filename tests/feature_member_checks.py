@@ -126,7 +126,8 @@ def check_shared_feature_cache(fitted, images: dict[str, torch.Tensor]) -> Featu
     first = fitted.score(pixels, feature_cache=cache)
     again = fitted.score(pixels, feature_cache=cache)
     assert torch.equal(first, fitted.score(pixels)) and torch.equal(again, first)
-    assert sorted(cache.computed) == sorted(fitted.config.feature_names)
+    block_feature = getattr(fitted.config, "block_feature", None)
+    assert sorted(cache.computed) == sorted(fitted.config.feature_names + ([block_feature] if block_feature else []))
     return cache
 
 
@@ -191,7 +192,7 @@ def check_score_is_squared_mahalanobis_distance(fitted, images: dict[str, torch.
 
 def check_fit_rejects_bad_features(model_cls, config_cls) -> None:
     model = model_cls(config_cls())
-    dim = model.config.feature_dim
+    dim = model.input_dim
     with pytest.raises(ValueError, match="shape"):
         model.fit(torch.zeros(10, 5))
     with pytest.raises(ValueError, match="at least 2"):
@@ -200,14 +201,20 @@ def check_fit_rejects_bad_features(model_cls, config_cls) -> None:
         model.fit(torch.full((4, dim), float("nan")))
 
 
-def check_buffer_only_save_and_load(model_cls, fitted, saved: Path, images: dict[str, torch.Tensor]) -> None:
+def check_buffer_only_save_and_load(
+    model_cls,
+    fitted,
+    saved: Path,
+    images: dict[str, torch.Tensor],
+    buffers: Sequence[str] = ("feature_mean", "feature_scale", "precision"),
+) -> None:
     assert sorted(path.name for path in saved.iterdir()) == [
         "config.json",
         "model.safetensors",
         "preprocessor_config.json",
     ]
     tensors = load_file(saved / "model.safetensors")
-    assert sorted(tensors) == ["feature_mean", "feature_scale", "precision"]
+    assert sorted(tensors) == sorted(buffers)
     assert all(tensor.dtype == torch.float64 for tensor in tensors.values())
     loaded = check_auto_model_round_trip(model_cls, fitted, saved, images)
     assert torch.equal(loaded.precision, fitted.precision)

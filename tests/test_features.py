@@ -1,4 +1,4 @@
-"""Shared image features: the JPEG-grid block DCT statistics (features/statistics.py)."""
+"""Shared image features: the JPEG-grid block DCT statistics and per-block coefficients (features/statistics.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 from scipy.fft import dctn
 
 from deepfake_detectors.features import FEATURES
-from deepfake_detectors.features.statistics import block_dct, jpeg_dct_stats, rgb_to_ycbcr
+from deepfake_detectors.features.statistics import block_dct, jpeg_block_dct, jpeg_dct_stats, rgb_to_ycbcr
 
 
 def test_block_dct_is_the_orthonormal_2d_dct_of_each_8x8_block() -> None:
@@ -50,3 +50,18 @@ def test_jpeg_dct_stats_layout_and_response_to_detail() -> None:
     # one block only: the spread over blocks is zero, not NaN
     single = jpeg_dct_stats(noise[..., :8, :8])
     assert torch.isfinite(single).all()
+
+
+def test_jpeg_block_dct_keeps_each_block_and_compresses_the_range() -> None:
+    assert FEATURES["jpeg_block_dct"] is jpeg_block_dct
+    images = torch.full((1, 3, 32, 32), 0.5)
+    images[0, :, 8:16, 16:24] = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(0))
+    values = jpeg_block_dct(images)
+    assert values.shape == (1, 16, 64)  # a 4x4 grid of blocks, 64 luma coefficients each
+    # only block 6 (second row, third column) has detail; every other block is flat (AC coefficients 0)
+    changed = values[0, :, 1:].abs().amax(dim=1) > 1e-4
+    assert changed.nonzero().flatten().tolist() == [6]
+    # sign(c) * log(1 + |c|) of the luma coefficients on the 0-255 scale
+    luma = rgb_to_ycbcr(images)[:, :1] - 128.0
+    raw = block_dct(luma)[0, 0, 6].flatten()
+    assert torch.allclose(values[0, 6], torch.sign(raw) * torch.log1p(raw.abs()), atol=1e-5)

@@ -98,15 +98,22 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
 
     def features(self, pixel_values: torch.Tensor, feature_cache: Optional[FeatureCache] = None) -> torch.Tensor:
         """Raw (unstandardised) features ``[batch, feature_dim]`` of images in [0, 1]."""
-        if feature_cache is not None and feature_cache.images.shape[0] != pixel_values.shape[0]:
-            raise ValueError(
-                f"feature_cache holds {feature_cache.images.shape[0]} images, pixel_values {pixel_values.shape[0]}"
-            )
-        cache = feature_cache if feature_cache is not None else FeatureCache(pixel_values)
+        cache = self.feature_cache_for(pixel_values, feature_cache)
         values = cache.concat(list(self.config.feature_names)).double()
         if values.shape[1] != self.config.feature_dim:
             raise ValueError(f"features have {values.shape[1]} dims, config says {self.config.feature_dim}")
         return values
+
+    @staticmethod
+    def feature_cache_for(pixel_values: torch.Tensor, feature_cache: Optional[FeatureCache]) -> FeatureCache:
+        """The shared ``feature_cache`` (checked to hold this batch) or a new cache of ``pixel_values``."""
+        if feature_cache is None:
+            return FeatureCache(pixel_values)
+        if feature_cache.images.shape[0] != pixel_values.shape[0]:
+            raise ValueError(
+                f"feature_cache holds {feature_cache.images.shape[0]} images, pixel_values {pixel_values.shape[0]}"
+            )
+        return feature_cache
 
     def standardise(self, values: torch.Tensor) -> torch.Tensor:
         """Features in standard units of the real training images."""
@@ -118,24 +125,36 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
         """Fit the standardisation and the detector on features of real training images.
 
         Args:
-            real_features: ``[n, feature_dim]`` raw features (see :meth:`features`).
+            real_features: ``[n, input_dim]`` raw features (see :meth:`features`).
 
         Returns:
             self
         """
-        values = torch.as_tensor(real_features, dtype=torch.float64, device=self.feature_mean.device)
-        if values.ndim != 2 or values.shape[1] != self.config.feature_dim:
-            raise ValueError(
-                f"expected real features of shape [n, {self.config.feature_dim}], got {tuple(values.shape)}"
-            )
-        if values.shape[0] < 2:
-            raise ValueError(f"fit needs at least 2 real images, got {values.shape[0]}")
-        if not torch.isfinite(values).all():
-            raise ValueError("real features contain NaN or infinite values")
+        values = self.check_real_features(real_features)
         self.feature_mean.copy_(values.mean(0))
         self.feature_scale.copy_(values.std(0).clamp_min(1e-6))
         self.fit_features(self.standardise(values))
         return self
+
+    @property
+    def input_dim(self) -> int:
+        """Size of the vectors :meth:`features` returns and :meth:`fit` takes."""
+        return self.config.feature_dim
+
+    def check_real_features(self, real_features: torch.Tensor) -> torch.Tensor:
+        """``real_features`` as float64 on this model's device, after checking shape and values.
+
+        Raises:
+            ValueError: for a wrong shape, fewer than 2 images, or NaN / infinite values.
+        """
+        values = torch.as_tensor(real_features, dtype=torch.float64, device=self.feature_mean.device)
+        if values.ndim != 2 or values.shape[1] != self.input_dim:
+            raise ValueError(f"expected real features of shape [n, {self.input_dim}], got {tuple(values.shape)}")
+        if values.shape[0] < 2:
+            raise ValueError(f"fit needs at least 2 real images, got {values.shape[0]}")
+        if not torch.isfinite(values).all():
+            raise ValueError("real features contain NaN or infinite values")
+        return values
 
     def fit_features(self, standardised: torch.Tensor) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -1,17 +1,31 @@
-"""Multi-scale statistics: squared Mahalanobis distance of edge, residual and colour statistics."""
+"""Multi-scale statistics: Mahalanobis distances of whole-image statistics and of JPEG-block coefficients."""
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
+import torch
+
 from ..configuration.statistical import StatisticalConfig
+from ..features import FeatureCache
+from .base import DetectorOutput
 from .feature_base import MahalanobisDetectorModel
+
+#: Added to squared distances before their logarithm.
+DISTANCE_FLOOR = 1e-6
 
 
 class StatisticalModel(MahalanobisDetectorModel):
-    """Squared Mahalanobis distance of standardised Sobel, high-pass residual and colour statistics (several
-    scales) to the real-image Gaussian.
+    """Real-image Gaussians at two scales: the whole image and its 8x8 JPEG blocks.
 
-    The fitted statistics (``feature_mean``, ``feature_scale`` and the Ledoit-Wolf ``precision``) are persistent
-    buffers saved in ``model.safetensors``; nothing else is persisted.
+    - Whole image: the squared Mahalanobis distance of the standardised Sobel, high-pass residual and colour
+      statistics (several scales) to their real-image Gaussian (Ledoit-Wolf precision).
+    - Blocks (when ``config.block_feature`` is set): one Gaussian of the per-block vectors of real images, shared
+      by all block positions; the image's block distance is that of its least typical block (the maximum).
+
+    The score is the sum of the two log-distances, each in standard deviations of its values on the real
+    training images, so neither scale dominates; without a block feature it is the plain squared distance.
+    Every fitted statistic is a persistent float64 buffer in ``model.safetensors``; nothing else is persisted.
 
     Args:
         config: a :class:`StatisticalConfig`.
@@ -26,3 +40,104 @@ class StatisticalModel(MahalanobisDetectorModel):
 
     config_class = StatisticalConfig
     base_model_prefix = "statistical"
+
+    def register_fitted_buffers(self, config: StatisticalConfig) -> None:
+        super().register_fitted_buffers(config)
+        if config.block_feature is None:
+            return
+        dim = config.block_dim
+        self.register_buffer("block_mean", torch.zeros(dim, dtype=torch.float64))
+        self.register_buffer("block_scale", torch.ones(dim, dtype=torch.float64))
+        self.register_buffer("block_precision", torch.eye(dim, dtype=torch.float64))
+        # mean and std of log(distance) on the real training images: [whole image, block]
+        self.register_buffer("log_distance_mean", torch.zeros(2, dtype=torch.float64))
+        self.register_buffer("log_distance_std", torch.ones(2, dtype=torch.float64))
+
+    def _init_weights(self, module: torch.nn.Module) -> None:
+        super()._init_weights(module)
+        if module is self and self.config.block_feature is not None:
+            self.block_mean.zero_()
+            self.block_scale.fill_(1.0)
+            self.block_precision.copy_(torch.eye(self.config.block_dim, dtype=torch.float64))
+            self.log_distance_mean.zero_()
+            self.log_distance_std.fill_(1.0)
+
+    @property
+    def input_dim(self) -> int:
+        """Whole-image features, then every block's vector flattened: ``feature_dim + num_blocks * block_dim``."""
+        return self.config.feature_dim + self.config.num_blocks * self.config.block_dim
+
+    def features(self, pixel_values: torch.Tensor, feature_cache: Optional[FeatureCache] = None) -> torch.Tensor:
+        """Raw features ``[batch, input_dim]``: the whole-image statistics, then the flattened block vectors."""
+        cache = self.feature_cache_for(pixel_values, feature_cache)
+        whole = super().features(pixel_values, cache)
+        if self.config.block_feature is None:
+            return whole
+        blocks = cache.get(self.config.block_feature).double()
+        expected = (self.config.num_blocks, self.config.block_dim)
+        if tuple(blocks.shape[1:]) != expected:
+            raise ValueError(
+                f"{self.config.block_feature} gives blocks of shape {tuple(blocks.shape[1:])}, config says "
+                f"{expected} (resize images to {self.config.image_size} px with the model's image processor)"
+            )
+        return torch.cat([whole, blocks.flatten(1)], dim=1)
+
+    def split(self, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(whole, blocks)`` of :meth:`features` output: ``[batch, feature_dim]``, ``[batch, blocks, dim]``."""
+        whole = values[:, : self.config.feature_dim]
+        blocks = values[:, self.config.feature_dim :].reshape(-1, self.config.num_blocks, self.config.block_dim)
+        return whole, blocks
+
+    def block_distances(self, blocks: torch.Tensor) -> torch.Tensor:
+        """Squared Mahalanobis distance of every block to the real-block Gaussian, ``[batch, blocks]``."""
+        standardised = (blocks.double() - self.block_mean) / self.block_scale
+        return torch.einsum("bki,ij,bkj->bk", standardised, self.block_precision, standardised)
+
+    def distances(self, values: torch.Tensor) -> torch.Tensor:
+        """``[batch, 2]``: the whole-image squared distance and the largest block squared distance."""
+        whole, blocks = self.split(values.to(torch.float64))
+        return torch.stack([self.score_features(self.standardise(whole)), self.block_distances(blocks).amax(1)], 1)
+
+    @torch.no_grad()
+    def fit(self, real_features: torch.Tensor) -> "StatisticalModel":
+        """Fit both Gaussians, and the spread of their log-distances, on features of real training images.
+
+        Args:
+            real_features: ``[n, input_dim]`` raw features (see :meth:`features`).
+
+        Returns:
+            self
+        """
+        if self.config.block_feature is None:
+            return super().fit(real_features)
+        from sklearn.covariance import LedoitWolf
+
+        values = self.check_real_features(real_features)
+        whole, blocks = self.split(values)
+        self.feature_mean.copy_(whole.mean(0))
+        self.feature_scale.copy_(whole.std(0).clamp_min(1e-6))
+        self.fit_features(self.standardise(whole))
+        flat = blocks.reshape(-1, self.config.block_dim)
+        self.block_mean.copy_(flat.mean(0))
+        self.block_scale.copy_(flat.std(0).clamp_min(1e-6))
+        standardised = ((flat - self.block_mean) / self.block_scale).cpu().numpy()
+        self.block_precision.copy_(torch.from_numpy(LedoitWolf().fit(standardised).precision_))
+        log_distances = torch.log(self.distances(values) + DISTANCE_FLOOR)
+        self.log_distance_mean.copy_(log_distances.mean(0))
+        self.log_distance_std.copy_(log_distances.std(0).clamp_min(1e-6))
+        return self
+
+    def forward(
+        self,
+        pixel_values: torch.Tensor,
+        labels: Optional[torch.Tensor] = None,
+        feature_cache: Optional[FeatureCache] = None,
+        **kwargs: Any,
+    ) -> DetectorOutput:
+        """Scores (higher = less like the real training images) of images in [0, 1]."""
+        values = self.features(pixel_values, feature_cache)
+        if self.config.block_feature is None:
+            return DetectorOutput(scores=self.score_features(self.standardise(values)).float())
+        log_distances = torch.log(self.distances(values) + DISTANCE_FLOOR)
+        scores = ((log_distances - self.log_distance_mean) / self.log_distance_std).sum(1)
+        return DetectorOutput(scores=scores.float())
