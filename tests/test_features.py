@@ -65,3 +65,19 @@ def test_jpeg_block_dct_keeps_each_block_and_compresses_the_range() -> None:
     luma = rgb_to_ycbcr(images)[:, :1] - 128.0
     raw = block_dct(luma)[0, 0, 6].flatten()
     assert torch.allclose(values[0, 6], torch.sign(raw) * torch.log1p(raw.abs()), atol=1e-5)
+
+
+def test_haar_details_are_orthonormal_and_drop_only_the_final_low_pass() -> None:
+    from deepfake_detectors.features.filters import haar_details
+
+    images = torch.rand(3, 1, 32, 32, dtype=torch.float64)
+    details = haar_details(images, 3)
+    assert details.shape == (3, 32 * 32 - 4 * 4)
+    low = images
+    for _ in range(3):
+        low = (low[..., 0::2, 0::2] + low[..., 0::2, 1::2] + low[..., 1::2, 0::2] + low[..., 1::2, 1::2]) / 2
+    # orthonormal transform: the energy of the details plus the final low-pass equals the image's energy
+    energy = details.pow(2).sum(1) + low.flatten(1).pow(2).sum(1)
+    assert torch.allclose(energy, images.flatten(1).pow(2).sum(1))
+    with pytest.raises(ValueError, match="divisible"):
+        haar_details(torch.rand(1, 1, 36, 36), 3)

@@ -10,16 +10,30 @@ from .base import DeepfakeDetectorConfig
 class EdgeFlowConfig(DeepfakeDetectorConfig):
     r"""Configuration of :class:`~deepfake_detectors.EdgeFlowModel`.
 
-    The model summarises each image's Sobel edges at ``num_scales`` scales into a fixed-length vector (log
-    histograms of the gradient magnitude and of the edge orientation, orientation coherence and edge energy),
-    standardises it with statistics of real training images and models its density with a RealNVP normalizing
-    flow. The score is the negative log-likelihood.
+    The model describes each image's edges at ``num_scales`` scales, standardises them with statistics of real
+    training images, optionally whitens them (a full-covariance linear flow layer fitted on real images) and
+    models their density with a RealNVP normalizing flow. The score is the negative log-likelihood. Two edge
+    representations are available (``edge_representation``):
+
+    - ``"wavelet"`` (default): every detail coefficient of the orthonormal Haar wavelet transform of the luma at
+      ``num_scales`` levels (horizontal, vertical and diagonal edges at each position and scale; ``image_size``
+      squared minus the final low-pass image, 1008 values at 32 px). The flow sees where each edge is, so it can
+      model how detail sits on the 8x8 JPEG grid.
+    - ``"statistics"``: a 48-value summary of Sobel edges per scale (log histograms of the gradient magnitude and
+      of the edge orientation, orientation coherence and edge energy).
 
     Args:
-        image_size (`int`, defaults to 32): side of the images the processor makes (any side >= 8 works).
+        image_size (`int`, defaults to 32): side of the images the processor makes (any side >= 8 works; with the
+            wavelet edges, a multiple of ``2 ** num_scales``).
         num_channels (`int`, defaults to 3): input channels (RGB).
         num_scales (`int`, defaults to 3): pyramid levels (full, half, quarter resolution...).
-        magnitude_bins (`int`, defaults to 8): log-spaced gradient-magnitude histogram bins per scale.
+        edge_representation (`str`, defaults to `"wavelet"`): `"wavelet"` or `"statistics"` (see above).
+        whiten (`bool`, defaults to `True`): after standardising, apply the inverse Cholesky factor of the
+            Ledoit-Wolf covariance of real training features (fitted by ``fit_normalisation``; its log-determinant
+            is part of the likelihood), so the couplings start from a full Gaussian rather than independent
+            features.
+        magnitude_bins (`int`, defaults to 8): log-spaced gradient-magnitude histogram bins per scale
+            (``"statistics"`` only, as are the next two).
         orientation_bins (`int`, defaults to 4): magnitude-weighted orientation histogram bins per scale (over 180
             degrees).
         magnitude_range (`list[float]`, defaults to `[1e-3, 0.5]`): the gradient magnitudes (of [0, 1] images,
@@ -36,8 +50,9 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
         calibration (`dict`, *optional*): stored real-score statistics and thresholds.
 
     Example:
-        >>> config = EdgeFlowConfig(num_scales=3, magnitude_bins=8, orientation_bins=4)
-        >>> config.feature_dim
+        >>> EdgeFlowConfig().feature_dim
+        1008
+        >>> EdgeFlowConfig(edge_representation="statistics", num_scales=3, magnitude_bins=8).feature_dim
         48
     """
 
@@ -45,12 +60,15 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
 
     #: Per-scale scalars besides the histograms: mean and std of local coherence, global coherence, log energy.
     SCALARS_PER_SCALE = 4
+    EDGE_REPRESENTATIONS = ("wavelet", "statistics")
 
     def __init__(
         self,
         image_size: int = 32,
         num_channels: int = 3,
         num_scales: int = 3,
+        edge_representation: str = "wavelet",
+        whiten: bool = True,
         magnitude_bins: int = 8,
         orientation_bins: int = 4,
         magnitude_range: tuple[float, float] = (1e-3, 0.5),
@@ -67,6 +85,10 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
             raise ValueError(f"num_scales must be between 1 and 5, got {num_scales}")
         if int(image_size) // 2 ** (int(num_scales) - 1) < 4:
             raise ValueError(f"image_size {image_size} is too small for {num_scales} scales (coarsest side < 4)")
+        if edge_representation not in self.EDGE_REPRESENTATIONS:
+            raise ValueError(f"edge_representation must be one of {self.EDGE_REPRESENTATIONS}, got {edge_representation!r}")
+        if edge_representation == "wavelet" and int(image_size) % 2 ** int(num_scales):
+            raise ValueError(f"image_size {image_size} must be divisible by 2 ** num_scales for the wavelet edges")
         if int(magnitude_bins) < 2:
             raise ValueError(f"magnitude_bins must be >= 2, got {magnitude_bins}")
         if int(orientation_bins) < 2:
@@ -85,6 +107,8 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
         if not float(min_feature_std) > 0:
             raise ValueError(f"min_feature_std must be > 0, got {min_feature_std}")
         self.num_scales = int(num_scales)
+        self.edge_representation = edge_representation
+        self.whiten = bool(whiten)
         self.magnitude_bins = int(magnitude_bins)
         self.orientation_bins = int(orientation_bins)
         self.magnitude_range = [low, high]
@@ -100,4 +124,6 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
     @property
     def feature_dim(self) -> int:
         """Length of the edge feature vector the flow models."""
+        if self.edge_representation == "wavelet":
+            return self.image_size**2 - (self.image_size // 2**self.num_scales) ** 2
         return self.num_scales * (self.magnitude_bins + self.orientation_bins + self.SCALARS_PER_SCALE)

@@ -1,4 +1,5 @@
-"""Edge flow: a RealNVP normalizing flow on multi-scale Sobel edge statistics; the NLL is the fake-ness score."""
+"""Edge flow: a RealNVP normalizing flow on multi-scale edges (Haar wavelet details or Sobel statistics); the NLL is
+the fake-ness score."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from torch import nn
 from transformers import initialization as init
 
 from ..configuration.edge_flow import EdgeFlowConfig
-from ..features.filters import blur3x3
+from ..features.filters import blur3x3, haar_details
 from ..features.statistics import grayscale, pyramid, sobel
 from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
 
@@ -40,6 +41,20 @@ def _coherence(jxx: torch.Tensor, jyy: torch.Tensor, jxy: torch.Tensor) -> torch
 
 
 def edge_features(images: torch.Tensor, config: EdgeFlowConfig) -> torch.Tensor:
+    """Multi-scale edges of images in [0, 1], ``[batch, config.feature_dim]``, as ``config.edge_representation``
+    says: the Haar wavelet details of the luma (:func:`~deepfake_detectors.features.filters.haar_details`), or
+    :func:`sobel_edge_statistics`.
+
+    Example:
+        >>> edge_features(torch.rand(2, 3, 32, 32), EdgeFlowConfig()).shape
+        torch.Size([2, 1008])
+    """
+    if config.edge_representation == "wavelet":
+        return haar_details(grayscale(images.float()), config.num_scales)
+    return sobel_edge_statistics(images, config)
+
+
+def sobel_edge_statistics(images: torch.Tensor, config: EdgeFlowConfig) -> torch.Tensor:
     """Multi-scale Sobel edge statistics of images in [0, 1], ``[batch, config.feature_dim]``.
 
     Per pyramid level of the luma: the log of a log-spaced gradient-magnitude histogram, the log of a
@@ -47,7 +62,7 @@ def edge_features(images: torch.Tensor, config: EdgeFlowConfig) -> torch.Tensor:
     orientation coherence (structure tensor smoothed 3x3), the global coherence and the log mean magnitude.
 
     Example:
-        >>> edge_features(torch.rand(2, 3, 32, 32), EdgeFlowConfig()).shape
+        >>> sobel_edge_statistics(torch.rand(2, 3, 32, 32), EdgeFlowConfig(edge_representation="statistics")).shape
         torch.Size([2, 48])
     """
     low, high = (math.log(v) for v in config.magnitude_range)
@@ -148,12 +163,15 @@ def coupling_mask(dim: int, layer: int) -> list[bool]:
 
 
 class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
-    """Density of multi-scale edge statistics of real images, modelled by a RealNVP flow (one-class).
+    """Density of the multi-scale edges of real images, modelled by a RealNVP flow (one-class).
 
     Images in [-1, 1] are mapped to :func:`edge_features` (``config.feature_dim`` values), standardised with the
-    persistent buffers ``feature_mean`` / ``feature_std`` fixed by :meth:`fit_normalisation` on real training
-    images before training, soft-clipped (``c * asinh(x / c)``, ``c = soft_clip``) and pushed through
-    ``num_coupling_layers`` affine couplings to a standard normal.
+    persistent buffers ``feature_mean`` / ``feature_std``, whitened with ``whitening`` (``config.whiten``; the
+    inverse Cholesky factor of the real features' Ledoit-Wolf covariance, a fixed invertible linear flow layer),
+    all three fixed by :meth:`fit_normalisation` on real training images before training, soft-clipped
+    (``c * asinh(x / c)``, ``c = soft_clip``) and pushed through ``num_coupling_layers`` affine couplings to a
+    standard normal. With the couplings still at their identity initialisation the model is exactly a Gaussian of
+    the real features; training moves it beyond.
     Loss = mean negative log-likelihood (nats, of the standardised features); score = per-image NLL.
 
     Args:
@@ -162,7 +180,7 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
     Example:
         >>> model = EdgeFlowModel(EdgeFlowConfig(num_coupling_layers=4, hidden_size=16)).eval()
         >>> model.fit_normalisation([torch.rand(8, 3, 32, 32) * 2 - 1])[0].shape
-        torch.Size([48])
+        torch.Size([1008])
         >>> model(torch.zeros(2, 3, 32, 32)).scores.shape
         torch.Size([2])
     """
@@ -179,6 +197,8 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
         )
         self.register_buffer("feature_mean", torch.zeros(dim), persistent=True)
         self.register_buffer("feature_std", torch.ones(dim), persistent=True)
+        if config.whiten:
+            self.register_buffer("whitening", torch.eye(dim), persistent=True)
         self.post_init()
 
     @torch.no_grad()
@@ -193,6 +213,8 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
         elif isinstance(module, EdgeFlowModel):
             init.zeros_(module.feature_mean)
             init.ones_(module.feature_std)
+            if module.config.whiten:
+                module.whitening.copy_(torch.eye(module.config.feature_dim))
 
     @torch.no_grad()
     def edge_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -203,7 +225,8 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
 
     @torch.no_grad()
     def fit_normalisation(self, batches: Iterable[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fix ``feature_mean`` / ``feature_std`` from real training images (run once, before training).
+        """Fix ``feature_mean`` / ``feature_std`` (and ``whitening``) from real training images (run once, before
+        training).
 
         Standard deviations below ``config.min_feature_std`` are raised to it, so a feature that is nearly
         constant on real images cannot blow up.
@@ -222,16 +245,28 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
             raise ValueError("fit_normalisation needs at least two images")
         self.feature_mean.copy_(features.mean(dim=0))
         self.feature_std.copy_(features.std(dim=0).clamp_min(self.config.min_feature_std))
+        if self.config.whiten:
+            from sklearn.covariance import LedoitWolf
+
+            standardised = ((features - self.feature_mean) / self.feature_std).double().cpu().numpy()
+            covariance = torch.from_numpy(LedoitWolf().fit(standardised).covariance_)
+            factor = torch.linalg.cholesky(covariance)
+            identity = torch.eye(factor.shape[0], dtype=factor.dtype)
+            inverse_factor = torch.linalg.solve_triangular(factor, identity, upper=False).tril()
+            self.whitening.copy_(inverse_factor.to(self.whitening))
         return self.feature_mean, self.feature_std
 
     def to_base(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Standardise raw features, soft-clip them and run the couplings.
+        """Standardise raw features, whiten and soft-clip them and run the couplings.
 
         Returns:
             The base-space points and the summed log-determinant of soft clip and couplings (per row).
         """
         hidden = (features - self.feature_mean) / self.feature_std
         log_det = hidden.new_zeros(hidden.shape[0])
+        if self.config.whiten:
+            hidden = hidden @ self.whitening.T
+            log_det = log_det + torch.diagonal(self.whitening).abs().log().sum()
         clip = self.config.soft_clip
         if clip > 0:
             log_det = log_det - 0.5 * torch.log1p((hidden / clip).pow(2)).sum(dim=1)
@@ -251,6 +286,8 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
             hidden = coupling.inverse(hidden)
         if self.config.soft_clip > 0:
             hidden = self.config.soft_clip * torch.sinh(hidden / self.config.soft_clip)
+        if self.config.whiten:
+            hidden = torch.linalg.solve_triangular(self.whitening, hidden.T, upper=False).T
         return hidden * self.feature_std + self.feature_mean
 
     @staticmethod
