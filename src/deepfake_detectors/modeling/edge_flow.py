@@ -170,8 +170,8 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
     inverse Cholesky factor of the real features' Ledoit-Wolf covariance, a fixed invertible linear flow layer),
     all three fixed by :meth:`fit_normalisation` on real training images before training, soft-clipped
     (``c * asinh(x / c)``, ``c = soft_clip``) and pushed through ``num_coupling_layers`` affine couplings to a
-    standard normal. With the couplings still at their identity initialisation the model is exactly a Gaussian of
-    the real features; training moves it beyond.
+    standard normal. With the couplings still at their identity initialisation (and ``soft_clip=0``) the model is
+    exactly the Gaussian of the real features; training moves it beyond.
     Loss = mean negative log-likelihood (nats, of the standardised features); score = per-image NLL.
 
     Args:
