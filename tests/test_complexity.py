@@ -102,3 +102,30 @@ def test_pipeline_calibrates_on_adjusted_scores() -> None:
     adjusted = model.score(processor(real)["pixel_values"]).numpy()
     calibration = model.config.get_calibration()
     assert calibration.mean == pytest.approx(float(adjusted.mean()), rel=1e-5, abs=1e-6)
+
+
+def test_ensemble_compresses_each_image_once_for_all_corrected_members(monkeypatch) -> None:
+    import deepfake_detectors.pipeline as pipeline
+
+    processor = DeepfakeImageProcessor(size=32)
+    rng = np.random.default_rng(4)
+    real = [smooth_image(rng) for _ in range(10)] + [noisy_image(rng) for _ in range(6)]
+    members = {}
+    for seed, name in enumerate(["first", "second"]):
+        torch.manual_seed(seed)
+        model = DeepSVDDModel(DeepSVDDConfig(image_size=32, hidden_sizes=[4, 8], rep_dim=8)).eval()
+        model.center.fill_(0.3)
+        model.fit_complexity_adjustment([processor(real)["pixel_values"]])
+        members[name] = (model, processor)
+    detector = EnsembleDeepfakeDetector.from_members(members)
+    calls = []
+
+    def counting(images, compressor="png"):
+        calls.append(images.shape[0])
+        return compressed_bits_per_dimension(images, compressor)
+
+    monkeypatch.setattr(pipeline, "compressed_bits_per_dimension", counting)
+    shared = detector.raw_member_scores(real)
+    assert calls == [len(real)]  # one compression of the batch, shared by both members
+    for name, (model, _) in members.items():
+        assert np.allclose(shared[name], model.score(processor(real)["pixel_values"]).numpy(), atol=1e-6)

@@ -25,6 +25,7 @@ from transformers import AutoConfig, AutoImageProcessor, AutoModel
 from .calibration import ScoreCalibration, ThresholdSpec
 from .configuration.ensemble import DeepfakeEnsembleConfig
 from .features import FeatureCache
+from .features.complexity import compressed_bits_per_dimension
 from .processing import DeepfakeImageProcessor, ImageInput, ImageLoadError, describe_source, load_image
 
 CALIBRATION_FILE = "thresholds_calibrated.json"
@@ -374,10 +375,12 @@ class EnsembleDeepfakeDetector:
     def raw_member_scores(self, images: Sequence[Image.Image]) -> dict[str, np.ndarray]:
         """Each member's raw score for already-loaded RGB images (one batch).
 
-        Each image is resized once per distinct input size and shared by the members that use that size.
+        Each image is resized once per distinct input size and shared by the members that use that size, and so
+        are its hand-made features and its compressed size (for members with a complexity correction).
         """
         unit_cache: dict[tuple[int, str], torch.Tensor] = {}
         feature_caches: dict[tuple[int, str], FeatureCache] = {}
+        bits_cache: dict[tuple[int, str, str], torch.Tensor] = {}
         scores = {}
         for name, model in self.members.items():
             processor = self.processors[name]
@@ -391,6 +394,12 @@ class EnsembleDeepfakeDetector:
                 if key not in feature_caches:
                     feature_caches[key] = FeatureCache(unit_cache[key].to(self.device))
                 extra["feature_cache"] = feature_caches[key]
+            adjustment = model.config.get_complexity_adjustment()
+            if adjustment is not None:
+                bits_key = (*key, adjustment.compressor)
+                if bits_key not in bits_cache:
+                    bits_cache[bits_key] = compressed_bits_per_dimension(unit_cache[key], adjustment.compressor)
+                extra["complexity_bits"] = bits_cache[bits_key]
             scores[name] = model.score(pixel_values, **extra).cpu().numpy().astype(np.float64)
         return scores
 

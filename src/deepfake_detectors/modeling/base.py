@@ -62,7 +62,9 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
             self.train(was_training)
 
     @torch.no_grad()
-    def score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
+    def score(
+        self, pixel_values: torch.Tensor, complexity_bits: Optional[torch.Tensor] = None, **kwargs
+    ) -> torch.Tensor:
         """Fake-ness scores (higher = more likely fake) for a preprocessed batch, in eval mode.
 
         These are the raw scores, corrected for input complexity when the config holds a
@@ -70,6 +72,8 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
 
         Args:
             pixel_values: the batch as the member's image processor makes it.
+            complexity_bits: the batch's bits per dimension, when the caller already has them (an ensemble
+                computes them once per input size for all its members); otherwise computed from ``pixel_values``.
             kwargs: passed to ``forward`` (e.g. ``feature_cache``).
 
         Example:
@@ -79,7 +83,8 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         adjustment = self.config.get_complexity_adjustment()
         if adjustment is None:
             return scores
-        return adjustment.apply(scores, adjustment.bits(pixel_values).to(scores.device)).float()
+        bits = adjustment.bits(pixel_values) if complexity_bits is None else complexity_bits
+        return adjustment.apply(scores, bits.to(scores.device)).float()
 
     @torch.no_grad()
     def fit_complexity_adjustment(

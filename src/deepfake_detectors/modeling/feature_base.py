@@ -130,11 +130,14 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
         Returns:
             self
         """
-        values = self.check_real_features(real_features)
+        self.fit_standardised(self.check_real_features(real_features))
+        return self
+
+    def fit_standardised(self, values: torch.Tensor) -> None:
+        """Fix ``feature_mean`` / ``feature_scale`` from checked real features, then :meth:`fit_features`."""
         self.feature_mean.copy_(values.mean(0))
         self.feature_scale.copy_(values.std(0).clamp_min(1e-6))
         self.fit_features(self.standardise(values))
-        return self
 
     @property
     def input_dim(self) -> int:

@@ -114,9 +114,7 @@ class StatisticalModel(MahalanobisDetectorModel):
 
         values = self.check_real_features(real_features)
         whole, blocks = self.split(values)
-        self.feature_mean.copy_(whole.mean(0))
-        self.feature_scale.copy_(whole.std(0).clamp_min(1e-6))
-        self.fit_features(self.standardise(whole))
+        self.fit_standardised(whole)
         flat = blocks.reshape(-1, self.config.block_dim)
         self.block_mean.copy_(flat.mean(0))
         self.block_scale.copy_(flat.std(0).clamp_min(1e-6))
