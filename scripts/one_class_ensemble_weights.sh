@@ -6,3 +6,6 @@ set -euo pipefail
 export HF_HUB_OFFLINE=1
 python scripts/train_one_class_ensemble.py --dataset ../shared/data/cifake --max-train-samples 20000 --epochs 2 \
   --max-calibration-samples 2500 --output-dir hub_repos/fake-image-detection-ensemble
+# The bundled repo was last updated with the statistical member alone retrained (the other eight reused as they were):
+#   python scripts/train_one_class_ensemble.py ... (the same options) --reuse-members --retrain statistical
+# Both commands are listed in the model card; the command above trains all nine the same way from scratch.

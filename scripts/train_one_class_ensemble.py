@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -268,8 +269,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         test = json.loads((out / "results_summary.json").read_text())
         total = sum(value for entry in extra["timing"].values() for value in entry.values())
         loaded = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
-        write_card(out, loaded, test, extra["aiart_test"], extra["validation_auroc"], extra["timing"], total, args,
-                   "\n".join(extra["commands"]), extra.get("complexity_adjustment"))
+        # The card describes the data of the command that trained the members, not this one's defaults.
+        trained_with = parser.parse_args(shlex.split(extra["commands"][0])[2:])
+        write_card(out, loaded, test, extra["aiart_test"], extra["validation_auroc"], extra["timing"], total,
+                   trained_with, "\n".join(extra["commands"]), extra.get("complexity_adjustment"))
         return
     set_seed(args.seed)
     command = "python scripts/train_one_class_ensemble.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -288,6 +291,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             args.members = [name for name in previous.members if name in args.retrain]
             retrained, new_timing = train_members(args)
             members.update(retrained)
+            if set(FEATURE_MEMBERS) - set(args.members):
+                # Some feature members were kept: the earlier run extracted the features they all share, and
+                # that time stays what the card reports.
+                new_timing.pop("shared_feature_extraction", None)
             timing.update(new_timing)
     else:
         members, timing = train_members(args)
@@ -337,7 +344,10 @@ def member_inputs(model: Any) -> str:
     if getattr(config, "feature_names", None):
         names = ", ".join(f"`{name}`" for name in config.feature_names)
         if getattr(config, "block_feature", None):
-            names += f"; per 8x8 block: `{config.block_feature}` (least typical block)"
+            worst = "least typical block" if config.block_top_k == 1 else f"{config.block_top_k} least typical blocks"
+            names += f"; per 8x8 block: `{config.block_feature}` ({worst})"
+            if getattr(config, "whole_image_weight", 1.0) != 1.0:
+                names += f", whole image weighted {config.whole_image_weight:g}"
         return names
     if config.model_type == "deepfake-semantic-svdd":
         if config.backbone_stages is None:
@@ -375,11 +385,15 @@ def limits_paragraph(
         )
     blocks = [name for name in ranked if getattr(detector.members[name].config, "block_feature", None)]
     if blocks:
+        weights = ", ".join(
+            f"{detector.members[name].config.whole_image_weight:g} for `{name}`" for name in blocks
+        )
         text += (
             "Pooling over the image hides where the trace is: "
             f"{', '.join(f'`{name}`' for name in blocks)} also fits one Gaussian to the DCT coefficients of single "
-            "8x8 blocks of real images and scores an image by its least typical block, which finds fakes the pooled "
-            "statistics miss (`jpeg_block_dct` in `docs/FEATURES.md`). "
+            "8x8 blocks of real images and scores an image by its least typical blocks, which finds fakes the pooled "
+            "statistics miss (`jpeg_block_dct` in `docs/FEATURES.md`); the whole-image statistics enter that score "
+            f"with a smaller weight ({weights}), since on validation they separated less. "
         )
     flow = detector.members.get("edge_flow")
     correction = (complexity or {}).get("edge_flow") or {}

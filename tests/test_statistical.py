@@ -58,6 +58,23 @@ def test_config_defaults_feature_dim_and_validation() -> None:
         StatisticalConfig(block_feature="colour_moments")  # a whole-image feature is not a block feature
     with pytest.raises(ValueError, match="unknown block feature"):
         StatisticalConfig(block_feature="no_such_feature")
+    with pytest.raises(ValueError, match="block_top_k"):
+        StatisticalConfig(block_top_k=17)  # only 16 blocks at 32 px
+    with pytest.raises(ValueError, match="whole_image_weight"):
+        StatisticalConfig(whole_image_weight=-1.0)
+
+
+def test_block_top_k_averages_the_worst_blocks(fitted, images) -> None:
+    values = fitted.features(images["noise"][:3])
+    _, blocks = fitted.split(values)
+    per_block = fitted.block_distances(blocks)
+    worst_first = per_block.sort(dim=1, descending=True).values
+    assert torch.allclose(fitted.distances(values)[:, 1], worst_first[:, :2].mean(1))
+    fitted.config.block_top_k = 1
+    try:
+        assert torch.allclose(fitted.distances(values)[:, 1], worst_first[:, 0])
+    finally:
+        fitted.config.block_top_k = 2
 
 
 def test_fit_scores_noise_higher_than_held_out_real(fitted, images) -> None:
@@ -69,7 +86,7 @@ def test_whole_image_only_score_is_squared_mahalanobis_distance(fitted_whole_ima
     check_score_is_squared_mahalanobis_distance(fitted_whole_image_only, images)
 
 
-def test_score_sums_standardised_log_distances_of_image_and_worst_block(fitted, images) -> None:
+def test_score_weights_standardised_log_distances_of_image_and_worst_blocks(fitted, images) -> None:
     from sklearn.covariance import LedoitWolf
 
     train, noise = images["train"], images["noise"]
@@ -82,13 +99,16 @@ def test_score_sums_standardised_log_distances_of_image_and_worst_block(fitted, 
         whole = fitted.standardise(whole)
         whole_distance = torch.einsum("bi,ij,bj->b", whole, fitted.precision, whole)
         per_block = (jpeg_block_dct(pixels).double() - blocks.mean(0)) / blocks.std(0).clamp_min(1e-6)
-        block_distance = torch.einsum("bki,ij,bkj->bk", per_block, fitted.block_precision, per_block).amax(1)
+        block_distances = torch.einsum("bki,ij,bkj->bk", per_block, fitted.block_precision, per_block)
+        block_distance = block_distances.sort(dim=1).values[:, -2:].mean(1)  # the 2 least typical blocks
         return torch.log(torch.stack([whole_distance, block_distance], 1) + 1e-6)
 
     reference = log_distances(train)
-    expected = ((log_distances(noise) - reference.mean(0)) / reference.std(0)).sum(1)
+    standardised = (log_distances(noise) - reference.mean(0)) / reference.std(0)
+    expected = 0.25 * standardised[:, 0] + standardised[:, 1]
+    assert (fitted.config.block_top_k, fitted.config.whole_image_weight) == (2, 0.25)
     assert torch.allclose(fitted.score(noise).double(), expected, rtol=1e-4, atol=1e-4)
-    # On the training images each part is standardised: mean 0, std 1, so the sum has mean 0.
+    # On the training images each part is standardised: mean 0, std 1, so the weighted sum has mean 0.
     assert abs(float(fitted.score(train).mean())) < 1e-3
 
 
@@ -113,7 +133,10 @@ def test_save_and_load_give_identical_scores_from_buffers_only(fitted, saved, im
 
 
 def test_config_json_round_trip(saved, fitted) -> None:
-    keys = ("feature_names", "feature_dim", "block_feature", "block_dim", "num_blocks", "image_size", "id2label")
+    keys = (
+        "feature_names", "feature_dim", "block_feature", "block_dim", "num_blocks", "block_top_k",
+        "whole_image_weight", "image_size", "id2label",
+    )
     check_config_json_round_trip(StatisticalConfig, saved, fitted, keys)
 
 

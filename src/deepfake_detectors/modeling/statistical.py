@@ -21,10 +21,12 @@ class StatisticalModel(MahalanobisDetectorModel):
     - Whole image: the squared Mahalanobis distance of the standardised Sobel, high-pass residual and colour
       statistics (several scales) to their real-image Gaussian (Ledoit-Wolf precision).
     - Blocks (when ``config.block_feature`` is set): one Gaussian of the per-block vectors of real images, shared
-      by all block positions; the image's block distance is that of its least typical block (the maximum).
+      by all block positions; the image's block distance is the mean distance of its ``config.block_top_k`` least
+      typical blocks (the largest).
 
-    The score is the sum of the two log-distances, each in standard deviations of its values on the real
-    training images, so neither scale dominates; without a block feature it is the plain squared distance.
+    The score is ``config.whole_image_weight`` times the whole-image log-distance plus the block log-distance,
+    each in standard deviations of its values on the real training images; without a block feature it is the
+    plain squared distance.
     Every fitted statistic is a persistent float64 buffer in ``model.safetensors``; nothing else is persisted.
 
     Args:
@@ -94,9 +96,10 @@ class StatisticalModel(MahalanobisDetectorModel):
         return torch.einsum("bki,ij,bkj->bk", standardised, self.block_precision, standardised)
 
     def distances(self, values: torch.Tensor) -> torch.Tensor:
-        """``[batch, 2]``: the whole-image squared distance and the largest block squared distance."""
+        """``[batch, 2]``: the whole-image squared distance and the mean of the ``block_top_k`` largest block ones."""
         whole, blocks = self.split(values.to(torch.float64))
-        return torch.stack([self.score_features(self.standardise(whole)), self.block_distances(blocks).amax(1)], 1)
+        worst_blocks = self.block_distances(blocks).topk(self.config.block_top_k, dim=1).values.mean(1)
+        return torch.stack([self.score_features(self.standardise(whole)), worst_blocks], 1)
 
     @torch.no_grad()
     def fit(self, real_features: torch.Tensor) -> "StatisticalModel":
@@ -137,5 +140,6 @@ class StatisticalModel(MahalanobisDetectorModel):
         if self.config.block_feature is None:
             return DetectorOutput(scores=self.score_features(self.standardise(values)).float())
         log_distances = torch.log(self.distances(values) + DISTANCE_FLOOR)
-        scores = ((log_distances - self.log_distance_mean) / self.log_distance_std).sum(1)
+        standardised = (log_distances - self.log_distance_mean) / self.log_distance_std
+        scores = self.config.whole_image_weight * standardised[:, 0] + standardised[:, 1]
         return DetectorOutput(scores=scores.float())
