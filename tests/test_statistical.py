@@ -59,9 +59,18 @@ def test_config_defaults_feature_dim_and_validation() -> None:
     with pytest.raises(ValueError, match="unknown block feature"):
         StatisticalConfig(block_feature="no_such_feature")
     with pytest.raises(ValueError, match="block_top_k"):
-        StatisticalConfig(block_top_k=17)  # only 16 blocks at 32 px
+        StatisticalConfig(block_top_k=0)
+    assert StatisticalConfig(image_size=8).num_blocks == 1  # the default top 2 then means the one block
     with pytest.raises(ValueError, match="whole_image_weight"):
         StatisticalConfig(whole_image_weight=-1.0)
+
+
+def test_images_with_fewer_blocks_than_top_k_use_all_their_blocks() -> None:
+    model = StatisticalModel(StatisticalConfig(image_size=8))  # one 8x8 block, default block_top_k = 2
+    generator = torch.Generator().manual_seed(0)
+    model.fit(model.features(torch.rand(40, 3, 8, 8, generator=generator)))
+    values = model.features(torch.rand(3, 3, 8, 8, generator=generator))
+    assert torch.allclose(model.distances(values)[:, 1], model.block_distances(model.split(values)[1])[:, 0])
 
 
 def test_block_top_k_averages_the_worst_blocks(fitted, images) -> None:

@@ -26,7 +26,7 @@ class StatisticalConfig(FeatureDetectorConfig):
         block_dim (`int`, *optional*): size of one block vector; computed from ``block_feature`` when not given.
         num_blocks (`int`, *optional*): blocks per image at ``image_size``; computed when not given.
         block_top_k (`int`, defaults to 2): the block distance of an image is the mean of its ``block_top_k``
-            largest block distances (1 = the single least typical block).
+            largest block distances (1 = the single least typical block; images with fewer blocks use them all).
         whole_image_weight (`float`, defaults to 0.25): weight of the whole-image log-distance against the block
             one (1) in the score, both in standard deviations of their real training values. On CIFAKE
             validation, after the complexity correction, 0.25 with ``block_top_k=2`` reaches AUROC 0.898 against
@@ -56,6 +56,8 @@ class StatisticalConfig(FeatureDetectorConfig):
         if not float(whole_image_weight) >= 0:
             raise ValueError(f"whole_image_weight must be >= 0, got {whole_image_weight}")
         self.whole_image_weight = float(whole_image_weight)
+        if int(block_top_k) < 1:
+            raise ValueError(f"block_top_k must be >= 1, got {block_top_k}")
         self.block_top_k = int(block_top_k)
         self.block_feature = block_feature or None
         if self.block_feature is None:
@@ -66,8 +68,6 @@ class StatisticalConfig(FeatureDetectorConfig):
         if int(block_dim) < 1 or int(num_blocks) < 1:
             raise ValueError(f"block_dim and num_blocks must be at least 1, got {block_dim} and {num_blocks}")
         self.block_dim, self.num_blocks = int(block_dim), int(num_blocks)
-        if not 1 <= self.block_top_k <= self.num_blocks:
-            raise ValueError(f"block_top_k must be between 1 and num_blocks ({self.num_blocks}), got {block_top_k}")
 
 
 def block_feature_shape(name: str, image_size: int) -> tuple[int, int]:

@@ -98,7 +98,8 @@ class StatisticalModel(MahalanobisDetectorModel):
     def distances(self, values: torch.Tensor) -> torch.Tensor:
         """``[batch, 2]``: the whole-image squared distance and the mean of the ``block_top_k`` largest block ones."""
         whole, blocks = self.split(values.to(torch.float64))
-        worst_blocks = self.block_distances(blocks).topk(self.config.block_top_k, dim=1).values.mean(1)
+        per_block = self.block_distances(blocks)
+        worst_blocks = per_block.topk(min(self.config.block_top_k, per_block.shape[1]), dim=1).values.mean(1)
         return torch.stack([self.score_features(self.standardise(whole)), worst_blocks], 1)
 
     @torch.no_grad()
