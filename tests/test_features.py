@@ -11,7 +11,13 @@ from PIL import Image
 from scipy.fft import dctn
 
 from deepfake_detectors.features import FEATURES
-from deepfake_detectors.features.statistics import block_dct, jpeg_block_dct, jpeg_dct_stats, rgb_to_ycbcr
+from deepfake_detectors.features.statistics import (
+    block_dct,
+    jpeg_block_dct,
+    jpeg_block_profile,
+    jpeg_dct_stats,
+    rgb_to_ycbcr,
+)
 
 
 def test_block_dct_is_the_orthonormal_2d_dct_of_each_8x8_block() -> None:
@@ -81,3 +87,22 @@ def test_haar_details_are_orthonormal_and_drop_only_the_final_low_pass() -> None
     assert torch.allclose(energy, images.flatten(1).pow(2).sum(1))
     with pytest.raises(ValueError, match="divisible"):
         haar_details(torch.rand(1, 1, 36, 36), 3)
+
+
+def test_jpeg_block_profile_sorts_block_detail_and_ignores_position() -> None:
+    assert FEATURES["jpeg_block_profile"] is jpeg_block_profile
+    generator = torch.Generator().manual_seed(0)
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    one_busy_block = flat.clone()
+    one_busy_block[..., 8:16, 16:24] = torch.rand(3, 8, 8, generator=generator)
+    moved = flat.clone()
+    moved[..., 24:32, 0:8] = one_busy_block[..., 8:16, 16:24]
+    profile = jpeg_block_profile(torch.cat([flat, one_busy_block, moved]))
+    assert profile.shape == (3, 64)
+    assert float(profile[0].abs().max()) < 1e-6  # a flat image has no AC energy in any block
+    per_statistic = profile[1].view(4, 16)  # 3 energy bands, then the surviving-coefficient fraction
+    # 16 blocks at 32 px: the 16 quantiles are the sorted values; only the busy block (the last one) is non-zero.
+    assert (per_statistic[:, :15].abs() < 1e-5).all() and (per_statistic[:, 15] > 0).all()
+    assert torch.allclose(profile[1], profile[2])  # where the busy block sits does not matter
+    # The length does not depend on the image size.
+    assert jpeg_block_profile(torch.rand(2, 3, 64, 48, generator=generator)).shape == (2, 64)

@@ -31,8 +31,8 @@ def fitted(images) -> LocalOutlierFactorModel:
 def test_config_defaults_feature_dim_and_validation() -> None:
     check_config_defaults(
         LocalOutlierFactorConfig,
-        ["patch_stats", "jpeg_dct_stats"],
-        206,
+        ["patch_stats", "jpeg_dct_stats", "jpeg_block_profile"],
+        270,
         defaults=dict(n_neighbors=20, novelty=True),
         invalid=[dict(n_neighbors=0), dict(novelty=False), dict(max_fit_samples=20)],
     )

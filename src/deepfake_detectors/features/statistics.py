@@ -299,3 +299,39 @@ def jpeg_block_dct(images: torch.Tensor) -> torch.Tensor:
     """
     coefficients = block_dct(rgb_to_ycbcr(images)[:, :1] - 128.0)[:, 0].flatten(2)
     return torch.sign(coefficients) * torch.log1p(coefficients.abs())
+
+
+#: Frequency bands of the 8x8 block DCT used by :func:`jpeg_block_profile`, by ``u + v`` (row + column index).
+BLOCK_PROFILE_BANDS = ((1, 3), (4, 7), (8, 14))
+#: Quantiles over an image's blocks kept per block statistic (at 32 px, with 16 blocks, the sorted values).
+BLOCK_PROFILE_QUANTILES = 16
+
+
+@register_feature("jpeg_block_profile")
+def jpeg_block_profile(images: torch.Tensor) -> torch.Tensor:
+    """How the detail of the 8x8 luma blocks on the JPEG grid is spread over the image: 64 values.
+
+    For every block: ``log(1 + energy)`` of its DCT coefficients (0-255 scale) in three frequency bands (``u + v``
+    in 1-3, 4-7 and 8-14, :data:`BLOCK_PROFILE_BANDS`) and the fraction of its 63 AC coefficients larger than 1 in
+    magnitude (on JPEG files, those that survived quantisation). Each of the four is summarised by 16 evenly
+    spaced quantiles over the image's blocks (at 32 px, with 16 blocks, exactly the sorted values), so the
+    length does not depend on the image size and a block's position does not matter. Unlike
+    :func:`jpeg_dct_stats`, which averages each frequency over the blocks, this keeps how unevenly the blocks
+    carry detail.
+
+    Example:
+        >>> jpeg_block_profile(torch.rand(2, 3, 32, 32)).shape
+        torch.Size([2, 64])
+        >>> bool(jpeg_block_profile(torch.full((1, 3, 16, 16), 0.5)).abs().max() < 1e-6)  # flat: no AC energy
+        True
+    """
+    coefficients = block_dct(rgb_to_ycbcr(images.float())[:, :1] - 128.0)[:, 0].flatten(2)  # [batch, blocks, 64]
+    order = torch.arange(8, device=images.device)
+    frequency = (order[:, None] + order[None, :]).flatten()
+    energy = coefficients.pow(2)
+    per_block = [
+        torch.log1p(energy[:, :, (frequency >= low) & (frequency <= high)].sum(2)) for low, high in BLOCK_PROFILE_BANDS
+    ]
+    per_block.append((coefficients[:, :, 1:].abs() > 1.0).float().mean(2))
+    levels = torch.linspace(0.0, 1.0, BLOCK_PROFILE_QUANTILES, device=images.device)
+    return torch.cat([torch.quantile(values, levels, dim=1).T for values in per_block], dim=1)
