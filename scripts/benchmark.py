@@ -18,7 +18,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -40,15 +40,20 @@ def write_images(folder: Path, count: int, size: int, seed: int = 0) -> list[str
     return paths
 
 
-def images_per_second(detector: EnsembleDeepfakeDetector, paths: list[str], batch_size: int, repeats: int) -> float:
-    """Best-of-``repeats`` throughput of ``predict`` on the files (after one warm-up batch)."""
-    detector.predict(paths[:batch_size], batch_size=batch_size)
+def best_seconds(work: Callable[[], object], repeats: int) -> float:
+    """The shortest of ``repeats`` timed calls of ``work`` (the caller warms up first)."""
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        detector.predict(paths, batch_size=batch_size)
+        work()
         best = min(best, time.perf_counter() - started)
-    return len(paths) / best
+    return best
+
+
+def images_per_second(detector: EnsembleDeepfakeDetector, paths: list[str], batch_size: int, repeats: int) -> float:
+    """Best-of-``repeats`` throughput of ``predict`` on the files (after one warm-up batch)."""
+    detector.predict(paths[:batch_size], batch_size=batch_size)
+    return len(paths) / best_seconds(lambda: detector.predict(paths, batch_size=batch_size), repeats)
 
 
 def benchmark_repo(repo: Path, paths: list[str], batch_size: int, repeats: int) -> list[str]:
@@ -86,12 +91,7 @@ def bare_forward_per_second(module: torch.nn.Module, shape: tuple[int, ...], cou
     module.eval()
     with torch.inference_mode():
         module(batch)
-        best = float("inf")
-        for _ in range(repeats):
-            started = time.perf_counter()
-            for _ in range(batches):
-                module(batch)
-            best = min(best, time.perf_counter() - started)
+        best = best_seconds(lambda: [module(batch) for _ in range(batches)], repeats)
     return batches * shape[0] / best
 
 
@@ -136,25 +136,20 @@ def stage_rows(repo: Path, paths: list[str], batch_size: int, repeats: int) -> l
     processor = detector.processors[name]
     starts = range(0, len(paths), batch_size)
 
-    def best_seconds(work) -> float:
+    def warm_best_seconds(work: Callable[[], object]) -> float:
         work()
-        best = float("inf")
-        for _ in range(repeats):
-            started = time.perf_counter()
-            work()
-            best = min(best, time.perf_counter() - started)
-        return best
+        return best_seconds(work, repeats)
 
     images = [load_image(path) for path in paths]
     units = [processor.unit_tensors(images[start : start + batch_size]) for start in starts]
     inputs = [processor.normalize_tensor(unit) for unit in units]
     with torch.inference_mode():
         seconds = {
-            "load": best_seconds(lambda: [load_image(path) for path in paths]),
-            "preprocess": best_seconds(
+            "load": warm_best_seconds(lambda: [load_image(path) for path in paths]),
+            "preprocess": warm_best_seconds(
                 lambda: [processor.normalize_tensor(processor.unit_tensors(images[s : s + batch_size])) for s in starts]
             ),
-            "forward": best_seconds(lambda: [model.score(batch) for batch in inputs]),
+            "forward": warm_best_seconds(lambda: [model.score(batch) for batch in inputs]),
         }
     micro = {stage: 1e6 * value / len(paths) for stage, value in seconds.items()}
     share = (micro["load"] + micro["preprocess"]) / micro["forward"]

@@ -284,6 +284,12 @@ def jpeg_dct_stats(images: torch.Tensor) -> torch.Tensor:
     return torch.cat([mean, spread], dim=1)
 
 
+def luma_block_dct(images: torch.Tensor) -> torch.Tensor:
+    """The DCT coefficients of the luma (0-255 scale, level-shifted as in JPEG) of every 8x8 block on the JPEG
+    grid, ``[batch, blocks, 64]``: the step :func:`jpeg_block_dct` and :func:`jpeg_block_profile` share."""
+    return block_dct(rgb_to_ycbcr(images)[:, :1] - 128.0)[:, 0].flatten(2)
+
+
 @register_feature("jpeg_block_dct")
 def jpeg_block_dct(images: torch.Tensor) -> torch.Tensor:
     """The luma DCT coefficients of every 8x8 block on the JPEG grid, ``[batch, blocks, 64]``.
@@ -297,7 +303,7 @@ def jpeg_block_dct(images: torch.Tensor) -> torch.Tensor:
         >>> jpeg_block_dct(torch.rand(2, 3, 32, 32)).shape
         torch.Size([2, 16, 64])
     """
-    coefficients = block_dct(rgb_to_ycbcr(images)[:, :1] - 128.0)[:, 0].flatten(2)
+    coefficients = luma_block_dct(images)
     return torch.sign(coefficients) * torch.log1p(coefficients.abs())
 
 
@@ -325,7 +331,7 @@ def jpeg_block_profile(images: torch.Tensor) -> torch.Tensor:
         >>> bool(jpeg_block_profile(torch.full((1, 3, 16, 16), 0.5)).abs().max() < 1e-6)  # flat: no AC energy
         True
     """
-    coefficients = block_dct(rgb_to_ycbcr(images.float())[:, :1] - 128.0)[:, 0].flatten(2)  # [batch, blocks, 64]
+    coefficients = luma_block_dct(images.float())
     order = torch.arange(8, device=images.device)
     frequency = (order[:, None] + order[None, :]).flatten()
     energy = coefficients.pow(2)
