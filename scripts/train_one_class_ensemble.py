@@ -49,6 +49,7 @@ from deepfake_detectors import (
     TextureOCSVMConfig,
     TextureOCSVMModel,
 )
+from deepfake_detectors.calibration import nonnegative_logistic_weights
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.features import FeatureCache
 from deepfake_detectors.hub import metrics_table, plots_markdown, write_model_card
@@ -163,11 +164,11 @@ def train_members(args: argparse.Namespace) -> tuple[dict[str, tuple[Any, Deepfa
 def member_weights(method: str, raw: dict[str, np.ndarray], is_real: np.ndarray) -> tuple[dict[str, float], str]:
     """Weights of the members from labelled validation scores, and how they were chosen (for the card).
 
-    ``logistic``: non-negative coefficients of a logistic regression (C = 0.1) on the members' validation scores
-    in standard deviations above their real mean (clipped to +-10), normalised to sum to 1 - members that do not
-    add evidence get weight 0. ``validation_auroc``: ``max(AUROC - 0.5, 0)``. ``equal``: 1 each.
+    ``logistic``: the coefficients of a logistic regression (C = 0.1) fitted with every coefficient constrained to
+    be >= 0 (:func:`~deepfake_detectors.calibration.nonnegative_logistic_weights`) on the members' validation
+    scores in standard deviations above their real mean (clipped to +-10), normalised to sum to 1 - members that
+    do not add evidence get weight 0. ``validation_auroc``: ``max(AUROC - 0.5, 0)``. ``equal``: 1 each.
     """
-    from sklearn.linear_model import LogisticRegression
 
     labels = (~is_real).astype(int)
     names = list(raw)
@@ -179,13 +180,13 @@ def member_weights(method: str, raw: dict[str, np.ndarray], is_real: np.ndarray)
     standardised = np.stack(
         [np.clip((raw[n] - raw[n][is_real].mean()) / raw[n][is_real].std(), -10, 10) for n in names], axis=1
     )
-    coefficients = np.clip(LogisticRegression(C=0.1, max_iter=2000).fit(standardised, labels).coef_[0], 0, None)
+    coefficients = nonnegative_logistic_weights(standardised, labels, C=0.1)
     coefficients = coefficients / coefficients.sum()
     weights = {name: round(float(value), 4) for name, value in zip(names, coefficients)}
     how = (
-        "non-negative coefficients of a logistic regression (C = 0.1) stacked on the members' calibrated scores of "
-        "the labelled CIFAKE validation split (never the test split), normalised to sum to 1; 0 = the member adds "
-        "no evidence beyond the others"
+        "coefficients of a logistic regression (C = 0.1) fitted with every coefficient constrained to be >= 0, "
+        "stacked on the members' calibrated scores of the labelled CIFAKE validation split (never the test split), "
+        "normalised to sum to 1; 0 = the member adds no evidence beyond the others"
     )
     return weights, how
 
@@ -348,6 +349,8 @@ def member_inputs(model: Any) -> str:
             names += f"; per 8x8 block: `{config.block_feature}` ({worst})"
             if getattr(config, "whole_image_weight", 1.0) != 1.0:
                 names += f", whole image weighted {config.whole_image_weight:g}"
+        if getattr(config, "projection_dim", None):
+            names += f"; neighbours on {min(config.projection_dim, config.feature_dim)} principal components"
         return names
     if config.model_type == "deepfake-semantic-svdd":
         if config.backbone_stages is None:

@@ -14,6 +14,7 @@ from deepfake_detectors.calibration import (
     THRESHOLD_PERCENTILES,
     ScoreCalibration,
     best_f1_threshold,
+    nonnegative_logistic_weights,
 )
 
 
@@ -287,3 +288,45 @@ def test_from_dict_ignores_unknown_keys(with_fakes: ScoreCalibration) -> None:
     data = with_fakes.to_dict()
     data["added_in_a_later_version"] = {"x": 1}
     assert ScoreCalibration.from_dict(data) == with_fakes
+
+
+def test_nonnegative_weights_match_sklearn_when_no_constraint_binds() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    labels = np.r_[np.zeros(300), np.ones(300)]
+    scores = np.c_[labels + rng.normal(size=600), 0.5 * labels + rng.normal(size=600)]
+    expected = LogisticRegression(C=0.1, max_iter=2000).fit(scores, labels).coef_[0]
+    assert (expected > 0).all()
+    np.testing.assert_allclose(nonnegative_logistic_weights(scores, labels, C=0.1), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_nonnegative_weights_refit_the_others_instead_of_clipping() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    # Two noisy copies of one signal and a member that scores fakes lower: the unconstrained fit gives the third
+    # a negative weight and leans on it; the constrained fit sets it to 0 and re-fits the other two.
+    rng = np.random.default_rng(2)
+    labels = np.r_[np.zeros(400), np.ones(400)]
+    signal = labels + rng.normal(size=800)
+    scores = np.c_[signal + 0.3 * rng.normal(size=800), signal + 0.3 * rng.normal(size=800), signal - 2 * labels]
+    unconstrained = LogisticRegression(C=0.1, max_iter=2000).fit(scores, labels).coef_[0]
+    assert unconstrained[2] < 0
+    weights = nonnegative_logistic_weights(scores, labels, C=0.1)
+    assert weights[2] == 0.0 and (weights[:2] > 0).all()
+    refit = LogisticRegression(C=0.1, max_iter=2000).fit(scores[:, :2], labels).coef_[0]
+    np.testing.assert_allclose(weights[:2], refit, rtol=1e-3, atol=1e-4)
+    assert not np.allclose(weights[:2], unconstrained[:2], rtol=0.05)
+
+
+@pytest.mark.parametrize(
+    "scores, labels, C",
+    [
+        (np.zeros((4, 2)), np.zeros(4), 0.1),  # one class only
+        (np.zeros((4, 2)), np.r_[0, 0, 1, 1], 0.0),  # C must be positive
+        (np.zeros(4), np.r_[0, 0, 1, 1], 1.0),  # scores must be [n, members]
+    ],
+)
+def test_nonnegative_weights_reject_bad_input(scores: np.ndarray, labels: np.ndarray, C: float) -> None:
+    with pytest.raises(ValueError):
+        nonnegative_logistic_weights(scores, labels, C=C)

@@ -54,6 +54,57 @@ def best_f1_threshold(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple
     return float(scores[best]), float(f1[best])
 
 
+def nonnegative_logistic_weights(scores: np.ndarray, labels: np.ndarray, C: float = 0.1) -> np.ndarray:
+    """Voting weights of ensemble members: an L2-penalised logistic regression fitted with every coefficient >= 0.
+
+    The fit is constrained (L-BFGS-B with bounds), not an unconstrained fit with its negative coefficients clipped
+    afterwards: clipping leaves the other weights tuned to compensate for members that were then removed. The
+    objective is scikit-learn's, ``0.5 * |w|^2 + C * sum(log-loss)``, with a free intercept.
+
+    Args:
+        scores: ``[n, members]`` member scores on labelled validation images (comparable scales, e.g. in standard
+            deviations of the real scores).
+        labels: ``[n]`` 1 for fake, 0 for real.
+        C: inverse penalty strength, as in :class:`sklearn.linear_model.LogisticRegression`.
+
+    Returns:
+        ``[members]`` non-negative coefficients (not normalised); 0 = the member adds no evidence beyond the others.
+
+    Example:
+        >>> rng = np.random.default_rng(0); labels = np.r_[np.zeros(200), np.ones(200)]
+        >>> useful = labels + rng.normal(size=400); anti = -labels + rng.normal(size=400)
+        >>> weights = nonnegative_logistic_weights(np.c_[useful, anti], labels)
+        >>> bool(weights[0] > 0.5), float(weights[1])
+        (True, 0.0)
+    """
+    from scipy.optimize import minimize
+
+    features = np.asarray(scores, dtype=np.float64)
+    targets = np.asarray(labels, dtype=np.float64).ravel()
+    if features.ndim != 2 or features.shape[0] != targets.shape[0]:
+        raise ValueError(f"expected scores [n, members] and labels [n], got {features.shape} and {targets.shape}")
+    if not set(np.unique(targets)) == {0.0, 1.0}:
+        raise ValueError("labels must contain both classes, as 0 (real) and 1 (fake)")
+    if not C > 0:
+        raise ValueError(f"C must be positive, got {C}")
+    members = features.shape[1]
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        weights, intercept = theta[:members], theta[members]
+        logits = features @ weights + intercept
+        loss = np.logaddexp(0.0, logits).sum() - targets @ logits
+        residual = 1.0 / (1.0 + np.exp(-logits)) - targets
+        value = 0.5 * weights @ weights + C * loss
+        gradient = np.r_[weights + C * (features.T @ residual), C * residual.sum()]
+        return float(value), gradient
+
+    bounds = [(0.0, None)] * members + [(None, None)]
+    result = minimize(objective, np.zeros(members + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    if not result.success:
+        raise RuntimeError(f"the non-negative logistic fit did not converge: {result.message}")
+    return np.clip(result.x[:members], 0.0, None)
+
+
 def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
     """Fit ``P(fake | s) = sigmoid(a * s + b)`` by logistic regression on labelled validation scores."""
     from sklearn.linear_model import LogisticRegression

@@ -17,6 +17,11 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
     0.854). The high-pass residual statistics are not in the defaults:
     on the CIFAKE validation split they lowered this member's AUROC.
 
+    The neighbour search runs on the first ``projection_dim`` principal components of the standardised features.
+    LOF keeps every training vector, so the projection is what lets it keep all 20,000 real CIFAKE training
+    images in a few MB: on the CIFAKE validation split, 20,000 images on 48 components reach AUROC 0.850 and lift
+    the ensemble, where 5,000 images on all 270 features reached 0.854 in a file of the same size.
+
     Args:
         feature_names (`list[str]`, defaults to `["patch_stats", "jpeg_dct_stats", "jpeg_block_profile"]`):
             features from :data:`deepfake_detectors.features.FEATURES`, concatenated.
@@ -26,9 +31,12 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
             uses ``n - 1`` when fewer training images are given).
         novelty (`bool`, defaults to `True`): must be `True`: new images are scored against the fitted real
             images (``score_samples`` only exists in novelty mode).
-        max_fit_samples (`int`, *optional*, defaults to 5000): LOF keeps every training vector in
+        max_fit_samples (`int`, *optional*, defaults to 20000): LOF keeps every training vector in
             ``estimator.skops``; at most this many real images (a random subset drawn with ``random_state``) are
             kept, in float32, so the artifact stays a few MB. `None` keeps all.
+        projection_dim (`int`, *optional*, defaults to 48): principal components (of the standardised real
+            training features, a ``projection`` buffer in ``model.safetensors``) the neighbours are searched on;
+            `None` uses every feature. Each kept image costs ``4 * (projection_dim + n_neighbors + 2)`` bytes.
         image_size (`int`, defaults to 32): the image processor resizes every input to this side.
         sklearn_version (`str`, *optional*): scikit-learn version of the fitted estimator (set by ``fit``).
         random_state (`int`, defaults to 0): seed of the subset drawn for ``max_fit_samples``.
@@ -47,7 +55,8 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
         feature_names: Sequence[str] = ("patch_stats", "jpeg_dct_stats", "jpeg_block_profile"),
         n_neighbors: int = 20,
         novelty: bool = True,
-        max_fit_samples: Optional[int] = 5000,
+        max_fit_samples: Optional[int] = 20000,
+        projection_dim: Optional[int] = 48,
         **kwargs: Any,
     ) -> None:
         if int(n_neighbors) < 1:
@@ -56,7 +65,10 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
             raise ValueError("novelty must be True: the detector scores new images against the fitted real images")
         if max_fit_samples is not None and int(max_fit_samples) <= int(n_neighbors):
             raise ValueError(f"max_fit_samples must exceed n_neighbors ({n_neighbors}), got {max_fit_samples}")
+        if projection_dim is not None and int(projection_dim) < 1:
+            raise ValueError(f"projection_dim must be None or at least 1, got {projection_dim}")
         self.max_fit_samples = None if max_fit_samples is None else int(max_fit_samples)
+        self.projection_dim = None if projection_dim is None else int(projection_dim)
         self.n_neighbors = int(n_neighbors)
         self.novelty = True
         super().__init__(feature_names=feature_names, **kwargs)
