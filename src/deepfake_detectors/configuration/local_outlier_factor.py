@@ -19,8 +19,9 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
 
     The neighbour search runs on the first ``projection_dim`` principal components of the standardised features.
     LOF keeps every training vector, so the projection is what lets it keep all 20,000 real CIFAKE training
-    images in a few MB: on the CIFAKE validation split, 20,000 images on 48 components reach AUROC 0.850 and lift
-    the ensemble, where 5,000 images on all 270 features reached 0.854 in a file of the same size.
+    images in a few MB. On the CIFAKE validation split, 20,000 images on 48 components (5.6 MB) reach AUROC 0.850
+    alone, against 0.854 for 5,000 images on all 270 features (5.85 MB), but raise the stacked ensemble's recall at
+    5% false alarms from 54.0% to 56.9% (5-fold cross-validation on that split).
 
     Args:
         feature_names (`list[str]`, defaults to `["patch_stats", "jpeg_dct_stats", "jpeg_block_profile"]`):
