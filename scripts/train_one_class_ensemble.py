@@ -350,7 +350,7 @@ def member_inputs(model: Any) -> str:
             if getattr(config, "whole_image_weight", 1.0) != 1.0:
                 names += f", whole image weighted {config.whole_image_weight:g}"
         if getattr(config, "projection_dim", None):
-            names += f"; neighbours on {min(config.projection_dim, config.feature_dim)} principal components"
+            names += f"; neighbours on {config.projection_dim} principal components"
         return names
     if config.model_type == "deepfake-semantic-svdd":
         if config.backbone_stages is None:

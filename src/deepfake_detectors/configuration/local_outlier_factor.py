@@ -37,7 +37,7 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
             kept, in float32, so the artifact stays a few MB. `None` keeps all.
         projection_dim (`int`, *optional*, defaults to 48): principal components (of the standardised real
             training features, a ``projection`` buffer in ``model.safetensors``) the neighbours are searched on;
-            `None` uses every feature. Each kept image costs ``4 * (projection_dim + n_neighbors + 2)`` bytes.
+            `None` uses every feature; capped at ``feature_dim``. Each kept image costs ``4 * (projection_dim + n_neighbors + 2)`` bytes.
         image_size (`int`, defaults to 32): the image processor resizes every input to this side.
         sklearn_version (`str`, *optional*): scikit-learn version of the fitted estimator (set by ``fit``).
         random_state (`int`, defaults to 0): seed of the subset drawn for ``max_fit_samples``.
@@ -73,3 +73,5 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
         self.n_neighbors = int(n_neighbors)
         self.novelty = True
         super().__init__(feature_names=feature_names, **kwargs)
+        if self.projection_dim is not None:
+            self.projection_dim = min(self.projection_dim, self.feature_dim)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -32,27 +32,19 @@ class LocalOutlierFactorModel(SklearnDetectorModel):
     config_class = LocalOutlierFactorConfig
     base_model_prefix = "local_outlier_factor"
 
-    @property
-    def projected_dim(self) -> Optional[int]:
-        """Columns of the ``projection`` buffer (``projection_dim`` capped at the feature size), or `None`."""
-        if self.config.projection_dim is None:
-            return None
-        return min(self.config.projection_dim, self.config.feature_dim)
-
     def register_fitted_buffers(self, config: LocalOutlierFactorConfig) -> None:
         super().register_fitted_buffers(config)
         if config.projection_dim is not None:
-            columns = min(config.projection_dim, config.feature_dim)
-            self.register_buffer("projection", torch.eye(config.feature_dim, columns, dtype=torch.float64))
+            self.register_buffer("projection", torch.eye(config.feature_dim, config.projection_dim, dtype=torch.float64))
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         super()._init_weights(module)
-        if module is self and self.projected_dim is not None:
-            self.projection.copy_(torch.eye(self.config.feature_dim, self.projected_dim, dtype=torch.float64))
+        if module is self and self.config.projection_dim is not None:
+            self.projection.copy_(torch.eye(self.config.feature_dim, self.config.projection_dim, dtype=torch.float64))
 
     def project(self, standardised: torch.Tensor) -> torch.Tensor:
         """Standardised features on the fitted principal components (unchanged without ``projection_dim``)."""
-        if self.projected_dim is None:
+        if self.config.projection_dim is None:
             return standardised
         return standardised @ self.projection.to(standardised)
 
@@ -60,7 +52,7 @@ class LocalOutlierFactorModel(SklearnDetectorModel):
         """Principal axes of the standardised real features (mean 0 by construction); with fewer images than
         ``projection_dim`` the extra columns are 0."""
         _, _, right = torch.linalg.svd(standardised.to(torch.float64), full_matrices=False)
-        axes = right[: self.projected_dim].T
+        axes = right[: self.config.projection_dim].T
         self.projection.zero_()
         self.projection[:, : axes.shape[1]] = axes
 
@@ -74,7 +66,7 @@ class LocalOutlierFactorModel(SklearnDetectorModel):
     def fit_features(self, standardised: torch.Tensor) -> None:
         """Fit the projection on every real image, then LOF on at most ``config.max_fit_samples`` of them (a seeded
         random subset), stored in float32."""
-        if self.projected_dim is not None:
+        if self.config.projection_dim is not None:
             self.fit_projection(standardised)
             standardised = self.project(standardised)
         limit = self.config.max_fit_samples
