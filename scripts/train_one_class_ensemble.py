@@ -6,7 +6,9 @@ One-Class SVM, Isolation Forest, Local Outlier Factor and Gaussian mixture (scik
 distribution and statistical Mahalanobis models (torch buffers). Feature members share one feature computation.
 
 Weights: stacked on the labelled *validation* split (never the test split), see :func:`member_weights`; the
-adaptive threshold is the 95th percentile of combined real validation scores.
+combined score is then expressed relative to real validation images of the same brightness (``--normalise-
+brightness``, fitted on real images only) and the adaptive threshold is the 95th percentile of combined real
+validation scores.
 
 Example:
     python scripts/train_one_class_ensemble.py --dataset ../shared/data/cifake --max-train-samples 10000
@@ -53,7 +55,7 @@ from deepfake_detectors.calibration import nonnegative_logistic_weights
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.features import FeatureCache
 from deepfake_detectors.hub import metrics_table, plots_markdown, write_model_card
-from deepfake_detectors.processing import DeepfakeImageProcessor, load_image
+from deepfake_detectors.processing import DeepfakeImageProcessor, load_image, mean_luma
 from deepfake_detectors.training import (
     ImageTransform,
     OneClassTrainingConfig,
@@ -261,6 +263,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         help="correct member scores for input complexity (fitted on real validation images); auto = only members "
         "whose validation AUROC it raises",
     )
+    parser.add_argument(
+        "--normalise-brightness", action=argparse.BooleanOptionalAction, default=True,
+        help="express the combined score relative to real validation images of the same mean luma (fitted on the "
+        "real validation images only) before setting the thresholds",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="hub_repos/fake-image-detection-ensemble")
     args = parser.parse_args(argv)
@@ -287,7 +294,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         members = {name: (previous.members[name], previous.processors[name]) for name in previous.members}
         earlier = json.loads((out / "results_extra.json").read_text())
         timing = earlier["timing"]
-        commands = [*earlier.get("commands", [earlier.get("command")]), command]
+        commands = list(earlier.get("commands", [earlier.get("command")]))
+        if commands[-1] != command:  # the same re-weighting run again reproduces the repo: listed once
+            commands.append(command)
         if args.retrain:
             args.members = [name for name in previous.members if name in args.retrain]
             retrained, new_timing = train_members(args)
@@ -314,7 +323,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     weights, ensemble.config.weighting = member_weights(args.weights, raw, is_real)
     for member in ensemble.config.members:
         member["weight"] = weights[member["name"]]
-    ensemble.calibrate_from_raw(raw, is_real)
+    brightness = mean_luma([load_image(image) for image in real + fake]) if args.normalise_brightness else None
+    ensemble.calibrate_from_raw(raw, is_real, brightness)
 
     if out.exists():
         shutil.rmtree(out)
@@ -364,6 +374,21 @@ def member_inputs(model: Any) -> str:
             return f"Haar wavelet edges of the luma, {config.num_scales} scales ({config.feature_dim} values), whitened"
         return "multi-scale Sobel edge statistics"
     return config.model_type
+
+
+def brightness_sentence(detector: EnsembleDeepfakeDetector) -> str:
+    """The card's sentence on the brightness normalisation of the combined score ("" without one)."""
+    normalisation = detector.config.get_brightness_normalisation()
+    if normalisation is None:
+        return ""
+    return (
+        "\n\nBrightness: very dark and very bright real photos (often clipped to black or white) score higher than "
+        "other real photos with most members, so the weighted mean is expressed relative to real images of the same "
+        "mean luma b, "
+        "`(s - m(b)) / sd(b)`, with `m` and `log sd` quadratic in b, fitted by least squares on the "
+        f"{normalisation.n_real} real validation images only (`BrightnessNormalisation`); the thresholds are set on "
+        "that score."
+    )
 
 
 def limits_paragraph(
@@ -447,7 +472,7 @@ real images), combined by a weighted vote of their calibrated scores with an ada
 percentile of the combined score on real validation images (`balanced`). Every member's score is expressed in
 standard deviations above its mean on real validation images before the weighted mean.
 
-Weights: {detector.config.weighting}.
+Weights: {detector.config.weighting}.{brightness_sentence(detector)}
 
 ## Use
 

@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score
 from deepfake_detectors.calibration import (
     DEFAULT_THRESHOLD,
     THRESHOLD_PERCENTILES,
+    BrightnessNormalisation,
     ScoreCalibration,
     best_f1_threshold,
     nonnegative_logistic_weights,
@@ -330,3 +331,31 @@ def test_nonnegative_weights_refit_the_others_instead_of_clipping() -> None:
 def test_nonnegative_weights_reject_bad_input(scores: np.ndarray, labels: np.ndarray, C: float) -> None:
     with pytest.raises(ValueError):
         nonnegative_logistic_weights(scores, labels, C=C)
+
+
+def test_brightness_normalisation_removes_the_real_score_trend_and_spread() -> None:
+    rng = np.random.default_rng(3)
+    brightness = rng.uniform(0.05, 0.95, size=4000)
+    # Real scores higher and more spread for dark and bright images (a U shape), as clipped photos behave.
+    level, spread = 6 * (brightness - 0.5) ** 2, 0.5 + 2 * np.abs(brightness - 0.5)
+    real = level + spread * rng.normal(size=4000)
+    normalisation = BrightnessNormalisation.fit(real, brightness)
+    normalised = normalisation.apply(real, brightness)
+    for low, high in [(0.05, 0.2), (0.4, 0.6), (0.8, 0.95)]:
+        inside = (brightness >= low) & (brightness < high)
+        assert abs(normalised[inside].mean()) < 0.15
+        assert 0.8 < normalised[inside].std() < 1.25
+    # A raised score counts for more at mid brightness, where real scores are low and tight.
+    at_mid, at_bright = normalisation.apply(np.array([2.0, 2.0]), np.array([0.5, 0.9]))
+    assert at_mid > at_bright
+    again = BrightnessNormalisation.from_dict(json.loads(json.dumps(normalisation.to_dict())))
+    np.testing.assert_array_equal(again.apply(real, brightness), normalised)
+
+
+def test_brightness_normalisation_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="brightness values"):
+        BrightnessNormalisation.fit(np.zeros(20), np.zeros(19))
+    with pytest.raises(ValueError, match="at least"):
+        BrightnessNormalisation.fit(np.zeros(5), np.linspace(0, 1, 5))
+    with pytest.raises(ValueError, match="finite"):
+        BrightnessNormalisation.from_dict({"mean_coefficients": [float("nan")], "log_scale_coefficients": [0.0]})

@@ -264,3 +264,30 @@ def test_parquet_dataset_label_names_mapped(tmp_path: Path) -> None:
     assert data.labels.tolist() == [1, 1, 0, 0]
     assert data.names == ["test[0]", "test[1]", "test[2]", "test[3]"]
     assert load_image(data.images[2]).getpixel((0, 0)) == (80, 0, 0)
+
+
+def test_leave_one_out_applies_the_ensembles_brightness_normalisation() -> None:
+    from types import SimpleNamespace
+
+    from sklearn.metrics import roc_auc_score
+
+    from deepfake_detectors.calibration import BrightnessNormalisation
+    from deepfake_detectors.configuration.ensemble import DeepfakeEnsembleConfig
+    from deepfake_detectors.evaluation.evaluate import leave_one_out
+
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(200), np.ones(200)].astype(int)
+    brightness = rng.uniform(0.05, 0.95, 400)
+    scores = {name: labels + 4 * (brightness - 0.5) ** 2 + rng.normal(size=400) for name in ("a", "b", "c")}
+    normalisation = BrightnessNormalisation.fit((scores["a"] + scores["b"] + scores["c"])[:200] / 3, brightness[:200])
+    config = DeepfakeEnsembleConfig(
+        members=[{"name": name, "path": name, "weight": 1.0} for name in scores],
+        brightness_normalisation=normalisation.to_dict(),
+    )
+    detector = SimpleNamespace(config=config)
+    table = leave_one_out(detector, labels, scores, brightness)
+    without_a = normalisation.apply((scores["b"] + scores["c"]) / 2, brightness)
+    assert table["a"]["auroc_without"] == pytest.approx(roc_auc_score(labels, without_a))
+    plain = leave_one_out(detector, labels, scores)  # no brightness given: the plain weighted means
+    assert plain["a"]["auroc_without"] == pytest.approx(roc_auc_score(labels, (scores["b"] + scores["c"]) / 2))
+    assert table["a"]["auroc_without"] != pytest.approx(plain["a"]["auroc_without"])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from conftest import REPO_ROOT, noisy_image, smooth_image
 from deepfake_detectors import (
@@ -205,3 +206,43 @@ def test_push_to_hub_uploads_what_save_pretrained_writes(ensemble, tmp_path: Pat
     ensemble.save_pretrained(tmp_path / "local")
     local = sorted(p.relative_to(tmp_path / "local").as_posix() for p in (tmp_path / "local").rglob("*") if p.is_file())
     assert calls["files"] == local
+
+
+def test_brightness_normalisation_is_fitted_on_real_images_saved_and_applied(
+    ensemble, tmp_path: Path, image_folder: Path
+) -> None:
+    import copy
+
+    from deepfake_detectors.processing import load_image, mean_luma
+
+    rng = np.random.default_rng(5)
+    detector = copy.deepcopy(ensemble)
+    # Real images over a range of brightness (a smooth image scaled), fakes as noise.
+    real = []
+    for factor in np.linspace(0.3, 1.6, 60):
+        pixels = np.clip(np.asarray(smooth_image(rng), dtype=np.float64) * factor, 0, 255).astype(np.uint8)
+        real.append(Image.fromarray(pixels))
+    fake = [noisy_image(rng) for _ in range(30)]
+    detector.calibrate(real, fake, normalise_brightness=True)
+    normalisation = detector.config.get_brightness_normalisation()
+    assert normalisation is not None and normalisation.n_real == len(real)  # fitted on the real images only
+    # The combined score is the weighted mean, normalised with the real images' mean luma.
+    raw = detector.raw_scores(real)
+    brightness = mean_luma([load_image(image) for image in real])
+    weighted, _ = detector.weighted_mean(raw)
+    combined, _ = detector.combine(raw, brightness)
+    np.testing.assert_allclose(combined, normalisation.apply(weighted, brightness))
+    with pytest.raises(ValueError, match="mean_luma"):
+        detector.combine(raw)
+    scores, _, _ = detector.score_images(real)
+    np.testing.assert_allclose(scores, combined)
+    # Saved with the config, and the reloaded ensemble scores the same.
+    detector.save_pretrained(tmp_path / "repo")
+    saved = json.loads((tmp_path / "repo" / "config.json").read_text())
+    assert saved["brightness_normalisation"] == normalisation.to_dict()
+    loaded = EnsembleDeepfakeDetector.from_pretrained(tmp_path / "repo", device="cpu")
+    images = sorted((image_folder / "FAKE").glob("*.png")) + sorted((image_folder / "real").glob("*.png"))
+    assert [r.score for r in loaded.predict(images)] == [r.score for r in detector.predict(images)]
+    # Calibrating again without brightness removes the normalisation.
+    detector.calibrate(real, fake)
+    assert detector.config.brightness_normalisation is None

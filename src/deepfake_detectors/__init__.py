@@ -12,7 +12,7 @@ Example:
 
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
 
-from .calibration import ScoreCalibration
+from .calibration import BrightnessNormalisation, ScoreCalibration
 from .configuration import (
     ColourDistributionConfig,
     DeepfakeEnsembleConfig,
@@ -119,6 +119,7 @@ __all__ = [
     "LocalOutlierFactorModel",
     "ResidualAutoencoderConfig",
     "ResidualAutoencoderModel",
+    "BrightnessNormalisation",
     "ScoreCalibration",
     "SemanticSVDDConfig",
     "SemanticSVDDModel",

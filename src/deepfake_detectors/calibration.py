@@ -105,6 +105,87 @@ def nonnegative_logistic_weights(scores: np.ndarray, labels: np.ndarray, C: floa
     return result.x[:members]  # L-BFGS-B keeps every iterate within the bounds
 
 
+#: ``-E[log |Z|]`` for a standard normal Z: turns a fitted mean of ``log |residual|`` into a log standard deviation.
+_LOG_ABS_NORMAL_OFFSET = 0.5 * (0.5772156649015329 + math.log(2.0))
+
+
+@dataclass
+class BrightnessNormalisation:
+    """A score expressed relative to real images of the same brightness: ``(s - m(b)) / sd(b)``.
+
+    Real photos that are very dark or very bright (clipped to black or white, flat regions) look unusual to
+    one-class detectors whatever their origin, so the level and the spread of real scores depend on the image's
+    mean luma ``b``. ``m`` and ``log sd`` are polynomials in ``b`` fitted by least squares on the scores of real
+    validation images only (``log sd`` on ``log |s - m(b)|``), so no fake label is used and, on real images, the
+    normalised score no longer depends on brightness.
+
+    Args:
+        mean_coefficients: coefficients of ``m``, constant first (``[c0, c1, c2]`` = ``c0 + c1 b + c2 b^2``).
+        log_scale_coefficients: coefficients of ``log sd``, likewise.
+        n_real: how many real images it was fitted on.
+
+    Example:
+        >>> brightness = np.linspace(0.0, 1.0, 2000); rng = np.random.default_rng(0)
+        >>> real = 4 * (brightness - 0.5) ** 2 + 0.1 * (0.5 + brightness) * rng.normal(size=2000)
+        >>> normalisation = BrightnessNormalisation.fit(real, brightness)
+        >>> [round(value, 1) for value in normalisation.mean_coefficients]
+        [1.0, -4.0, 4.0]
+    """
+
+    mean_coefficients: list[float]
+    log_scale_coefficients: list[float]
+    n_real: int = 0
+
+    @staticmethod
+    def _design(brightness: np.ndarray, degree: int) -> np.ndarray:
+        return np.vander(np.asarray(brightness, dtype=np.float64).ravel(), degree + 1, increasing=True)
+
+    @classmethod
+    def fit(cls, real_scores: np.ndarray, real_brightness: np.ndarray, degree: int = 2) -> "BrightnessNormalisation":
+        """Fit ``m`` and ``log sd`` (polynomials of ``degree``) on real validation scores and their mean luma.
+
+        Raises:
+            ValueError: for mismatched lengths, or too few usable real images for the polynomials.
+        """
+        scores = np.asarray(real_scores, dtype=np.float64).ravel()
+        brightness = np.asarray(real_brightness, dtype=np.float64).ravel()
+        if scores.shape != brightness.shape:
+            raise ValueError(f"{scores.size} scores but {brightness.size} brightness values")
+        keep = np.isfinite(scores) & np.isfinite(brightness)
+        if keep.sum() < 3 * (degree + 1):
+            raise ValueError(f"fitting a degree-{degree} brightness normalisation needs at least {3 * (degree + 1)} "
+                             f"usable real scores, got {int(keep.sum())}")
+        design = cls._design(brightness[keep], degree)
+        mean = np.linalg.lstsq(design, scores[keep], rcond=None)[0]
+        residual = np.abs(scores[keep] - design @ mean)
+        log_scale = np.linalg.lstsq(design, np.log(residual + 1e-12), rcond=None)[0]
+        log_scale[0] += _LOG_ABS_NORMAL_OFFSET
+        return cls([float(v) for v in mean], [float(v) for v in log_scale], int(keep.sum()))
+
+    def apply(self, scores: np.ndarray, brightness: np.ndarray) -> np.ndarray:
+        """Normalised scores: ``(scores - m(brightness)) / sd(brightness)``."""
+        mean = self._design(brightness, len(self.mean_coefficients) - 1) @ np.asarray(self.mean_coefficients)
+        log_scale = self._design(brightness, len(self.log_scale_coefficients) - 1) @ np.asarray(
+            self.log_scale_coefficients
+        )
+        return (np.asarray(scores, dtype=np.float64) - mean) / np.exp(log_scale)
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict (stored as ``brightness_normalisation`` in an ensemble's ``config.json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "BrightnessNormalisation":
+        """Inverse of :meth:`to_dict`."""
+        normalisation = cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        values = normalisation.mean_coefficients + normalisation.log_scale_coefficients
+        if not normalisation.mean_coefficients or not normalisation.log_scale_coefficients:
+            raise ValueError("a brightness normalisation needs mean and log-scale coefficients")
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError(f"brightness normalisation coefficients must be finite, got {values}")
+        return normalisation
+
+
 def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
     """Fit ``P(fake | s) = sigmoid(a * s + b)`` by logistic regression on labelled validation scores."""
     from sklearn.linear_model import LogisticRegression

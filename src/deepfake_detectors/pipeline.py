@@ -7,6 +7,7 @@ CLI, the Space and notebooks all call the same ``predict``.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -22,11 +23,18 @@ from PIL import Image
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
-from .calibration import ScoreCalibration, ThresholdSpec
+from .calibration import BrightnessNormalisation, ScoreCalibration, ThresholdSpec
 from .configuration.ensemble import DeepfakeEnsembleConfig
 from .features import FeatureCache
 from .features.complexity import compressed_bits_per_dimension
-from .processing import DeepfakeImageProcessor, ImageInput, ImageLoadError, describe_source, load_image
+from .processing import (
+    DeepfakeImageProcessor,
+    ImageInput,
+    ImageLoadError,
+    describe_source,
+    load_image,
+    mean_luma,
+)
 
 CALIBRATION_FILE = "thresholds_calibrated.json"
 PathLike = Union[str, os.PathLike]
@@ -269,14 +277,9 @@ class EnsembleDeepfakeDetector:
         """
         root = Path(save_directory)
         root.mkdir(parents=True, exist_ok=True)
-        config = DeepfakeEnsembleConfig(
-            members=[
-                {**member, "path": f"members/{member['name']}"} for member in self.config.members
-            ],
-            combination=self.config.combination,
-            default_threshold=self.config.default_threshold,
-            weighting=self.config.weighting,
-        )
+        # Every setting is kept as it is; only the member paths change, to the subfolders written below.
+        config = copy.deepcopy(self.config)
+        config.members = [{**member, "path": f"members/{member['name']}"} for member in self.config.members]
         config.save_pretrained(root)
         for name, model in self.members.items():
             member_dir = root / "members" / name
@@ -403,12 +406,30 @@ class EnsembleDeepfakeDetector:
             scores[name] = model.score(pixel_values, **extra).cpu().numpy().astype(np.float64)
         return scores
 
-    def combine(self, raw_scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Calibrate each member's raw scores and take the weighted mean.
+    def combine(
+        self, raw_scores: dict[str, np.ndarray], brightness: Optional[np.ndarray] = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Calibrate each member's raw scores, take the weighted mean and, when the ensemble has a brightness
+        normalisation, express it relative to real images of the same brightness.
+
+        Args:
+            raw_scores: ``{member: raw scores}``.
+            brightness: the images' :func:`~deepfake_detectors.processing.mean_luma`; needed only with a
+                brightness normalisation.
 
         Returns:
             ``(combined, calibrated)``: the combined scores and each member's calibrated scores.
         """
+        combined, calibrated = self.weighted_mean(raw_scores)
+        normalisation = self.config.get_brightness_normalisation()
+        if normalisation is None:
+            return combined, calibrated
+        if brightness is None:
+            raise ValueError("this ensemble normalises its score by brightness: pass the images' mean_luma")
+        return normalisation.apply(combined, brightness), calibrated
+
+    def weighted_mean(self, raw_scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Each member's calibrated scores and their weighted mean: ``(weighted mean, calibrated)``."""
         calibrated, total, weight_sum = {}, 0.0, 0.0
         for member in self.config.members:
             name = member["name"]
@@ -450,7 +471,8 @@ class EnsembleDeepfakeDetector:
                 for index, message in failures.items():
                     errors[index] = message
                 if loaded:
-                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded))
+                    brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
+                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded), brightness)
                     combined[indices] = batch_combined
                     for name, values in batch_members.items():
                         members[name][indices] = values
@@ -519,6 +541,7 @@ class EnsembleDeepfakeDetector:
         fake_images: Optional[Sequence[ImageInput]] = None,
         batch_size: int = 64,
         progress: bool = False,
+        normalise_brightness: bool = False,
     ) -> ScoreCalibration:
         """Calibrate every member and the combined score on held-out validation images.
 
@@ -528,11 +551,13 @@ class EnsembleDeepfakeDetector:
         Args:
             real_images: held-out real images (not used in training).
             fake_images: labelled fake validation images, optional (adds ``optimal`` and Platt scaling).
+            normalise_brightness: also fit a :class:`~deepfake_detectors.calibration.BrightnessNormalisation` of
+                the combined score on the real images (see :meth:`calibrate_from_raw`).
         """
-        images = list(real_images) + list(fake_images or [])
+        images = [load_image(image) for image in [*real_images, *(fake_images or [])]]
         is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(images) - len(real_images), bool)]
         raw_scores = self.raw_scores(images, batch_size=batch_size, progress=progress, description="calibrating")
-        return self.calibrate_from_raw(raw_scores, is_real)
+        return self.calibrate_from_raw(raw_scores, is_real, mean_luma(images) if normalise_brightness else None)
 
     def raw_scores(
         self, images: Sequence[ImageInput], batch_size: int = 64, progress: bool = False, description: str = "scoring"
@@ -548,18 +573,30 @@ class EnsembleDeepfakeDetector:
         bar.close()
         return {name: np.concatenate(values) for name, values in raw.items()}
 
-    def calibrate_from_raw(self, raw_scores: dict[str, np.ndarray], is_real: np.ndarray) -> ScoreCalibration:
+    def calibrate_from_raw(
+        self, raw_scores: dict[str, np.ndarray], is_real: np.ndarray, brightness: Optional[np.ndarray] = None
+    ) -> ScoreCalibration:
         """Calibrate members and the combined score from precomputed raw member scores.
 
         Args:
             raw_scores: ``{member: raw scores}`` of the validation images.
             is_real: boolean mask of the real images among them (the rest are labelled fakes).
+            brightness: the images' :func:`~deepfake_detectors.processing.mean_luma`. When given, a
+                :class:`~deepfake_detectors.calibration.BrightnessNormalisation` of the weighted mean is fitted on
+                the real images and stored in the config, and the thresholds are set on the normalised score;
+                when `None`, any earlier normalisation is removed.
         """
         is_real = np.asarray(is_real, bool)
         for name, values in raw_scores.items():
             fakes = values[~is_real] if (~is_real).any() else None
             self.members[name].calibrate(values[is_real], fakes)
-        combined, _ = self.combine(raw_scores)
+        combined, _ = self.weighted_mean(raw_scores)
+        self.config.brightness_normalisation = None
+        if brightness is not None:
+            brightness = np.asarray(brightness, dtype=np.float64)
+            normalisation = BrightnessNormalisation.fit(combined[is_real], brightness[is_real])
+            self.config.brightness_normalisation = normalisation.to_dict()
+            combined = normalisation.apply(combined, brightness)
         fakes = combined[~is_real] if (~is_real).any() else None
         self.calibration = ScoreCalibration.fit(combined[is_real], fakes)
         return self.calibration

@@ -143,6 +143,26 @@ def load_image(image: ImageInput) -> Image.Image:
             raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
 
 
+def mean_luma(images: Sequence[Image.Image]) -> np.ndarray:
+    """Mean luma of each RGB image in [0, 1] (ITU-R 601 weights, as PIL's ``"L"`` mode), ``[len(images)]``.
+
+    Large images are first shrunk by an integer factor (box filter) to about 64 px on the short side, which
+    leaves the mean unchanged up to rounding and bounds the cost.
+
+    Example:
+        >>> float(mean_luma([Image.new("RGB", (8, 8), (255, 255, 255))])[0])
+        1.0
+    """
+    from PIL import ImageStat
+
+    values = []
+    for image in images:
+        factor = max(1, min(image.size) // 64)
+        small = image.reduce(factor) if factor > 1 else image
+        values.append(ImageStat.Stat(small.convert("L")).mean[0] / 255.0)
+    return np.asarray(values, dtype=np.float64)
+
+
 def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:
     """Expand files, folders (recursively) and glob patterns into a sorted list of file paths.
 

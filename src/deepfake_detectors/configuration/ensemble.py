@@ -6,7 +6,7 @@ from typing import Any, Optional, Sequence
 
 from transformers import PreTrainedConfig
 
-from ..calibration import DEFAULT_THRESHOLD
+from ..calibration import DEFAULT_THRESHOLD, BrightnessNormalisation
 from .base import ID2LABEL, LABEL2ID
 
 
@@ -22,6 +22,10 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
         combination (`str`, defaults to `"weighted_mean"`): how calibrated member scores are combined.
         default_threshold (`str`, defaults to `"balanced"`): the named threshold used until ``set_threshold``.
         weighting (`str`, *optional*): how the weights were chosen, in words (shown in the model card).
+        brightness_normalisation (`dict`, *optional*): a fitted
+            :class:`~deepfake_detectors.calibration.BrightnessNormalisation` (as its ``to_dict``): the combined
+            score is then expressed relative to real validation images of the same mean luma, before the named
+            thresholds. `None` leaves the weighted mean as it is.
 
     Example:
         >>> config = DeepfakeEnsembleConfig(members=[{"name": "autoencoder", "path": "members/autoencoder", "weight": 0.5}])
@@ -37,6 +41,7 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
         combination: str = "weighted_mean",
         default_threshold: str = DEFAULT_THRESHOLD,
         weighting: Optional[str] = None,
+        brightness_normalisation: Optional[dict[str, Any]] = None,
         **kwargs: Any,
     ) -> None:
         members = [dict(member) for member in (members or [])]
@@ -56,6 +61,9 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
         self.combination = combination
         self.default_threshold = default_threshold
         self.weighting = weighting
+        if brightness_normalisation is not None:
+            brightness_normalisation = BrightnessNormalisation.from_dict(brightness_normalisation).to_dict()
+        self.brightness_normalisation = brightness_normalisation
         kwargs.setdefault("id2label", dict(ID2LABEL))
         kwargs.setdefault("label2id", dict(LABEL2ID))
         super().__init__(**kwargs)
@@ -64,3 +72,9 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
     def member_names(self) -> list[str]:
         """Names of the members, in order."""
         return [member["name"] for member in self.members]
+
+    def get_brightness_normalisation(self) -> Optional[BrightnessNormalisation]:
+        """The fitted brightness normalisation of the combined score, or `None`."""
+        if self.brightness_normalisation is None:
+            return None
+        return BrightnessNormalisation.from_dict(self.brightness_normalisation)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 from PIL import Image, ImageFilter
 
-from ..processing import ImageLoadError, load_image
+from ..processing import ImageLoadError, load_image, mean_luma
 from .data import load_labelled_images
 from .metrics import compute_metrics, member_metrics
 from .plots import save_evaluation_plots
@@ -43,20 +43,29 @@ PERTURBATIONS: dict[str, Callable[[Image.Image], Image.Image]] = {
 }
 
 
-def leave_one_out(detector: Any, labels: np.ndarray, member_scores: dict[str, np.ndarray]) -> dict[str, dict]:
+def leave_one_out(
+    detector: Any, labels: np.ndarray, member_scores: dict[str, np.ndarray], brightness: Optional[np.ndarray] = None
+) -> dict[str, dict]:
     """AUROC of the weighted combination without each member, next to the full ensemble's.
 
-    ``delta_auroc`` > 0 means the member helps (removing it lowers the AUROC).
+    ``delta_auroc`` > 0 means the member helps (removing it lowers the AUROC). With ``brightness`` (the images'
+    mean luma) the ensemble's brightness normalisation, if it has one, is applied to every combination, as in
+    :meth:`~deepfake_detectors.EnsembleDeepfakeDetector.combine`.
     """
     from sklearn.metrics import roc_auc_score
 
     weights = {member["name"]: member["weight"] for member in detector.config.members}
+    normalisation = None
+    if brightness is not None and hasattr(detector.config, "get_brightness_normalisation"):
+        normalisation = detector.config.get_brightness_normalisation()
 
     def combined_auroc(names: list[str]) -> float:
         total = sum(weights[name] for name in names)
         if total <= 0:
             return float("nan")
         scores = sum(weights[name] * member_scores[name] for name in names) / total
+        if normalisation is not None:
+            scores = normalisation.apply(scores, brightness)
         return float(roc_auc_score(labels, scores))
 
     everyone = list(member_scores)
@@ -126,7 +135,10 @@ def evaluate_detector(
         member_scores = {name: values[ok] for name, values in members.items()}
         results["members"] = member_metrics(labels, member_scores)
         if len(members) > 2 and labels.min() != labels.max():
-            results["leave_one_out"] = leave_one_out(detector, labels, member_scores)
+            brightness = None
+            if getattr(detector.config, "brightness_normalisation", None):
+                brightness = mean_luma([images[index] for index in np.flatnonzero(ok)])
+            results["leave_one_out"] = leave_one_out(detector, labels, member_scores, brightness)
     if robustness:
         results["robustness"] = {}
         for name, perturb in PERTURBATIONS.items():
