@@ -554,10 +554,13 @@ class EnsembleDeepfakeDetector:
             normalise_brightness: also fit a :class:`~deepfake_detectors.calibration.BrightnessNormalisation` of
                 the combined score on the real images (see :meth:`calibrate_from_raw`).
         """
-        images = [load_image(image) for image in [*real_images, *(fake_images or [])]]
+        images = list(real_images) + list(fake_images or [])
         is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(images) - len(real_images), bool)]
         raw_scores = self.raw_scores(images, batch_size=batch_size, progress=progress, description="calibrating")
-        return self.calibrate_from_raw(raw_scores, is_real, mean_luma(images) if normalise_brightness else None)
+        brightness = None
+        if normalise_brightness:  # one image at a time, so memory stays bounded (raw_scores also decodes in batches)
+            brightness = np.concatenate([mean_luma([load_image(image)]) for image in images])
+        return self.calibrate_from_raw(raw_scores, is_real, brightness)
 
     def raw_scores(
         self, images: Sequence[ImageInput], batch_size: int = 64, progress: bool = False, description: str = "scoring"
