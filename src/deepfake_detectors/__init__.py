@@ -24,6 +24,7 @@ from .configuration import (
     GaussianMixtureConfig,
     IsolationForestConfig,
     LocalOutlierFactorConfig,
+    NprDetectorConfig,
     ResidualAutoencoderConfig,
     SemanticSVDDConfig,
     StatisticalConfig,
@@ -40,6 +41,7 @@ from .modeling import (
     GaussianMixtureModel,
     IsolationForestModel,
     LocalOutlierFactorModel,
+    NprDetectorForImageClassification,
     ResidualAutoencoderModel,
     SemanticSVDDModel,
     StatisticalModel,
@@ -47,6 +49,7 @@ from .modeling import (
 )
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
+from .processing_crops import NativeCropImageProcessor
 from .processing_ela import ElaImageProcessor
 
 __version__ = "0.1.0"
@@ -66,15 +69,17 @@ DETECTORS = [
     (SemanticSVDDConfig, SemanticSVDDModel),
     (ElaCnnConfig, ElaCnnForImageClassification),
     (EfficientNetDetectorConfig, EfficientNetDetectorForImageClassification),
+    (NprDetectorConfig, NprDetectorForImageClassification),
 ]
 
 #: Detectors whose input needs its own image processor; every other detector uses DeepfakeImageProcessor.
-IMAGE_PROCESSORS = {ElaCnnConfig: ElaImageProcessor}
+IMAGE_PROCESSORS = {ElaCnnConfig: ElaImageProcessor, NprDetectorConfig: NativeCropImageProcessor}
 
 #: Supervised detectors that are also transformers image classifiers (``pipeline("image-classification")``).
 IMAGE_CLASSIFIERS = {
     ElaCnnConfig: ElaCnnForImageClassification,
     EfficientNetDetectorConfig: EfficientNetDetectorForImageClassification,
+    NprDetectorConfig: NprDetectorForImageClassification,
 }
 
 AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
@@ -117,6 +122,9 @@ __all__ = [
     "IsolationForestModel",
     "LocalOutlierFactorConfig",
     "LocalOutlierFactorModel",
+    "NativeCropImageProcessor",
+    "NprDetectorConfig",
+    "NprDetectorForImageClassification",
     "ResidualAutoencoderConfig",
     "ResidualAutoencoderModel",
     "BrightnessNormalisation",

@@ -109,7 +109,10 @@ def command_evaluate(args: argparse.Namespace) -> int:
         robustness=args.robustness,
         progress=not args.no_progress,
     )
-    summary = {key: results.get(key) for key in ("n_real", "n_fake", "auroc", "accuracy", "recall", "fpr")}
+    summary = {
+        key: results.get(key)
+        for key in ("n_real", "n_fake", "auroc", "accuracy", "recall", "fpr", "expected_calibration_error")
+    }
     print(json.dumps(summary))
     return 0
 

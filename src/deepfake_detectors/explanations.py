@@ -83,11 +83,13 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
 
     Returns:
         ``{caption: image}``: ``"Grad-CAM (<member>)"`` overlays for EfficientNet members, ``"ELA map (<member>)"``
-        for ELA + CNN members, ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
+        for ELA + CNN members, ``"Evidence map, whole image (<member>)"`` for NPR members (each native-resolution
+        tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
     """
     from .modeling.autoencoder import ResidualAutoencoderModel
     from .modeling.efficientnet import EfficientNetDetectorForImageClassification
     from .modeling.ela_cnn import ElaCnnForImageClassification
+    from .modeling.npr import NprDetectorForImageClassification
 
     pil = load_image(image)
     images: dict[str, Image.Image] = {}
@@ -97,6 +99,8 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
             images[f"Grad-CAM ({name})"] = model.explain(pil, processor=processor).overlay
         elif isinstance(model, ElaCnnForImageClassification):
             images[f"ELA map ({name})"] = processor.ela_map(pil, full_resolution=max(pil.size) > processor.size)
+        elif isinstance(model, NprDetectorForImageClassification):
+            images[f"Evidence map, whole image ({name})"] = model.explain(pil).overlay
         elif isinstance(model, ResidualAutoencoderModel):
             images[f"Autoencoder error ({name})"] = autoencoder_error_map(model, processor, pil)
     images["FFT spectrum"] = fft_spectrum(pil)

@@ -219,3 +219,23 @@ def plots_markdown(results: dict[str, Any], heading: str = "### Plots (CIFAKE te
     plots = results.get("plots") or {}
     images = [f"![{PLOT_CAPTIONS.get(name, name)}]({path})" for name, path in plots.items()]
     return f"{heading}\n\n" + "\n".join(images) if images else ""
+
+
+def group_table(results: dict[str, Any], column: str, heading: str) -> str:
+    """A Markdown table of the per-group figures of ``results[f"by_{column}"]`` (per source or per generator).
+
+    Args:
+        results: an evaluation's results dict (with ``by_source`` / ``by_generator``).
+        column: ``"source"`` or ``"generator"``.
+        heading: the first column's title.
+
+    Example:
+        >>> group_table({"by_source": {"camera": {"n": 2, "n_real": 2, "n_fake": 0, "flagged": 0.5, "auroc": None}}},
+        ...             "source", "source")
+        '| source | real / fake | flagged as fake | AUROC |\\n|---|---|---|---|\\n| camera | 2 / 0 | 50.0% | n/a |'
+    """
+    lines = [f"| {heading} | real / fake | flagged as fake | AUROC |", "|---|---|---|---|"]
+    for name, row in results.get(f"by_{column}", {}).items():
+        auroc = "n/a" if row.get("auroc") is None else f"{row['auroc']:.3f}"
+        lines.append(f"| {name} | {row['n_real']} / {row['n_fake']} | {100 * row['flagged']:.1f}% | {auroc} |")
+    return "\n".join(lines)

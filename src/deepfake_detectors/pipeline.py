@@ -35,6 +35,7 @@ from .processing import (
     load_image,
     mean_luma,
 )
+from .processing_crops import NativeCropImageProcessor
 
 CALIBRATION_FILE = "thresholds_calibrated.json"
 PathLike = Union[str, os.PathLike]
@@ -250,9 +251,15 @@ class EnsembleDeepfakeDetector:
             >>> ensemble = EnsembleDeepfakeDetector.from_members({"autoencoder": (model, processor)})
         """
         weights = weights or {name: 1.0 for name in members}
+        settings = {}
+        if len(members) == 1:  # a single detector names its own default threshold (e.g. "optimal") in its config
+            own_default = getattr(next(iter(members.values()))[0].config, "default_threshold", None)
+            if own_default:
+                settings["default_threshold"] = own_default
         config = DeepfakeEnsembleConfig(
             members=[{"name": name, "path": f"members/{name}", "weight": weights[name]} for name in members],
             weighting=weighting,
+            **settings,
         )
         models = {name: model for name, (model, _) in members.items()}
         processors = {name: processor for name, (_, processor) in members.items()}
@@ -387,6 +394,9 @@ class EnsembleDeepfakeDetector:
         scores = {}
         for name, model in self.members.items():
             processor = self.processors[name]
+            if isinstance(processor, NativeCropImageProcessor):
+                scores[name] = self._native_crop_scores(model, processor, images)
+                continue
             key = (processor.size, processor.resample)
             if key not in unit_cache:
                 unit_cache[key] = processor.unit_tensors(images)
@@ -404,6 +414,16 @@ class EnsembleDeepfakeDetector:
                     bits_cache[bits_key] = compressed_bits_per_dimension(unit_cache[key], adjustment.compressor)
                 extra["complexity_bits"] = bits_cache[bits_key]
             scores[name] = model.score(pixel_values, **extra).cpu().numpy().astype(np.float64)
+        return scores
+
+    def _native_crop_scores(
+        self, model: torch.nn.Module, processor: NativeCropImageProcessor, images: Sequence[Image.Image]
+    ) -> np.ndarray:
+        """Raw scores of a member on native-resolution crops: one forward pass per group of equal crop shapes."""
+        scores = np.empty(len(images), dtype=np.float64)
+        for indices, crops in processor.crop_groups(images):
+            pixel_values = processor.normalize_tensor(crops).to(self.device)
+            scores[indices] = model.score(pixel_values).cpu().numpy()
         return scores
 
     def combine(
@@ -508,7 +528,7 @@ class EnsembleDeepfakeDetector:
         to_score = [load_image(batch[0])] if single else batch
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
         combined, members, errors = self.score_images(to_score, batch_size=batch_size, progress=progress)
-        probabilities = self._probability(combined)
+        probabilities = self.probability(combined)
         results = []
         for index, image in enumerate(batch):
             source = describe_source(image)
@@ -529,7 +549,16 @@ class EnsembleDeepfakeDetector:
             )
         return results[0] if single else results
 
-    def _probability(self, combined: np.ndarray) -> np.ndarray:
+    def probability(self, combined: np.ndarray) -> np.ndarray:
+        """P(fake) for combined scores (as :meth:`score_images` returns them); NaN stays NaN.
+
+        Platt scaling fitted on labelled validation images when the calibration has it, else a logistic centred on
+        the ``balanced`` threshold (see :meth:`~deepfake_detectors.calibration.ScoreCalibration.probability`).
+        """
+        combined = np.asarray(combined, dtype=np.float64)
+        return np.where(np.isfinite(combined), self._finite_probability(combined), np.nan)
+
+    def _finite_probability(self, combined: np.ndarray) -> np.ndarray:
         if self.calibration is None:
             return 1.0 / (1.0 + np.exp(-np.nan_to_num(combined)))
         return self.calibration.probability(np.nan_to_num(combined))

@@ -13,6 +13,7 @@ from .frequency_vae import FrequencyVAEConfig
 from .gaussian_mixture import GaussianMixtureConfig
 from .isolation_forest import IsolationForestConfig
 from .local_outlier_factor import LocalOutlierFactorConfig
+from .npr import NprDetectorConfig
 from .semantic_svdd import SemanticSVDDConfig
 from .statistical import StatisticalConfig
 from .texture_ocsvm import TextureOCSVMConfig
@@ -30,6 +31,7 @@ __all__ = [
     "GaussianMixtureConfig",
     "IsolationForestConfig",
     "LocalOutlierFactorConfig",
+    "NprDetectorConfig",
     "ResidualAutoencoderConfig",
     "SemanticSVDDConfig",
     "SklearnDetectorConfig",

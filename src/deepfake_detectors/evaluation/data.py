@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -19,6 +19,8 @@ from ..processing import IMAGE_EXTENSIONS
 
 #: Class folder names (compared case-insensitively) and their labels.
 CLASS_FOLDERS = {"real": 0, "fake": 1}
+#: Dataset columns that name where each image came from; evaluation reports figures per value of each.
+GROUP_COLUMNS = ("source", "generator")
 
 
 @dataclass
@@ -33,6 +35,8 @@ class LabelledImages:
         names: file path, the dataset's ``source_file`` value, or ``"{split}[{row}]"``.
         source: the folder or dataset the images came from.
         split: the split read; ``""`` for a plain folder without split subfolders.
+        groups: the dataset's ``source`` and ``generator`` columns, when it has them (one value per image), for
+            per-source and per-generator figures; empty for folders.
 
     Example:
         >>> data = load_labelled_images("../shared/data/cifake", split="test", limit=20)
@@ -45,6 +49,7 @@ class LabelledImages:
     names: list[str]
     source: str
     split: str
+    groups: dict[str, list] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -230,7 +235,10 @@ def _load_dataset_source(source: str, split: str, limit: Optional[int], seed: in
         names = [str(name) for name in selected["source_file"]]
     else:
         names = [f"{split}[{row}]" for row in keep.tolist()]
-    return LabelledImages(images=images, labels=labels[keep], names=names, source=str(source), split=split)
+    groups = {column: list(selected[column]) for column in GROUP_COLUMNS if column in selected.column_names}
+    return LabelledImages(
+        images=images, labels=labels[keep], names=names, source=str(source), split=split, groups=groups
+    )
 
 
 # ------------------------------------------------------------------------------------------------ public API

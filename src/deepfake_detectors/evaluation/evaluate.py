@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 
 from ..processing import ImageLoadError, load_image, mean_luma
 from .data import load_labelled_images
-from .metrics import compute_metrics, member_metrics
+from .metrics import compute_metrics, expected_calibration_error, group_metrics, member_metrics
 from .plots import save_evaluation_plots
 
 
@@ -131,6 +131,12 @@ def evaluate_detector(
         "errors": [error for error in errors if error is not None][:20],
     }
     results.update(compute_metrics(labels, scores[ok], threshold, threshold_name))
+    probabilities = detector.probability(scores)
+    results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
+    flagged = scores >= threshold
+    for column, values in data.groups.items():
+        kept = [value for value, good in zip(values, ok) if good]
+        results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)
     if len(members) > 1:
         member_scores = {name: values[ok] for name, values in members.items()}
         results["members"] = member_metrics(labels, member_scores)
@@ -154,4 +160,38 @@ def evaluate_detector(
             for name, path in save_evaluation_plots(labels, scores[ok], threshold, out, title=results["model"]).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors)
     return results
+
+
+def write_predictions(
+    path: Path,
+    data: Any,
+    scores: np.ndarray,
+    probabilities: np.ndarray,
+    flagged: np.ndarray,
+    errors: list,
+) -> None:
+    """One JSON line per image: index, name, label, score, probability, is_fake, source / generator, error.
+
+    Args:
+        path: the ``predictions.jsonl`` file to write.
+        data: the :class:`~deepfake_detectors.evaluation.data.LabelledImages` that was scored.
+        scores, probabilities, flagged: per image, NaN / anything for images that failed.
+        errors: per image, ``None`` or the error message.
+    """
+    with path.open("w") as handle:
+        for index, name in enumerate(data.names):
+            failed = errors[index] is not None or not np.isfinite(scores[index])
+            row: dict[str, Any] = {
+                "index": index,
+                "name": name,
+                "label": int(data.labels[index]),
+                "score": None if failed else float(scores[index]),
+                "probability": None if failed else float(probabilities[index]),
+                "is_fake": None if failed else bool(flagged[index]),
+            }
+            row.update({column: values[index] for column, values in data.groups.items()})
+            if failed:
+                row["error"] = errors[index] or "not scored"
+            handle.write(json.dumps(row) + "\n")

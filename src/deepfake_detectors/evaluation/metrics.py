@@ -160,3 +160,71 @@ def member_metrics(labels: Any, member_scores: Mapping[str, Any]) -> dict[str, d
                 "average_precision": float(average_precision_score(member_labels, member_values)),
             }
     return results
+
+
+def expected_calibration_error(labels: Any, probabilities: Any, bins: int = 15) -> float:
+    """Expected calibration error of P(fake): the mean gap between confidence and accuracy over equal-width bins.
+
+    Each image counts with the probability of the class it is assigned (``max(p, 1 - p)``); in each of ``bins``
+    confidence bins the gap between the mean confidence and the fraction of correct verdicts is weighted by the
+    bin's share of images (Guo et al., 2017).
+
+    Args:
+        labels: 0 (real) / 1 (fake) per image.
+        probabilities: P(fake) per image, in [0, 1].
+        bins: number of equal-width confidence bins on [0.5, 1].
+
+    Example:
+        >>> round(expected_calibration_error(np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.8, 0.3])), 3)
+        0.175
+    """
+    labels, probabilities = _validate(labels, probabilities, what="probabilities")
+    if probabilities.min() < 0 or probabilities.max() > 1:
+        raise ValueError("probabilities must lie in [0, 1]")
+    confidence = np.maximum(probabilities, 1.0 - probabilities)
+    correct = (probabilities >= 0.5).astype(np.int64) == labels
+    edges = np.linspace(0.5, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    error = 0.0
+    for index in range(bins):
+        members = which == index
+        if members.any():
+            error += members.mean() * abs(confidence[members].mean() - correct[members].mean())
+    return float(error)
+
+
+def group_metrics(labels: Any, scores: Any, flagged: Any, groups: Any) -> dict[str, dict[str, Any]]:
+    """Per-group figures (for example per ``source`` or per ``generator`` of a dataset).
+
+    Args:
+        labels: 0 (real) / 1 (fake) per image.
+        scores: fake-ness score per image (finite).
+        flagged: the verdict per image (True = fake).
+        groups: the group name per image; ``None`` or ``""`` rows are left out.
+
+    Returns:
+        ``{group: {"n", "n_real", "n_fake", "flagged", "auroc"}}``: ``flagged`` is the fraction of the group's
+        images called fake (the false-alarm rate of an all-real group, the recall of an all-fake one); ``auroc``
+        only where both classes occur (else ``None``).
+
+    Example:
+        >>> group_metrics(np.array([0, 1, 1]), np.array([0.1, 0.9, 0.2]), np.array([False, True, False]),
+        ...               ["camera", "sdxl", "sdxl"])["sdxl"]["flagged"]
+        0.5
+    """
+    labels, scores = _validate(labels, scores)
+    flagged = np.asarray(flagged, dtype=bool)
+    names = np.asarray([("" if group is None else str(group)) for group in groups], dtype=object)
+    table: dict[str, dict[str, Any]] = {}
+    for name in sorted({str(group) for group in names if group}):
+        members = names == name
+        group_labels = labels[members]
+        n_real, n_fake = int((group_labels == 0).sum()), int((group_labels == 1).sum())
+        table[name] = {
+            "n": int(members.sum()),
+            "n_real": n_real,
+            "n_fake": n_fake,
+            "flagged": float(flagged[members].mean()),
+            "auroc": float(roc_auc_score(group_labels, scores[members])) if n_real and n_fake else None,
+        }
+    return table

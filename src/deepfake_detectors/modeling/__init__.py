@@ -12,6 +12,7 @@ from .frequency_vae import FrequencyVAEModel
 from .gaussian_mixture import GaussianMixtureModel
 from .isolation_forest import IsolationForestModel
 from .local_outlier_factor import LocalOutlierFactorModel
+from .npr import NprDetectorForImageClassification, NprDetectorOutput
 from .semantic_svdd import SemanticSVDDModel
 from .statistical import StatisticalModel
 from .texture_ocsvm import TextureOCSVMModel
@@ -32,6 +33,8 @@ __all__ = [
     "GaussianMixtureModel",
     "IsolationForestModel",
     "LocalOutlierFactorModel",
+    "NprDetectorForImageClassification",
+    "NprDetectorOutput",
     "MahalanobisDetectorModel",
     "ResidualAutoencoderModel",
     "SemanticSVDDModel",

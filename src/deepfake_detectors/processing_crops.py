@@ -1,0 +1,156 @@
+"""Native-resolution crops: the image processor of detectors that must see the pixels as the generator left them.
+
+Generators leave their traces between neighbouring pixels (the up-sampling layers every image decoder ends with,
+the absence of camera noise and demosaicing). Resizing an image to a fixed input size averages those traces away
+and puts every photo far from anything the detector was trained on, so :class:`NativeCropImageProcessor` never
+resamples: it cuts a grid of ``crop_size`` crops out of the image at its own resolution and the model combines
+the crops' scores (``config.crop_aggregation``).
+
+Images smaller than a crop are scored whole: a side shorter than ``crop_size`` gives crops as long as that side
+(trimmed to an even number of pixels, so that the 2 x 2 pixel grid of an up-sampling layer keeps its phase).
+Nothing is padded or upscaled. Crop offsets are even for the same reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
+
+from .processing import ImageInput, load_image
+
+#: The pixel_values of one group of images with crops of the same shape: (input indices, [n, K, 3, h, w]).
+CropGroup = tuple[list[int], torch.Tensor]
+
+
+def crop_offsets(length: int, crop: int, count: int) -> list[int]:
+    """``count`` evenly spaced even offsets of a ``crop``-long window in ``length`` pixels (one when it fits once).
+
+    Args:
+        length: the image side in pixels.
+        crop: the crop side (already at most ``length``).
+        count: how many crops along this side at most.
+
+    Example:
+        >>> crop_offsets(256, 96, 3)
+        [0, 80, 160]
+        >>> crop_offsets(32, 32, 3)
+        [0]
+    """
+    if crop >= length - 1:
+        return [0]
+    positions = np.linspace(0, length - crop, count)
+    return sorted({2 * int(value // 2) for value in positions})
+
+
+class NativeCropImageProcessor(BaseImageProcessor):
+    r"""Cut a grid of crops out of each image at its native resolution (no resizing), as ``pixel_values``.
+
+    Saved as ``preprocessor_config.json`` beside the model, so the repo says exactly what the model sees.
+
+    Args:
+        crop_size (`int`, defaults to 96): side of each square crop in pixels.
+        crops_per_side (`int`, defaults to 3): crops along each side of images larger than a crop
+            (``crops_per_side ** 2`` crops in all, evenly spaced from edge to edge, overlapping on small images).
+        image_mean (`list[float]`, defaults to `[0.0, 0.0, 0.0]`): per-channel mean subtracted after scaling to
+            [0, 1].
+        image_std (`list[float]`, defaults to `[1.0, 1.0, 1.0]`): per-channel standard deviation.
+
+    Example:
+        >>> processor = NativeCropImageProcessor(crop_size=96, crops_per_side=2)
+        >>> processor(["examples/real_01.jpg"])["pixel_values"].shape
+        torch.Size([1, 1, 3, 32, 32])
+    """
+
+    model_input_names = ["pixel_values"]
+
+    def __init__(
+        self,
+        crop_size: int = 96,
+        crops_per_side: int = 3,
+        image_mean: Sequence[float] = (0.0, 0.0, 0.0),
+        image_std: Sequence[float] = (1.0, 1.0, 1.0),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if int(crop_size) < 8 or int(crop_size) % 2:
+            raise ValueError(f"crop_size must be an even number of pixels >= 8, got {crop_size}")
+        if not 1 <= int(crops_per_side) <= 16:
+            raise ValueError(f"crops_per_side must be between 1 and 16, got {crops_per_side}")
+        if len(image_mean) != 3 or len(image_std) != 3 or any(float(s) <= 0 for s in image_std):
+            raise ValueError("image_mean and image_std need 3 values each, and every std must be positive")
+        self.crop_size = int(crop_size)
+        self.crops_per_side = int(crops_per_side)
+        self.image_mean = [float(v) for v in image_mean]
+        self.image_std = [float(v) for v in image_std]
+
+    @property
+    def cache_key(self) -> tuple:
+        """What identifies this processor's unnormalised output (an ensemble shares it between members)."""
+        return ("native_crops", self.crop_size, self.crops_per_side)
+
+    def crop_boxes(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """The ``(left, top, right, bottom)`` boxes cut out of a ``width x height`` image.
+
+        Example:
+            >>> NativeCropImageProcessor(crop_size=96, crops_per_side=2).crop_boxes(200, 40)
+            [(0, 0, 96, 40), (104, 0, 200, 40)]
+        """
+        crop_w = min(self.crop_size, width - width % 2)
+        crop_h = min(self.crop_size, height - height % 2)
+        if crop_w < 2 or crop_h < 2:
+            raise ValueError(f"image of {width}x{height} pixels is too small to score (needs at least 2x2)")
+        return [
+            (left, top, left + crop_w, top + crop_h)
+            for top in crop_offsets(height, crop_h, self.crops_per_side)
+            for left in crop_offsets(width, crop_w, self.crops_per_side)
+        ]
+
+    def crops(self, image: Image.Image) -> torch.Tensor:
+        """``[K, 3, h, w]`` float crops in [0, 1] of one RGB image (not normalised)."""
+        array = np.asarray(image, dtype=np.uint8)
+        pieces = [array[top:bottom, left:right] for left, top, right, bottom in self.crop_boxes(*image.size)]
+        return torch.from_numpy(np.stack(pieces)).permute(0, 3, 1, 2).float().div_(255.0)
+
+    def crop_groups(self, images: Sequence[Image.Image]) -> list[CropGroup]:
+        """Crops of RGB images (loaded by :func:`~deepfake_detectors.load_image`), grouped by crop shape.
+
+        Images at least one crop large share one group; smaller ones are grouped by their own size.
+
+        Returns:
+            ``[(indices, crops)]`` with ``crops`` of shape ``[len(indices), K, 3, h, w]`` in [0, 1].
+        """
+        by_shape: dict[tuple[int, ...], tuple[list[int], list[torch.Tensor]]] = {}
+        for index, image in enumerate(images):
+            crops = self.crops(image)
+            indices, tensors = by_shape.setdefault(tuple(crops.shape), ([], []))
+            indices.append(index)
+            tensors.append(crops)
+        return [(indices, torch.stack(tensors)) for indices, tensors in by_shape.values()]
+
+    def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
+        """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
+        mean = torch.tensor(self.image_mean, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        std = torch.tensor(self.image_std, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
+        return (unit - mean) / std
+
+    def preprocess(self, images: Union[ImageInput, Sequence[ImageInput]], **kwargs: Any) -> BatchFeature:
+        """``BatchFeature(pixel_values=[N, K, 3, h, w])`` for one image or images whose crops have one shape.
+
+        Raises:
+            ImageLoadError: for an unreadable input.
+            ValueError: for images whose crops differ in shape (score those with
+                :class:`~deepfake_detectors.EnsembleDeepfakeDetector`, which groups them).
+        """
+        if not isinstance(images, (list, tuple)):
+            images = [images]
+        groups = self.crop_groups([load_image(image) for image in images])
+        if len(groups) != 1:
+            raise ValueError(
+                "these images give crops of different shapes (some are smaller than a crop); process them one "
+                "at a time or use EnsembleDeepfakeDetector.predict, which groups them"
+            )
+        return BatchFeature(data={"pixel_values": self.normalize_tensor(groups[0][1])}, tensor_type=None)

@@ -1,0 +1,129 @@
+"""Aligned training pairs: each real image and its reconstruction through an image autoencoder, as the fake.
+
+The idea is Rajan et al. (ICLR 2025, "Aligned Datasets Improve Detection of Latent Diffusion-Generated Images"):
+a latent diffusion model's images all pass through its autoencoder's decoder, so a real photo sent through the
+encoder and decoder carries the decoder's traces and nothing else that differs. A detector trained on such pairs
+cannot lean on content, style or subject; it has to learn the decoder's pixel-level fingerprint.
+
+The autoencoder here is a tiny distilled one with the layout of the MIT-licensed ``madebyollin/taesd`` family
+(8x down-sampling, three 2x nearest-neighbour up-sampling stages in the decoder). Its weights are not part of this
+package: pass the ``*_encoder.pth`` / ``*_decoder.pth`` files (read with ``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Iterable, Iterator, Union
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+
+def _conv(in_channels: int, out_channels: int, **kwargs) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, out_channels, 3, padding=1, **kwargs)
+
+
+class _SoftClamp(nn.Module):
+    """``3 * tanh(x / 3)``: keeps decoder inputs in (-3, 3)."""
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(hidden / 3) * 3
+
+
+class _Block(nn.Module):
+    """Three 3 x 3 convolutions with a skip connection; optionally a global-context branch (``pool``) first."""
+
+    def __init__(self, channels: int, global_context: bool = False) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            _conv(channels, channels), nn.ReLU(), _conv(channels, channels), nn.ReLU(), _conv(channels, channels)
+        )
+        self.skip = nn.Identity()
+        self.fuse = nn.ReLU()
+        self.pool = None
+        if global_context:
+            wide = 4 * channels
+            self.pool = nn.Sequential(
+                nn.Conv2d(channels, wide, 1, bias=False), nn.GroupNorm(4, wide), nn.ReLU(), nn.Conv2d(wide, channels, 1, bias=False)
+            )
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        if self.pool is not None:
+            hidden = hidden + self.pool(hidden)
+        return self.fuse(self.conv(hidden) + self.skip(hidden))
+
+
+def tiny_encoder(latent_channels: int, global_context: bool) -> nn.Sequential:
+    """The encoder layout: 3 stride-2 stages of 64 channels down to ``latent_channels`` at 1/8 resolution."""
+    deep = dict(global_context=global_context)
+    layers: list[nn.Module] = [_conv(3, 64), _Block(64)]
+    for stage in range(3):
+        layers += [_conv(64, 64, stride=2, bias=False)] + [_Block(64, **(deep if stage == 2 else {})) for _ in range(3)]
+    return nn.Sequential(*layers, _conv(64, latent_channels))
+
+
+def tiny_decoder(latent_channels: int, global_context: bool) -> nn.Sequential:
+    """The decoder layout: three 2x nearest-neighbour up-sampling stages of 64 channels back to RGB."""
+    layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, 64), nn.ReLU()]
+    for stage in range(3):
+        kind = dict(global_context=global_context) if stage == 0 else {}
+        layers += [_Block(64, **kind) for _ in range(3)] + [nn.Upsample(scale_factor=2), _conv(64, 64, bias=False)]
+    return nn.Sequential(*layers, _Block(64), _conv(64, 3))
+
+
+class TinyAutoencoder(nn.Module):
+    """Encoder + decoder of a tiny distilled image autoencoder, loaded from its two weight files.
+
+    Args:
+        encoder_path: ``*_encoder.pth`` state dict.
+        decoder_path: ``*_decoder.pth`` state dict.
+        latent_channels: channels of the latent (32 for the FLUX.2 pair, 4 for SD 1.x).
+        global_context: the FLUX.2 pair's extra global-context branch in the deepest blocks.
+
+    Example:
+        >>> autoencoder = TinyAutoencoder("taef2_encoder.pth", "taef2_decoder.pth")  # doctest: +SKIP
+        >>> autoencoder.reconstruct(Image.open("photo.jpg").convert("RGB")).size  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        encoder_path: Union[str, Path],
+        decoder_path: Union[str, Path],
+        latent_channels: int = 32,
+        global_context: bool = True,
+    ) -> None:
+        super().__init__()
+        self.encoder = tiny_encoder(latent_channels, global_context)
+        self.decoder = tiny_decoder(latent_channels, global_context)
+        for module, path in ((self.encoder, encoder_path), (self.decoder, decoder_path)):
+            module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        self.eval()
+
+    @torch.no_grad()
+    def reconstruct(self, image: Image.Image) -> Image.Image:
+        """Encode and decode an RGB image (cropped to a multiple of 8 pixels), returned as an 8-bit RGB image."""
+        width, height = image.width - image.width % 8, image.height - image.height % 8
+        pixels = torch.from_numpy(np.asarray(image.crop((0, 0, width, height)), dtype=np.uint8).copy())
+        pixels = pixels.permute(2, 0, 1)[None].float().div_(255.0)
+        decoded = self.decoder(self.encoder(pixels)).clamp_(0, 1)
+        array = decoded[0].permute(1, 2, 0).mul_(255).round_().byte().numpy()
+        return Image.fromarray(array)
+
+
+def reconstructions(
+    autoencoder: TinyAutoencoder, images: Iterable[Image.Image], jpeg_quality: int = 90
+) -> Iterator[bytes]:
+    """JPEG bytes of each image's reconstruction (4:4:4 chroma, like the real images it is paired with).
+
+    Args:
+        autoencoder: the :class:`TinyAutoencoder`.
+        images: RGB images.
+        jpeg_quality: quality of the JPEG the reconstruction is stored as.
+    """
+    for image in images:
+        buffer = io.BytesIO()
+        autoencoder.reconstruct(image).save(buffer, format="JPEG", quality=jpeg_quality, subsampling=0)
+        yield buffer.getvalue()

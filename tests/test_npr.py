@@ -1,0 +1,274 @@
+"""NativeCropImageProcessor / NprDetectorConfig / NprDetectorForImageClassification and their training pieces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from transformers import AutoImageProcessor, AutoModel, pipeline
+
+from conftest import noisy_image, smooth_image
+from deepfake_detectors import (
+    EnsembleDeepfakeDetector,
+    NativeCropImageProcessor,
+    NprDetectorConfig,
+    NprDetectorForImageClassification,
+)
+from deepfake_detectors.evaluation.metrics import expected_calibration_error, group_metrics
+from deepfake_detectors.modeling.npr import neighbouring_pixel_residual
+from deepfake_detectors.processing_crops import crop_offsets
+from deepfake_detectors.training.native_crops import CropAugmentation, ShapeGroupedBatchSampler
+
+TINY = dict(hidden_sizes=[4, 8], image_size=32)
+
+
+def upsampled_image(rng: np.random.Generator, size: int) -> Image.Image:
+    """Noise at half resolution, 2x nearest-neighbour up-sampled: every 2 x 2 block holds one value."""
+    small = rng.integers(0, 256, (size // 2, size // 2, 3), dtype=np.uint8)
+    return Image.fromarray(small.repeat(2, axis=0).repeat(2, axis=1))
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    """A tiny calibrated NPR detector saved with its processor."""
+    torch.manual_seed(0)
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
+    processor = NativeCropImageProcessor(crop_size=32, crops_per_side=2)
+    rng = np.random.default_rng(0)
+    real = [noisy_image(rng, 48) for _ in range(6)]
+    fake = [upsampled_image(rng, 48) for _ in range(6)]
+    detector = EnsembleDeepfakeDetector.from_members({"npr": (model, processor)}, device="cpu")
+    detector.calibrate(real, fake)
+    directory = tmp_path_factory.mktemp("npr")
+    model.save_pretrained(directory)
+    processor.save_pretrained(directory)
+    return directory
+
+
+# ------------------------------------------------------------------------------------------------ processor
+
+
+def test_crop_offsets_are_even_and_span_the_side() -> None:
+    offsets = crop_offsets(257, 96, 3)
+    assert offsets[0] == 0 and offsets[-1] + 96 <= 257 and offsets[-1] >= 257 - 96 - 1
+    assert all(offset % 2 == 0 for offset in offsets)
+
+
+def test_processor_never_resizes_and_keeps_small_images_whole() -> None:
+    processor = NativeCropImageProcessor(crop_size=64, crops_per_side=3)
+    rng = np.random.default_rng(1)
+    large = noisy_image(rng, 200)
+    crops = processor.crops(large)
+    assert crops.shape == (9, 3, 64, 64)
+    top_left = torch.from_numpy(np.asarray(large)[:64, :64]).permute(2, 0, 1).float() / 255
+    assert torch.equal(crops[0], top_left)  # the pixels themselves, not a resampled copy
+    small = noisy_image(rng, 33)  # odd side: trimmed to 32, never padded or upscaled
+    assert processor.crops(small).shape == (1, 3, 32, 32)
+    strip = Image.new("RGB", (300, 20))
+    assert processor.crops(strip).shape == (3, 3, 20, 64)
+
+
+def test_crop_groups_batch_equal_shapes_only() -> None:
+    processor = NativeCropImageProcessor(crop_size=32, crops_per_side=2)
+    rng = np.random.default_rng(2)
+    images = [noisy_image(rng, 64), noisy_image(rng, 16), noisy_image(rng, 100)]
+    groups = {tuple(indices): crops.shape for indices, crops in processor.crop_groups(images)}
+    assert groups == {(0, 2): (2, 4, 3, 32, 32), (1,): (1, 1, 3, 16, 16)}
+    with pytest.raises(ValueError, match="different shapes"):
+        processor(images)
+
+
+def test_processor_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="even"):
+        NativeCropImageProcessor(crop_size=33)
+    with pytest.raises(ValueError, match="crops_per_side"):
+        NativeCropImageProcessor(crops_per_side=0)
+
+
+# ---------------------------------------------------------------------------------------------------- model
+
+
+def test_npr_is_zero_on_upsampled_images_and_not_on_noise() -> None:
+    rng = np.random.default_rng(3)
+    to_tensor = lambda image: torch.from_numpy(np.asarray(image)).permute(2, 0, 1)[None].float()  # noqa: E731
+    assert neighbouring_pixel_residual(to_tensor(upsampled_image(rng, 32))).abs().max() == 0
+    assert neighbouring_pixel_residual(to_tensor(noisy_image(rng, 32))).abs().mean() > 10
+    with pytest.raises(ValueError, match="even"):
+        neighbouring_pixel_residual(torch.zeros(1, 3, 5, 4))
+
+
+def test_forward_accepts_crops_and_single_images() -> None:
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
+    crops = torch.rand(2, 3, 3, 32, 32)
+    output = model(crops, labels=torch.tensor([0, 1]), output_hidden_states=True)
+    assert output.logits.shape == (2, 2) and output.scores.shape == (2,)
+    assert output.hidden_states[0].shape == (2, 3)
+    assert torch.allclose(output.scores, output.hidden_states[0].mean(dim=1), atol=1e-6)
+    assert torch.isfinite(output.loss)
+    assert model(crops[:, 0]).logits.shape == (2, 2)
+    with pytest.raises(ValueError, match="pixel_values"):
+        model(torch.rand(2, 4, 32, 32))
+
+
+def test_config_validates() -> None:
+    with pytest.raises(ValueError, match="crop_aggregation"):
+        NprDetectorConfig(crop_aggregation="median")
+    with pytest.raises(ValueError, match="hidden_sizes"):
+        NprDetectorConfig(hidden_sizes=[])
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY, crop_aggregation="max_logit")).eval()
+    crops = torch.rand(1, 4, 3, 16, 16)
+    per_crop = model(crops, output_hidden_states=True).hidden_states[0]
+    assert torch.allclose(model(crops).scores, per_crop.max(dim=1).values)
+
+
+def test_learns_upsampling_traces_not_content() -> None:
+    """A few steps on noise vs up-sampled noise separate them, whatever the colours."""
+    torch.manual_seed(0)
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    rng = np.random.default_rng(4)
+    to_tensor = lambda images: torch.stack(  # noqa: E731
+        [torch.from_numpy(np.asarray(image)).permute(2, 0, 1).float() / 255 for image in images]
+    )
+    for _ in range(30):
+        images = [noisy_image(rng, 32) for _ in range(8)] + [upsampled_image(rng, 32) for _ in range(8)]
+        loss = model(to_tensor(images), labels=torch.tensor([0] * 8 + [1] * 8)).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    test = [noisy_image(rng, 64) for _ in range(4)] + [upsampled_image(rng, 64) for _ in range(4)]
+    scores = model(to_tensor(test)).scores
+    assert scores[4:].min() > scores[:4].max()
+
+
+def test_evidence_map_covers_the_whole_image() -> None:
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
+    image = noisy_image(np.random.default_rng(5), 100)
+    assert model.evidence_map(image, tile=32).shape == (3, 3)
+    assert model.evidence_map(noisy_image(np.random.default_rng(5), 20)).shape == (1, 1)
+
+
+# ---------------------------------------------------------------------------------------------- save / load
+
+
+def test_save_load_auto_classes_and_pipeline(saved_model: Path) -> None:
+    model = AutoModel.from_pretrained(saved_model)
+    assert isinstance(model, NprDetectorForImageClassification)
+    processor = AutoImageProcessor.from_pretrained(saved_model)
+    assert isinstance(processor, NativeCropImageProcessor) and processor.crops_per_side == 2
+    classify = pipeline("image-classification", model=str(saved_model), image_processor=str(saved_model))
+    labels = {row["label"] for row in classify(noisy_image(np.random.default_rng(6), 80))}
+    assert labels == {"real", "fake"}
+
+
+def test_detector_scores_mixed_sizes_and_bad_files(saved_model: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    paths = []
+    for index, size in enumerate((32, 120, 48)):
+        path = tmp_path / f"image_{index}.png"
+        noisy_image(rng, size).save(path)
+        paths.append(str(path))
+    (tmp_path / "broken.jpg").write_bytes(b"not an image")
+    detector = EnsembleDeepfakeDetector.from_pretrained(saved_model, device="cpu")
+    results = detector.predict(paths + [str(tmp_path / "broken.jpg")])
+    assert [result.error is None for result in results] == [True, True, True, False]
+    assert "broken.jpg" in results[-1].error
+    one_by_one = [detector.predict(path).score for path in paths]
+    assert np.allclose([result.score for result in results[:3]], one_by_one, atol=1e-5)
+
+
+def test_default_threshold_comes_from_the_config(saved_model: Path, tmp_path: Path) -> None:
+    model = NprDetectorForImageClassification.from_pretrained(saved_model)
+    model.config.default_threshold = "optimal"
+    model.save_pretrained(tmp_path)
+    NativeCropImageProcessor.from_pretrained(saved_model).save_pretrained(tmp_path)
+    assert EnsembleDeepfakeDetector.from_pretrained(tmp_path).threshold[1] == "optimal"
+    assert EnsembleDeepfakeDetector.from_pretrained(saved_model).threshold[1] == "balanced"
+
+
+# ------------------------------------------------------------------------------------------------- training
+
+
+def test_crop_augmentation_keeps_native_pixels_and_even_offsets() -> None:
+    augment = CropAugmentation(crop_size=32, jpeg_probability=0, resize_probability=0, blur_probability=0, seed=0)
+    image = upsampled_image(np.random.default_rng(8), 96)
+    for _ in range(5):
+        crop = augment(image)
+        assert crop.shape == (3, 32, 32)
+        assert neighbouring_pixel_residual(crop[None]).abs().max() == 0  # an odd offset would break the 2x2 grid
+    assert augment(smooth_image(np.random.default_rng(9), 20)).shape == (3, 20, 20)
+
+
+def test_shape_grouped_batches_cover_every_row_once() -> None:
+    shapes = [(32, 32)] * 5 + [(96, 96)] * 7
+    sampler = ShapeGroupedBatchSampler(shapes, batch_size=3, seed=1)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 2 + 3
+    assert sorted(index for batch in batches for index in batch) == list(range(12))
+    assert all(len({shapes[index] for index in batch}) == 1 for batch in batches)
+    assert list(sampler) != batches  # reshuffled each epoch
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+
+
+def test_group_metrics_and_calibration_error() -> None:
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    scores = np.array([0.1, 0.7, 0.8, 0.9, 0.2, 0.3])
+    table = group_metrics(labels, scores, scores >= 0.5, ["a", "a", "a", "b", "", "b"])
+    assert set(table) == {"a", "b"}
+    assert table["a"]["n"] == 3 and table["a"]["auroc"] == 1.0 and table["b"]["auroc"] is None
+    assert table["b"]["flagged"] == 0.5
+    perfect = expected_calibration_error(np.array([0, 1] * 50), np.array([0.0, 1.0] * 50))
+    overconfident = expected_calibration_error(np.array([0, 1] * 50), np.array([1.0, 0.0] * 50))
+    assert perfect == 0.0 and overconfident == 1.0
+
+
+def test_evaluate_writes_predictions_and_groups(saved_model: Path, tmp_path: Path) -> None:
+    import datasets
+
+    from deepfake_detectors.evaluation import evaluate_detector
+
+    rng = np.random.default_rng(10)
+    images = [noisy_image(rng, 40) for _ in range(4)] + [upsampled_image(rng, 40) for _ in range(4)]
+    table = datasets.Dataset.from_dict(
+        {
+            "image": images,
+            "label": [0, 0, 0, 0, 1, 1, 1, 1],
+            "source": ["cam", "cam", "web", "web", "gen", "gen", "gen", "gen"],
+            "generator": ["", "", "", "", "x", "x", "y", "y"],
+        },
+        features=datasets.Features(
+            {
+                "image": datasets.Image(),
+                "label": datasets.ClassLabel(names=["real", "fake"]),
+                "source": datasets.Value("string"),
+                "generator": datasets.Value("string"),
+            }
+        ),
+    )
+    table.to_parquet(str(tmp_path / "data" / "test-00000-of-00001.parquet"))
+    detector = EnsembleDeepfakeDetector.from_pretrained(saved_model)
+    results = evaluate_detector(detector, str(tmp_path / "data"), "test", output_dir=str(tmp_path / "out"))
+    assert set(results["by_source"]) == {"cam", "web", "gen"} and set(results["by_generator"]) == {"x", "y"}
+    assert 0.0 <= results["expected_calibration_error"] <= 1.0
+    rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 and rows[0]["source"] == "cam" and rows[-1]["generator"] == "y"
+    assert all(row["is_fake"] == (row["score"] >= results["threshold"]) for row in rows)
+    assert all(0.0 <= row["probability"] <= 1.0 for row in rows)
+
+
+def test_explanation_covers_the_whole_image(saved_model: Path) -> None:
+    from deepfake_detectors.explanations import explain_image
+
+    detector = EnsembleDeepfakeDetector.from_pretrained(saved_model)
+    image = noisy_image(np.random.default_rng(11), 90)
+    explanation = detector.members["npr"].explain(image)
+    assert explanation.heatmap.shape == (90, 90) and explanation.overlay.size == (90, 90)
+    assert 0.0 <= explanation.heatmap.min() <= explanation.heatmap.max() <= 1.0
+    assert "Evidence map, whole image (npr)" in explain_image(detector, image)
