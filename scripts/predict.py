@@ -2,12 +2,12 @@
 """Analyse one image: verdict, confidence and explanation heatmaps side by side.
 
 Shows the input image, the verdict with its confidence (P(fake) from the detector's calibration) and every
-explanation the detector offers: a Grad-CAM heatmap for the EfficientNet detector, the ELA map for the ELA + CNN
+explanation the detector offers: the whole-image evidence map for the NPR detector, a Grad-CAM heatmap for the EfficientNet detector, the ELA map for the ELA + CNN
 detector, the reconstruction-error map for autoencoders, and the image's FFT spectrum. For many images use
 ``deepfake-detect detect`` (batched, with a progress bar and a CSV / JSONL report).
 
 Example:
-    python scripts/predict.py examples/fake_01.jpg --save prediction.png
+    python scripts/predict.py examples/photo_fake_01.jpg --save prediction.png
     python scripts/predict.py photo.jpg --model hub_repos/deepfake-ela-cnn --threshold strict --visualize
 """
 
@@ -26,7 +26,7 @@ from deepfake_detectors.explanations import explain_image, prediction_figure
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", help="the image file")
-    parser.add_argument("--model", default="hub_repos/deepfake-efficientnet", help="model directory or repo id")
+    parser.add_argument("--model", default="hub_repos/deepfake-npr-detector", help="model directory or repo id")
     parser.add_argument("--threshold", type=parse_threshold, default=None, help="strict | balanced | sensitive | optimal | a number")
     parser.add_argument("--visualize", action="store_true", help="show the figure in a window")
     parser.add_argument("--save", default=None, help="write the figure to this file (PNG, PDF, SVG...)")

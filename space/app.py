@@ -40,6 +40,7 @@ EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if
 
 #: The detectors shown first: label -> repo folder name in hub_repos/ (and on the Hub).
 MAIN_DETECTORS: dict[str, str] = {
+    "NPR detector (photos, native resolution)": "deepfake-npr-detector",
     "9-member one-class ensemble": "fake-image-detection-ensemble",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
     "EfficientNet classifier": "deepfake-efficientnet",
@@ -56,6 +57,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".ti
 BATCH_CHUNK = 64
 
 ABOUT_DESCRIPTIONS: dict[str, str] = {
+    "deepfake-npr-detector": "A small CNN on the neighbouring-pixel residual of native-resolution crops (NPR), "
+    "trained on photos, Stable Diffusion images, aligned autoencoder reconstructions and CIFAKE. The detector "
+    "for real-world photos; the others were trained on 32 px CIFAKE images only.",
     "fake-image-detection-ensemble": "Nine one-class models trained on real photos only (frequency VAE, edge flow, "
     "semantic Deep SVDD, texture One-Class SVM, Isolation Forest, LOF, Gaussian mixture, colour and statistical "
     "Mahalanobis models), combined by weighted voting. Flags what does not look like the real photos it saw.",
@@ -313,7 +317,10 @@ def build_demo() -> gr.Blocks:
     """The Gradio app (three tabs: analyse one image, batch, about)."""
     labels = list(SOURCES)
     with gr.Blocks(title="Deepfake detectors") as demo:
-        gr.Markdown("# Deepfake detectors\nIs this image real or AI-generated? Five detector systems, trained on CIFAKE.")
+        gr.Markdown(
+            "# Deepfake detectors\nIs this image real or AI-generated? The NPR detector (first) works on photos at "
+            "their own resolution; the other detectors were trained on 32 px CIFAKE images only."
+        )
         with gr.Tab("Analyse one image"):
             with gr.Row():
                 with gr.Column(scale=1):

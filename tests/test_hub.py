@@ -106,3 +106,24 @@ def test_space_card_pins_the_gradio_this_project_uses() -> None:
     card = SpaceCard.load(REPO_ROOT / "space" / "README.md").data
     assert (card.sdk, str(card.sdk_version), card.app_file) == ("gradio", gradio.__version__, "app.py")
     assert card.license and card.models
+
+
+def test_wild_section_is_replaced_not_repeated(tmp_path: Path) -> None:
+    from deepfake_detectors.cards import WILD_HEADING, replace_card_section, wild_section
+
+    results = {
+        "n_real": 2, "n_fake": 1, "auroc": 0.5, "average_precision": 0.5, "accuracy": 0.5, "precision": 0.5,
+        "recall": 1.0, "f1": 0.5, "fpr": 0.5, "tpr_at_fpr_1": 0.0, "threshold": 1.0, "threshold_name": "balanced",
+        "expected_calibration_error": 0.25,
+        "by_source": {"camera": {"n": 2, "n_real": 2, "n_fake": 0, "flagged": 0.5, "auroc": None},
+                      "gen": {"n": 1, "n_real": 0, "n_fake": 1, "flagged": 1.0, "auroc": None}},
+        "by_generator": {"sdxl": {"n": 1, "n_real": 0, "n_fake": 1, "flagged": 1.0, "auroc": None}},
+    }
+    card = tmp_path / "README.md"
+    card.write_text("# Model\n\n## Results\n\nx\n\n## Reproduce\n\n```bash\nrun\n```\n")
+    replace_card_section(card, wild_section(results, "python scripts/evaluate_wild.py repo"))
+    replace_card_section(card, wild_section({**results, "auroc": 0.75}, "python scripts/evaluate_wild.py repo"))
+    text = card.read_text()
+    assert text.count(WILD_HEADING) == 1 and "AUROC 0.750" in text and "AUROC 0.500" not in text
+    assert text.index(WILD_HEADING) < text.index("## Reproduce") and text.index("## Results") < text.index(WILD_HEADING)
+    assert "| camera | 2 / 0 | 50.0% | n/a |" in text and "`camera` real photos (50.0% flagged)" in text

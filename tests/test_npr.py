@@ -272,3 +272,31 @@ def test_explanation_covers_the_whole_image(saved_model: Path) -> None:
     assert explanation.heatmap.shape == (90, 90) and explanation.overlay.size == (90, 90)
     assert 0.0 <= explanation.heatmap.min() <= explanation.heatmap.max() <= 1.0
     assert "Evidence map, whole image (npr)" in explain_image(detector, image)
+
+
+def test_aligned_pairs_pair_each_real_crop_with_its_reconstruction(tmp_path: Path) -> None:
+    import datasets
+
+    from deepfake_detectors.training.aligned_pairs import (
+        TinyAutoencoder,
+        build_aligned_pairs,
+        tiny_decoder,
+        tiny_encoder,
+    )
+
+    torch.save(tiny_encoder(4, False).state_dict(), tmp_path / "encoder.pth")
+    torch.save(tiny_decoder(4, False).state_dict(), tmp_path / "decoder.pth")
+    autoencoder = TinyAutoencoder(tmp_path / "encoder.pth", tmp_path / "decoder.pth", 4, global_context=False)
+    rng = np.random.default_rng(12)
+    table = datasets.Dataset.from_dict(
+        {"image": [noisy_image(rng, 60), noisy_image(rng, 40), noisy_image(rng, 50)], "label": [0, 1, 0],
+         "source": ["cam", "gen", "web"]},
+        features=datasets.Features({"image": datasets.Image(), "label": datasets.Value("int64"),
+                                    "source": datasets.Value("string")}),
+    )
+    pairs = build_aligned_pairs(table, autoencoder, crop_size=32, progress=False)
+    assert pairs["label"] == [0, 1, 0, 1] and pairs["pair"] == [0, 0, 1, 1]  # the fake row is never used
+    assert pairs["source"] == ["aligned:cam"] * 2 + ["aligned:web"] * 2
+    assert all(image.size == (32, 32) for image in pairs["image"])
+    with pytest.raises(ValueError, match="multiple of 8"):
+        build_aligned_pairs(table, autoencoder, crop_size=30)

@@ -405,3 +405,29 @@ def test_processor_propagates_load_errors(tmp_path: Path) -> None:
     processor = DeepfakeImageProcessor(size=8)
     with pytest.raises(ImageLoadError, match="gone.png"):
         processor([np.zeros((8, 8, 3), dtype=np.uint8), tmp_path / "gone.png"])
+
+
+def test_reduced_jpeg_decoding_only_when_asked(tmp_path) -> None:
+    """min_size lets the JPEG decoder shrink by a power of two, never below min_size; PNGs are always whole."""
+    from PIL import Image
+
+    from deepfake_detectors import load_image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (800, 1000, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.jpg", quality=90)
+    Image.fromarray(pixels).save(tmp_path / "big.png")
+    assert load_image(tmp_path / "big.jpg").size == (1000, 800)
+    assert load_image(tmp_path / "big.jpg", min_size=64).size == (125, 100)
+    assert load_image(tmp_path / "big.jpg", min_size=300).size == (500, 400)
+    assert load_image(tmp_path / "big.png", min_size=64).size == (1000, 800)
+
+
+def test_detectors_decode_only_what_they_use() -> None:
+    from conftest import REPO_ROOT
+    from deepfake_detectors import EnsembleDeepfakeDetector
+
+    resizing = EnsembleDeepfakeDetector.from_pretrained(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")
+    assert resizing.decode_min_size == 2 * resizing.processors["ela_cnn"].size
+    native = REPO_ROOT / "hub_repos" / "deepfake-npr-detector"
+    if native.exists():
+        assert EnsembleDeepfakeDetector.from_pretrained(native).decode_min_size is None

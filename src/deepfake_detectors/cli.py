@@ -1,7 +1,7 @@
 """The ``deepfake-detect`` command: ``detect`` images, ``evaluate`` a model on a labelled dataset.
 
 Examples:
-    deepfake-detect detect examples/ --model hub_repos/deepfake-ensemble-detector
+    deepfake-detect detect examples/ --model hub_repos/deepfake-npr-detector
     deepfake-detect detect "photos/**/*.jpg" --threshold strict --output results.csv
     deepfake-detect evaluate --model hub_repos/deepfake-autoencoder --dataset ../shared/data/cifake \
         --split test --output runs/eval-autoencoder
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "hub_repos" / "deepfake-ensemble-detector")
+DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "hub_repos" / "deepfake-npr-detector")
 #: Show a progress bar for more images than this.
 PROGRESS_MIN_IMAGES = 8
 

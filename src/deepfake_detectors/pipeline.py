@@ -95,13 +95,16 @@ class DetectionResult:
 
 
 def _load_batch(
-    images: Sequence[ImageInput], start: int, batch_size: int
+    images: Sequence[ImageInput], start: int, batch_size: int, min_size: Optional[int] = None
 ) -> tuple[list[int], list[Image.Image], dict[int, str]]:
-    """Load ``images[start : start + batch_size]``: (indices loaded, RGB images, {index: error message})."""
+    """Load ``images[start : start + batch_size]``: (indices loaded, RGB images, {index: error message}).
+
+    ``min_size`` is passed to :func:`~deepfake_detectors.load_image` (reduced JPEG decoding).
+    """
     indices, loaded, failures = [], [], {}
     for index in range(start, min(start + batch_size, len(images))):
         try:
-            loaded.append(load_image(images[index]))
+            loaded.append(load_image(images[index], min_size=min_size))
             indices.append(index)
         except ImageLoadError as error:
             failures[index] = str(error)
@@ -381,6 +384,18 @@ class EnsembleDeepfakeDetector:
         return value, "manual"
 
     # ------------------------------------------------------------------ scoring
+    @property
+    def decode_min_size(self) -> Optional[int]:
+        """How small a JPEG may be decoded (see :func:`~deepfake_detectors.load_image`): twice the largest input
+        side of the members when every member resizes its input, ``None`` (every pixel) when one needs the
+        native-resolution pixels."""
+        sizes = [getattr(processor, "size", None) for processor in self.processors.values()]
+        if any(size is None for size in sizes) or any(
+            isinstance(processor, NativeCropImageProcessor) for processor in self.processors.values()
+        ):
+            return None
+        return 2 * max(sizes)
+
     @torch.no_grad()
     def raw_member_scores(self, images: Sequence[Image.Image]) -> dict[str, np.ndarray]:
         """Each member's raw score for already-loaded RGB images (one batch).
@@ -483,11 +498,12 @@ class EnsembleDeepfakeDetector:
         starts = list(range(0, count, batch_size))
         # One background thread decodes the next batch while this one is scored (Pillow releases the GIL).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
-            pending = loader.submit(_load_batch, images, starts[0], batch_size) if starts else None
+            min_size = self.decode_min_size
+            pending = loader.submit(_load_batch, images, starts[0], batch_size, min_size) if starts else None
             for position, start in enumerate(starts):
                 indices, loaded, failures = pending.result()
                 if position + 1 < len(starts):
-                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size)
+                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size, min_size)
                 for index, message in failures.items():
                     errors[index] = message
                 if loaded:
@@ -525,7 +541,7 @@ class EnsembleDeepfakeDetector:
         single = not isinstance(images, (list, tuple))
         batch = [images] if single else list(images)
         # A single input is decoded here, so that an unreadable one raises a clear error (and is decoded once).
-        to_score = [load_image(batch[0])] if single else batch
+        to_score = [load_image(batch[0], min_size=self.decode_min_size)] if single else batch
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
         combined, members, errors = self.score_images(to_score, batch_size=batch_size, progress=progress)
         probabilities = self.probability(combined)
@@ -598,7 +614,8 @@ class EnsembleDeepfakeDetector:
         raw: dict[str, list[np.ndarray]] = {name: [] for name in self.members}
         bar = tqdm(total=len(images), desc=description, unit="img", disable=not progress)
         for start in range(0, len(images), batch_size):
-            loaded = [load_image(image) for image in images[start : start + batch_size]]
+            chunk = images[start : start + batch_size]
+            loaded = [load_image(image, min_size=self.decode_min_size) for image in chunk]
             for name, values in self.raw_member_scores(loaded).items():
                 raw[name].append(values)
             bar.update(len(loaded))

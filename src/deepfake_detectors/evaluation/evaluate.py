@@ -115,7 +115,7 @@ def evaluate_detector(
     images: list[Any] = []
     for image in data.images:  # decode once; a bad file is scored as an error, the rest go on
         try:
-            images.append(load_image(image))
+            images.append(load_image(image, min_size=getattr(detector, "decode_min_size", None)))
         except ImageLoadError:
             images.append(image)
     threshold, threshold_name = detector.threshold

@@ -1,0 +1,44 @@
+#!/usr/bin/env python
+"""Score a bundled repo on wild test and put the result in its card (a section of its own, replaced on rerun).
+
+For the repos trained on CIFAKE only: the card then shows how they do on the images people actually check, per
+source and per generator, next to their CIFAKE figures. Writes ``results_wild_test.json`` and
+``predictions_wild_test.jsonl`` into the repo. The repo's default threshold is used.
+
+Example:
+    python scripts/evaluate_wild.py hub_repos/deepfake-efficientnet hub_repos/deepfake-ela-cnn
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+from deepfake_detectors import EnsembleDeepfakeDetector
+from deepfake_detectors.cards import replace_card_section, wild_section
+from deepfake_detectors.evaluation import evaluate_detector
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repos", nargs="+", help="hub_repos/<name> folders")
+    parser.add_argument("--wild", default="../shared/data/wild")
+    args = parser.parse_args(argv)
+    for repo in map(Path, args.repos):
+        detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
+        with tempfile.TemporaryDirectory() as scratch:
+            results = evaluate_detector(detector, args.wild, "test", output_dir=scratch, model_name=repo.name)
+            shutil.copy(Path(scratch) / "predictions.jsonl", repo / "predictions_wild_test.jsonl")
+        results.pop("plots", None)
+        (repo / "results_wild_test.json").write_text(json.dumps(results, indent=2) + "\n")
+        command = f"python scripts/evaluate_wild.py {repo.as_posix()}"
+        replace_card_section(repo / "README.md", wild_section(results, command))
+        print(json.dumps({"repo": repo.name, **{key: results[key] for key in ("auroc", "recall", "fpr")}}))
+
+
+if __name__ == "__main__":
+    main()

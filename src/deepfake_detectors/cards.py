@@ -1,0 +1,200 @@
+"""Model-card text for detectors evaluated on real-world images (wild test first, CIFAKE test second).
+
+The card is built only from result files (``results_summary.json``, ``results_extra.json``) and the model's own
+config, so no figure in it can drift from what was measured.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .hub import group_table, metrics_table, plots_markdown
+
+
+def _percent(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def plain_summary(wild: dict[str, Any]) -> str:
+    """Two sentences in plain words: how often real photos are flagged and fakes caught on wild test, per group."""
+    sources = wild.get("by_source", {})
+    real_sources = {name: row for name, row in sources.items() if row["n_real"] and not row["n_fake"]}
+    generators = wild.get("by_generator", {})
+    worst_real = max(real_sources.items(), key=lambda item: item[1]["flagged"], default=None)
+    weakest = min(generators.items(), key=lambda item: item[1]["flagged"], default=None)
+    parts = [
+        f"On photos and AI images from sources it never saw (wild test), it calls {_percent(wild.get('fpr'))} of "
+        f"real photos fake and catches {_percent(wild.get('recall'))} of AI images (AUROC {wild['auroc']:.3f})."
+    ]
+    if worst_real is not None:
+        parts.append(
+            f"It is least reliable on `{worst_real[0]}` real photos ({_percent(worst_real[1]['flagged'])} flagged)"
+            + (f" and on `{weakest[0]}` images ({_percent(weakest[1]['flagged'])} caught)." if weakest else ".")
+        )
+    return " ".join(parts)
+
+
+def native_crop_card_body(
+    *,
+    title: str,
+    repo_id: str,
+    description: str,
+    model: Any,
+    processor: Any,
+    wild: dict[str, Any],
+    cifake: Optional[dict[str, Any]],
+    aiart: Optional[dict[str, Any]],
+    selection: str,
+    reproduce: str,
+    looked_at: str,
+) -> str:
+    """The Markdown body of the card of a detector on native-resolution crops.
+
+    Args:
+        title: the card's title.
+        repo_id: the Hub repo id shown in the snippets (``namespace/name``).
+        description: what the model is, in a paragraph.
+        model: the loaded model (its ``config.training`` and parameter count are shown).
+        processor: its :class:`~deepfake_detectors.NativeCropImageProcessor`.
+        wild: the wild-test results (with ``by_source`` / ``by_generator``).
+        cifake: the CIFAKE-test results, if measured.
+        aiart: the AI-art-test results, if measured.
+        selection: how the recipe was chosen (which data, never a test split), in Markdown.
+        reproduce: the shell commands that rebuild the repo.
+        looked_at: how often each test split was scored for this release.
+    """
+    rows = [("wild test (sources never seen in training)", wild)]
+    rows += [("CIFAKE test (32 px)", cifake)] if cifake else []
+    rows += [("AI-art test (second domain, not tuned)", aiart)] if aiart else []
+    training = getattr(model.config, "training", None) or {}
+    parameters = sum(p.numel() for p in model.parameters()) / 1e6
+    threshold = f"`{wild['threshold_name']}` = {wild['threshold']:.3f}"
+    return f"""
+# {title}
+
+**What it is for:** telling AI-generated images from real photographs at the size people actually check them
+(a few hundred to a few thousand pixels). {plain_summary(wild)} Treat a verdict as one piece of evidence, never as
+proof.
+
+{description}
+
+## Use
+
+```bash
+pip install "deepfake-detectors @ git+https://huggingface.co/{repo_id}"   # or: pip install -e . in a checkout
+```
+
+```python
+from deepfake_detectors import EnsembleDeepfakeDetector
+
+detector = EnsembleDeepfakeDetector.from_pretrained("{repo_id}")
+score, is_fake = detector.predict("photo.jpg")          # default threshold: {wild['threshold_name']}
+result = detector.predict("photo.jpg")
+result.probability                                       # calibrated P(fake)
+```
+
+From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
+
+**Input:** {processor.crops_per_side ** 2} crops of {processor.crop_size} x {processor.crop_size} pixels on a
+grid over the image, at the image's own resolution (never resized); the crops' fake logits are averaged
+(`{model.config.crop_aggregation}`). Smaller images are scored whole. {parameters:.2f}M parameters.
+
+## Results
+
+Default threshold {threshold} (score = the fake logit in standard deviations above its mean on real validation
+images). Every figure below comes from `deepfake-detect evaluate` on the split named; {looked_at}
+
+{metrics_table(rows)}
+
+Expected calibration error of P(fake): wild test {wild.get('expected_calibration_error', float('nan')):.3f}
+(15 bins; the Platt scaling was fitted on the validation splits).
+
+### Wild test per source (flagged = false alarms for real sources, recall for AI sources)
+
+{group_table(wild, "source", "source")}
+
+### Wild test per generator
+
+{group_table(wild, "generator", "generator")}
+
+{plots_markdown(wild, heading="### Plots (wild test)")}
+
+## How it was chosen
+
+{selection}
+
+## Training
+
+{_training_table(training)}
+
+## Limitations
+
+- Trained on Stable Diffusion 1.x / 2.x images, aligned autoencoder reconstructions and CIFAKE; other generators
+  leave other traces (see the per-generator rows).
+- Its evidence is pixel-level: heavy JPEG compression, downscaling or blur weaken it, and screenshots or resized
+  copies of AI images may pass as real.
+- The training photos (ImageNet, Sun-Hays, Urban100 samples) carry no licence of their own: research and
+  evaluation use.
+
+## Reproduce
+
+```bash
+{reproduce.strip()}
+```
+"""
+
+
+def _training_table(training: dict[str, Any]) -> str:
+    lines = ["| setting | value |", "|---|---|"]
+    for key, value in training.items():
+        lines.append(f"| {key} | {value} |")
+    return "\n".join(lines) if len(lines) > 2 else "(no training record in config.json)"
+
+
+#: The heading of the card section written by :func:`wild_section` (found again by :func:`replace_card_section`).
+WILD_HEADING = "## Real-world images (wild test)"
+
+
+def wild_section(results: dict[str, Any], command: str) -> str:
+    """A card section with the wild-test figures of a detector, overall, per source and per generator.
+
+    Args:
+        results: the results of ``evaluate_detector`` on wild test.
+        command: the command that produced them.
+    """
+    return f"""{WILD_HEADING}
+
+Photos and AI images at native resolution from sources that share nothing with CIFAKE (camera JPEGs, Unsplash
+portraits, DALL-E 3 / SDXL / Stable Cascade / Gemini images; `../shared/data/wild`, test split), at this repo's
+default threshold `{results['threshold_name']}`. {plain_summary(results)} This detector never saw such images in
+training, so read these figures as a warning, not a feature.
+
+{metrics_table([("wild test", results)])}
+
+{group_table(results, "source", "source")}
+
+{group_table(results, "generator", "generator")}
+
+Expected calibration error of P(fake) on wild test: {results['expected_calibration_error']:.3f}.
+Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`).
+"""
+
+
+def replace_card_section(card_path: Any, section: str) -> None:
+    """Put ``section`` (starting with a ``## `` heading) into a card, replacing the section of that heading if any.
+
+    The section goes before ``## Reproduce`` when the card has one, else at the end.
+    """
+    from pathlib import Path
+
+    path = Path(card_path)
+    text = path.read_text()
+    heading = section.splitlines()[0]
+    if heading in text:
+        start = text.index(heading)
+        following = text.find("\n## ", start + len(heading))
+        text = text[:start] + (text[following + 1 :] if following != -1 else "")
+    marker = text.find("## Reproduce")
+    insert = section.rstrip() + "\n\n"
+    text = text[:marker] + insert + text[marker:] if marker != -1 else text.rstrip() + "\n\n" + insert
+    path.write_text(text)
