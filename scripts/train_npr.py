@@ -5,7 +5,7 @@ Flow: the train split of every ``--dataset`` (``--max-train-samples`` each, half
 (flip, rescale 0.5-1.5x, blur, JPEG q60-100) and a random crop at native resolution
 (``deepfake_detectors.training.native_crops``) -> ``transformers.Trainer`` with batches of one crop shape, a fixed
 number of steps (no checkpoint is picked on validation) -> Platt scaling of the fake logit and the named
-thresholds on the validation splits -> ``save_pretrained`` of model and processor.
+thresholds on the validation split of wild (the domain the model is for) -> ``save_pretrained`` of model and processor.
 
 Hyper-parameters were chosen on wild-train sources held out of training (see the model card), never on a test
 split. Runs unchanged under ``accelerate launch scripts/train_npr.py ...``.
@@ -26,12 +26,11 @@ import torch
 from transformers import TrainingArguments, set_seed
 
 from deepfake_detectors import (
-    EnsembleDeepfakeDetector,
     NativeCropImageProcessor,
     NprDetectorConfig,
     NprDetectorForImageClassification,
 )
-from deepfake_detectors.training import balanced, load_image_dataset
+from deepfake_detectors.training.supervised import calibrate_on_validation
 from deepfake_detectors.training.native_crops import (
     CropAugmentation,
     CropTransform,
@@ -47,10 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     data.add_argument("--dataset", nargs="+", default=["../shared/data/wild", "../shared/data/cifake"])
     data.add_argument("--max-train-samples", type=int, nargs="+", default=[-1, 10000], help="per dataset; -1 = all")
     data.add_argument(
-        "--calibration-dataset", nargs="+", default=["../shared/data/wild", "../shared/data/cifake"],
-        help="datasets whose validation split calibrates P(fake) and the thresholds",
+        "--calibration-dataset", nargs="+", default=["../shared/data/wild"],
+        help="datasets whose validation split calibrates P(fake) and the thresholds (the domain the model is for)",
     )
-    data.add_argument("--max-calibration-samples", type=int, nargs="+", default=[-1, 1000], help="per dataset")
+    data.add_argument("--max-calibration-samples", type=int, nargs="+", default=[-1], help="per dataset; -1 = all")
     model = parser.add_argument_group("model")
     model.add_argument("--crop-size", type=int, default=96)
     model.add_argument("--crops-per-side", type=int, default=3, help="crops per side at inference")
@@ -110,13 +109,8 @@ def main(argv: Optional[Sequence[str]] = None) -> NprDetectorForImageClassificat
     model = trainer.model.cpu().eval()
     trained = time.time()
 
-    real, fake = [], []
-    for source, count in zip(args.calibration_dataset, args.max_calibration_samples):
-        source_real, source_fake = balanced(load_image_dataset(source, "validation"), limit(count), args.seed)
-        real += list(source_real["image"])
-        fake += list(source_fake["image"])
-    detector = EnsembleDeepfakeDetector.from_members({"npr": (model, processor)}, device="cpu")
-    detector.calibrate(real, fake, batch_size=64)
+    limits = [limit(count) for count in args.max_calibration_samples]
+    calibration = calibrate_on_validation(model, processor, args.calibration_dataset, limits, args.seed)
     model.config.training = {
         "datasets": list(args.dataset),
         "split": "train",
@@ -127,7 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> NprDetectorForImageClassificat
         "learning_rate": args.learning_rate,
         "augmentation": "flip, rescale 0.5-1.5x (p=0.25), blur 0.3-1.2 px (p=0.1), JPEG q60-100 (p=0.5), random "
         "even-offset crop at native resolution",
-        "calibration": f"validation splits of {list(args.calibration_dataset)} ({len(real)} real, {len(fake)} fake)",
+        "calibration": calibration,
         "train_seconds": round(trained - started, 1),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
     }

@@ -149,8 +149,11 @@ def test_learns_upsampling_traces_not_content() -> None:
 def test_evidence_map_covers_the_whole_image() -> None:
     model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
     image = noisy_image(np.random.default_rng(5), 100)
-    assert model.evidence_map(image, tile=32).shape == (3, 3)
-    assert model.evidence_map(noisy_image(np.random.default_rng(5), 20)).shape == (1, 1)
+    evidence = model.evidence_map(image, tile=32)
+    assert evidence.shape == (100, 100) and np.isfinite(evidence).all()
+    tile_logit = model(torch.from_numpy(np.array(image)[:32, :32]).permute(2, 0, 1)[None].float() / 255).scores
+    assert np.isclose(evidence[0, 0], float(tile_logit), atol=1e-5)  # a corner pixel is covered by one tile only
+    assert model.evidence_map(noisy_image(np.random.default_rng(5), 20)).shape == (20, 20)
 
 
 # ---------------------------------------------------------------------------------------------- save / load

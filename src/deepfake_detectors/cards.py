@@ -81,7 +81,7 @@ proof.
 ## Use
 
 ```bash
-pip install "deepfake-detectors @ git+https://huggingface.co/{repo_id}"   # or: pip install -e . in a checkout
+pip install -e .   # in a checkout of the deepfake-detectors package: the code this model needs (no remote code)
 ```
 
 ```python

@@ -184,11 +184,12 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
 
     @torch.no_grad()
     def evidence_map(self, image: ImageInput, tile: Optional[int] = None, batch_size: int = 64) -> np.ndarray:
-        """Where the evidence is: the fake logit of every tile of the whole image.
+        """Where the evidence is: each pixel's fake logit, from native-resolution tiles covering the whole image.
 
-        The image is cut into non-overlapping ``tile``-pixel squares at native resolution (the training crop size
-        by default; a side shorter than a tile gives one tile as long as that side), and each is scored on its
-        own. Unlike the few crops behind the verdict, this covers the whole image.
+        Tiles of ``tile`` pixels (the training crop size by default; a side shorter than a tile gives tiles as long
+        as that side) sit on a grid from edge to edge, the last row and column flush with the far edges, at even
+        offsets. Each tile is scored on its own; a pixel gets the mean logit of the tiles that cover it. Unlike the
+        few crops behind the verdict, this covers every pixel.
 
         Args:
             image: a path, PIL image, array or bytes.
@@ -196,35 +197,38 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
             batch_size: tiles per forward pass.
 
         Returns:
-            ``[rows, columns]`` float32 array of fake logits.
+            ``[height, width]`` float32 array of fake logits (the image's size).
 
         Example:
-            >>> model.evidence_map("examples/fake_01.jpg").shape  # doctest: +SKIP
-            (1, 1)
+            >>> model.evidence_map("examples/photo_fake_01.jpg").shape  # doctest: +SKIP
+            (256, 256)
         """
-        pixels = torch.from_numpy(np.asarray(load_image(image), dtype=np.uint8)).permute(2, 0, 1)
+        pixels = torch.from_numpy(np.array(load_image(image), dtype=np.uint8)).permute(2, 0, 1)
+        height, width = pixels.shape[1:]
         side = int(tile or self.config.image_size)
-        tile_h = min(side, pixels.shape[1] - pixels.shape[1] % 2)
-        tile_w = min(side, pixels.shape[2] - pixels.shape[2] % 2)
+        tile_h, tile_w = min(side, height - height % 2), min(side, width - width % 2)
         if tile_h < 2 or tile_w < 2:
-            raise ValueError(f"image of {tuple(pixels.shape[1:])} pixels is too small to score")
-        rows, columns = pixels.shape[1] // tile_h, pixels.shape[2] // tile_w
-        tiles = pixels[:, : rows * tile_h, : columns * tile_w].unfold(1, tile_h, tile_h).unfold(2, tile_w, tile_w)
-        tiles = tiles.permute(1, 2, 0, 3, 4).reshape(rows * columns, 3, tile_h, tile_w)
+            raise ValueError(f"image of {width}x{height} pixels is too small to score")
+        boxes = [(top, left) for top in _tile_starts(height, tile_h) for left in _tile_starts(width, tile_w)]
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
         try:
-            logits = [
-                self.crop_logits(tiles[start : start + batch_size].to(device).float().div_(255.0)).float().cpu()
-                for start in range(0, len(tiles), batch_size)
-            ]
+            logits = []
+            for start in range(0, len(boxes), batch_size):
+                chunk = boxes[start : start + batch_size]
+                tiles = torch.stack([pixels[:, top : top + tile_h, left : left + tile_w] for top, left in chunk])
+                logits.append(self.crop_logits(tiles.to(device).float().div_(255.0)).float().cpu())
         finally:
             self.train(was_training)
-        return torch.cat(logits).view(rows, columns).numpy()
+        total, count = torch.zeros(height, width), torch.zeros(height, width)
+        for (top, left), logit in zip(boxes, torch.cat(logits)):
+            total[top : top + tile_h, left : left + tile_w] += logit
+            count[top : top + tile_h, left : left + tile_w] += 1
+        return (total / count.clamp_(min=1)).numpy()
 
     def explain(self, image: ImageInput, tile: Optional[int] = None, alpha: float = 0.45) -> GradCamExplanation:
-        """Evidence map of the whole image: each tile's P(fake) from :meth:`evidence_map`, over the image.
+        """Evidence map of the whole image: each pixel's P(fake) from :meth:`evidence_map`, over the image.
 
         Args:
             image: a path, PIL image, array or bytes.
@@ -232,9 +236,9 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
             alpha: opacity of the heatmap in the overlay.
 
         Returns:
-            A :class:`~deepfake_detectors.modeling.efficientnet.GradCamExplanation` whose ``heatmap`` is each
-            tile's uncalibrated ``sigmoid(logit)`` at the image's size (1 = evidence for "fake"), ``probability``
-            the sigmoid of the mean tile logit (uncalibrated; the verdict's probability comes from the detector's
+            A :class:`~deepfake_detectors.modeling.efficientnet.GradCamExplanation` whose ``heatmap`` is the
+            uncalibrated ``sigmoid`` of :meth:`evidence_map` (1 = evidence for "fake"), ``probability`` the sigmoid
+            of the mean logit (uncalibrated; the verdict's probability comes from the detector's
             calibration) and ``layer`` names the tiling.
 
         Example:
@@ -242,11 +246,22 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
         """
         rgb = load_image(image)
         logits = self.evidence_map(rgb, tile=tile)
-        tile_probability = torch.sigmoid(torch.from_numpy(logits))[None, None]
-        heatmap = F.interpolate(tile_probability, size=rgb.size[::-1], mode="nearest")[0, 0].numpy()
+        heatmap = torch.sigmoid(torch.from_numpy(logits)).numpy()
         return GradCamExplanation(
             heatmap=heatmap.astype(np.float32),
             overlay=overlay_heatmap(rgb, heatmap, alpha=alpha),
             probability=float(torch.sigmoid(torch.tensor(float(logits.mean())))),
             layer=f"tiles of {int(tile or self.config.image_size)} px",
         )
+
+
+def _tile_starts(length: int, tile: int) -> list[int]:
+    """Even start offsets of ``tile``-long tiles covering ``length`` pixels, the last one flush with the end.
+
+    Example:
+        >>> _tile_starts(256, 96)
+        [0, 96, 160]
+    """
+    starts = list(range(0, length - tile + 1, tile))
+    last = 2 * ((length - tile) // 2)
+    return starts if starts[-1] >= last else starts + [last]

@@ -131,3 +131,42 @@ def prepare_supervised_data(args: argparse.Namespace, processor: DeepfakeImagePr
         evaluation=evaluation.with_transform(SupervisedTransform(plain, label_ids(validation))),
         validation=validation,
     )
+
+
+def calibrate_on_validation(
+    model: torch.nn.Module,
+    processor: Any,
+    sources: list[str],
+    limits: list[Optional[int]],
+    seed: int = 0,
+    split: str = "validation",
+) -> str:
+    """Calibrate a single detector (Platt scaling and named thresholds) on the validation splits of datasets.
+
+    Args:
+        model: the trained detector (its ``config.calibration`` is replaced).
+        processor: its image processor.
+        sources: `datasets` sources whose ``split`` is used (never a test split).
+        limits: images per source (half per class; ``None`` = all).
+        seed: seed of the subsets.
+        split: the split read.
+
+    Returns:
+        What the calibration was fitted on, in words (for the ``training`` record of the config).
+
+    Example:
+        >>> calibrate_on_validation(model, processor, ["../shared/data/wild"], [None])  # doctest: +SKIP
+        "validation splits of ['../shared/data/wild'] (302 real, 369 fake)"
+    """
+    if split == "test":
+        raise ValueError("never calibrate on a test split")
+    from ..pipeline import EnsembleDeepfakeDetector
+
+    real, fake = [], []
+    for source, count in zip(sources, limits):
+        source_real, source_fake = balanced(load_image_dataset(source, split), count, seed)
+        real += list(source_real["image"])
+        fake += list(source_fake["image"])
+    detector = EnsembleDeepfakeDetector.from_members({"detector": (model, processor)}, device="cpu")
+    detector.calibrate(real, fake, batch_size=64)
+    return f"{split} splits of {list(sources)} ({len(real)} real, {len(fake)} fake)"
