@@ -32,7 +32,7 @@ DESCRIPTION = (
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="trained model directory (save_pretrained output)")
+    parser.add_argument("--model", help="trained model directory (save_pretrained output); not with --cards-only")
     parser.add_argument("--name", default="deepfake-npr-detector")
     parser.add_argument("--namespace", default="deepfake-detectors", help="shown in the card's repo ids")
     parser.add_argument("--title", default="NPR detector: AI-generated image detection at native resolution")
@@ -42,24 +42,34 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--hub-dir", default="hub_repos")
     parser.add_argument("--selection", required=True, help="Markdown file: how the recipe was chosen")
     parser.add_argument("--reproduce-script", required=True)
+    parser.add_argument(
+        "--cards-only", action="store_true", help="rewrite the card from the repo's result files (no test scoring)"
+    )
     args = parser.parse_args(argv)
 
+    if args.model is None and not args.cards_only:
+        parser.error("--model is required unless --cards-only")
     out = Path(args.hub_dir) / args.name
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(args.model, out, ignore=shutil.ignore_patterns("checkpoint-*", "runs", "*.bin"))
-    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
-    detector.save_thresholds(out)
-    wild = evaluate_detector(detector, args.wild, "test", output_dir=str(out), model_name=args.name)
-    (out / "results.json").rename(out / "results_summary.json")
-    (out / "predictions.jsonl").rename(out / "predictions_wild_test.jsonl")
-    extra = {
-        "cifake_test": evaluate_detector(detector, args.cifake, "test", model_name=args.name),
-        "aiart_test": evaluate_detector(detector, args.aiart, "test", model_name=args.name)
-        if Path(args.aiart).exists()
-        else None,
-    }
-    (out / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
+    if args.cards_only:
+        detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+        wild = json.loads((out / "results_summary.json").read_text())
+        extra = json.loads((out / "results_extra.json").read_text())
+    else:
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(args.model, out, ignore=shutil.ignore_patterns("checkpoint-*", "runs", "*.bin"))
+        detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+        detector.save_thresholds(out)
+        wild = evaluate_detector(detector, args.wild, "test", output_dir=str(out), model_name=args.name)
+        (out / "results.json").rename(out / "results_summary.json")
+        (out / "predictions.jsonl").rename(out / "predictions_wild_test.jsonl")
+        extra = {
+            "cifake_test": evaluate_detector(detector, args.cifake, "test", model_name=args.name),
+            "aiart_test": evaluate_detector(detector, args.aiart, "test", model_name=args.name)
+            if Path(args.aiart).exists()
+            else None,
+        }
+        (out / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
     name, model = next(iter(detector.members.items()))
     body = native_crop_card_body(
         title=args.title,

@@ -129,8 +129,8 @@ Expected calibration error of P(fake): wild test {wild.get('expected_calibration
 
 ## Limitations
 
-- Trained on Stable Diffusion 1.x / 2.x images, aligned autoencoder reconstructions and CIFAKE; other generators
-  leave other traces (see the per-generator rows).
+- Trained on photos against Stable Diffusion 1.x / 2.x images (wild train) and on CIFAKE; other generators leave
+  other traces (see the per-generator rows: DALL-E 3 and Gemini images mostly pass as real).
 - Its evidence is pixel-level: heavy JPEG compression, downscaling or blur weaken it, and screenshots or resized
   copies of AI images may pass as real.
 - The training photos (ImageNet, Sun-Hays, Urban100 samples) carry no licence of their own: research and
