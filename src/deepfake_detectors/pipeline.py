@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -150,14 +151,79 @@ def resolve_model_dir(
         ) from error
 
 
+#: One model load at a time in this process: transformers switches a process-wide default dtype while it builds
+#: a model, so two loads in parallel threads (a Space's cold start) could leave the wrong default behind.
+LOADING_LOCK = threading.RLock()
+
+
 def load_member(directory: Path, device: Union[str, torch.device] = "cpu") -> tuple[torch.nn.Module, Any]:
-    """Load one detector and its image processor from a directory, refusing missing or unexpected weights."""
-    model, info = AutoModel.from_pretrained(directory, output_loading_info=True)
+    """Load one detector and its image processor from a directory, refusing missing or unexpected weights.
+
+    Never runs code from the repo (``trust_remote_code=False``: an unknown ``model_type`` is an error, never a
+    prompt), and refuses non-finite fitted numbers (see :func:`check_finite_config`).
+    """
+    with LOADING_LOCK:
+        model, info = AutoModel.from_pretrained(directory, output_loading_info=True, trust_remote_code=False)
+        processor = AutoImageProcessor.from_pretrained(directory, trust_remote_code=False)
     problems = {key: sorted(info[key]) for key in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[key]}
     if problems:
         raise OSError(f"weights in {directory} do not match the model: {problems}")
-    processor = AutoImageProcessor.from_pretrained(directory)
+    check_finite_config(model.config, directory)
     return model.to(device).eval(), processor
+
+
+def check_finite_config(config: Any, where: Union[str, os.PathLike]) -> None:
+    """Refuse a config whose fitted numbers (calibration, complexity or brightness correction) are not finite.
+
+    A NaN threshold would call every image real without a word; this makes it a load error naming the repo.
+
+    Raises:
+        ValueError: naming the first non-finite value and the folder it came from.
+    """
+    fitted = {field: getattr(config, field, None) for field in ("calibration", "complexity_adjustment")}
+    fitted["brightness_normalisation"] = getattr(config, "brightness_normalisation", None)
+    fitted["members"] = [member.get("weight") for member in getattr(config, "members", None) or []]
+    check_finite_numbers(fitted, where)
+
+
+def check_finite_numbers(values: Any, where: Union[str, os.PathLike]) -> None:
+    """Raise ``ValueError`` naming ``where`` and the key of the first NaN or infinite number in nested values."""
+    for path, number in _numbers(values, ""):
+        if not math.isfinite(number):
+            raise ValueError(f"{where}: {path.lstrip('.')} = {number} is not a finite number; the repo is damaged")
+
+
+def _numbers(value: Any, path: str) -> Iterator[tuple[str, float]]:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, (int, float)):
+        yield path, float(value)
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _numbers(inner, f"{path}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            yield from _numbers(inner, f"{path}[{index}]")
+
+
+def member_directory(root: Path, member_path: str, hub: dict[str, Any]) -> Path:
+    """Where an ensemble member lives: a folder inside the ensemble repo, or a Hub repo id ``owner/name``.
+
+    Absolute paths and paths that climb out of the repo (``..``) are refused, so a downloaded repo cannot load
+    models from elsewhere on this machine.
+
+    Raises:
+        ValueError: for a path outside the repo.
+    """
+    relative = Path(member_path)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"{root}: member path {member_path!r} points outside the repo; only paths inside it load")
+    local = (root / relative).resolve()
+    if local.is_dir():
+        if root.resolve() not in (local, *local.parents):
+            raise ValueError(f"{root}: member path {member_path!r} leads outside the repo (through a link)")
+        return local
+    return resolve_model_dir(member_path, **hub)
 
 
 class EnsembleDeepfakeDetector:
@@ -220,18 +286,21 @@ class EnsembleDeepfakeDetector:
         """
         hub = dict(revision=revision, token=token, cache_dir=cache_dir, local_files_only=local_files_only)
         root = resolve_model_dir(pretrained_model_name_or_path, **hub)
-        config = AutoConfig.from_pretrained(root)
+        with LOADING_LOCK:
+            config = AutoConfig.from_pretrained(root, trust_remote_code=False)
         if not isinstance(config, DeepfakeEnsembleConfig):
             return cls._from_single_detector(root, device)
+        check_finite_config(config, root)
         members, processors = {}, {}
         for member in config.members:
-            local = root / member["path"]
-            member_dir = local if local.is_dir() else resolve_model_dir(member["path"], **hub)
+            member_dir = member_directory(root, member["path"], hub)
             members[member["name"]], processors[member["name"]] = load_member(member_dir)
         calibration_path = root / CALIBRATION_FILE
         calibration = None
         if calibration_path.exists():
-            calibration = ScoreCalibration.from_dict(json.loads(calibration_path.read_text())["ensemble"])
+            stored = json.loads(calibration_path.read_text())["ensemble"]
+            check_finite_numbers({"ensemble": stored}, calibration_path)
+            calibration = ScoreCalibration.from_dict(stored)
         return cls(config, members, processors, calibration, device=device)
 
     @classmethod

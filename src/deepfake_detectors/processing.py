@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
 
@@ -59,9 +60,13 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image, mask=image.getchannel("A"))
         return background
-    if image.mode == "I;16" or image.mode == "I":
-        array = np.asarray(image, dtype=np.float64)
-        array = 255.0 * (array - array.min()) / max(float(array.max() - array.min()), 1.0)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit, 32-bit and float images: stretch to 8 bits
+        array = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(array).all():
+            raise ValueError("the image contains NaN or infinite values")
+        low, high = float(array.min()), float(array.max())
+        array -= low
+        array *= 255.0 / max(high - low, 1e-12 if image.mode == "F" else 1.0)
         image = Image.fromarray(array.astype(np.uint8))
     return image if image.mode == "RGB" else image.convert("RGB")  # no copy of an RGB image (12 MP: ~36 MB)
 
@@ -80,6 +85,12 @@ def _array_to_image(array: np.ndarray, source: str) -> Image.Image:
                 raise ImageLoadError(source, "array contains NaN or infinite values")
             scale = 255.0 if array.max() <= 1.0 else 1.0
             array = np.clip(array * scale, 0, 255)
+        elif array.dtype == np.bool_:
+            array = array.astype(np.uint8) * 255
+        elif array.size and (array.min() < 0 or array.max() > 255):
+            raise ImageLoadError(
+                source, f"{array.dtype} array has values outside 0-255 ({array.min()} to {array.max()}); scale it first"
+            )
         array = array.astype(np.uint8)
     return Image.fromarray(array)
 
@@ -106,6 +117,16 @@ def load_image(image: ImageInput, min_size: Optional[int] = None) -> Image.Image
         'RGB'
     """
     source = describe_source(image)
+    try:
+        return _load_rgb(image, source, min_size)
+    except ImageLoadError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a crafted file can make any decoder raise anything
+        raise ImageLoadError(source, f"unreadable image ({type(error).__name__}: {error})") from error
+
+
+def _load_rgb(image: ImageInput, source: str, min_size: Optional[int]) -> Image.Image:
+    """:func:`load_image` without the final net that turns any other exception into an ``ImageLoadError``."""
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     if isinstance(image, np.ndarray):
@@ -117,6 +138,16 @@ def load_image(image: ImageInput, min_size: Optional[int] = None) -> Image.Image
             raise ImageLoadError(source, str(error)) from error
     if isinstance(image, (str, os.PathLike)):
         opener: Any = Path(image)
+        try:
+            mode = opener.stat().st_mode
+        except FileNotFoundError as error:
+            raise ImageLoadError(source, "no such file") from error
+        except OSError as error:  # a symlink loop, a name too long, no permission on a folder...
+            raise ImageLoadError(source, f"cannot stat ({error.strerror or error})") from error
+        if stat.S_ISDIR(mode):
+            raise ImageLoadError(source, "is a directory")
+        if not stat.S_ISREG(mode):  # a FIFO or device would block or never end
+            raise ImageLoadError(source, "not a regular file (FIFO, device or socket)")
     elif isinstance(image, bytes):
         opener = io.BytesIO(image)
     else:
