@@ -119,3 +119,90 @@ def test_end_to_end_train_with_the_script_then_evaluate_with_the_cli(tmp_path) -
     results = json.loads((out / "results.json").read_text())
     assert results["n_real"] == 30 and results["n_fake"] == 30
     assert 0.0 <= results["auroc"] <= 1.0
+
+
+# ------------------------------------------------------------------------------ scans that never lose work
+
+
+@pytest.fixture(scope="module")
+def scan_folder(tmp_path_factory) -> Path:
+    """240 small PNGs (named so that one looks like a spreadsheet formula) and one corrupt file."""
+    import numpy as np
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("scan")
+    rng = np.random.default_rng(3)
+    for index in range(240):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / f"image_{index:03d}.png")
+    Image.new("RGB", (32, 32)).save(folder / "=1+2.png")
+    (folder / "broken.png").write_bytes(b"not a png")
+    return folder
+
+
+def _scan(model: Path, folder: Path, output: Path, *extra: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "deepfake_detectors.cli", "detect", str(folder), "--model", str(model),
+               "--output", str(output), "--batch-size", "2", "--no-progress", *extra]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_rows(path: Path, rows: int, process: subprocess.Popen) -> None:
+    import time
+
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if path.exists() and len(path.read_text().splitlines()) >= rows:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never reached {rows} rows (exit code {process.poll()})")
+
+
+def _sources(path: Path) -> list[str]:
+    return [json.loads(line)["source"] for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_interrupted_scan_resumes_with_every_image_once(tiny_model_dir, scan_folder, tmp_path, signal_name) -> None:
+    import signal
+
+    output = tmp_path / "results.jsonl"
+    partial = tmp_path / "results.jsonl.partial"
+    first = _scan(tiny_model_dir, scan_folder, output)
+    _wait_for_rows(partial, 10, first)
+    first.send_signal(getattr(signal, signal_name))
+    first.communicate(timeout=60)
+    if signal_name == "SIGINT":
+        assert first.returncode == 130 and output.exists() and not partial.exists()
+        kept = _sources(output)
+    else:
+        assert first.returncode == -signal.SIGKILL and partial.exists()
+        kept = _sources(partial)
+    assert 10 <= len(kept) < 242
+    second = _scan(tiny_model_dir, scan_folder, output, "--resume")
+    _, stderr = second.communicate(timeout=300)
+    assert second.returncode == 0, stderr
+    assert "resuming" in stderr and not partial.exists()
+    sources = _sources(output)
+    assert len(sources) == len(set(sources)) == 242  # every file exactly once, the corrupt one with its error
+    assert sources[: len(kept)] == kept
+
+
+def test_output_path_is_checked_before_scoring_and_csv_cells_are_escaped(
+    tiny_model_dir, scan_folder, tmp_path, capsys, monkeypatch
+) -> None:
+    assert main(["detect", str(scan_folder), "--model", str(tiny_model_dir), "--output", str(tmp_path / "x.txt")]) == 2
+    assert "must end in .jsonl, .json or .csv" in capsys.readouterr().err
+    out = tmp_path / "results.csv"
+    monkeypatch.chdir(scan_folder)
+    assert main(["detect", "=1+2.png", "--model", str(tiny_model_dir), "--output", str(out)]) == 0
+    assert next(csv.DictReader(out.open()))["source"] == "'=1+2.png"  # a spreadsheet shows it, never runs it
+
+
+def test_closed_pipe_ends_the_scan_quietly(tiny_model_dir, scan_folder) -> None:
+    command = [sys.executable, "-m", "deepfake_detectors.cli", "detect", str(scan_folder), "--model",
+               str(tiny_model_dir), "--batch-size", "2", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert "Traceback" not in stderr and process.returncode in (0, 1)

@@ -173,3 +173,20 @@ def test_ensemble_members_must_live_inside_the_repo(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="through a link"):
         EnsembleDeepfakeDetector.from_pretrained(ensemble)
+
+
+def test_folder_and_glob_scans_survive_link_loops_and_special_files(tmp_path: Path) -> None:
+    from deepfake_detectors.processing import iter_image_files
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/x.png", "a/b/y.png", "z.png"):
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    (tmp_path / "a" / "b" / "loop").symlink_to(tmp_path / "a")
+    (tmp_path / "a" / "loop2").symlink_to(tmp_path)
+    os.mkfifo(tmp_path / "pipe.png")
+    skipped: list = []
+    expected = [str(tmp_path / name) for name in ("a/b/y.png", "a/x.png", "z.png")]
+    assert iter_image_files([str(tmp_path / "**" / "*.png")], skipped) == expected
+    assert skipped == [(str(tmp_path / "pipe.png"), "not a regular file")]
+    assert iter_image_files([tmp_path, str(tmp_path / "a" / "x.png")]) == expected  # each file once
+    assert iter_image_files([str(tmp_path / "a" / "*.png")]) == [str(tmp_path / "a" / "x.png")]

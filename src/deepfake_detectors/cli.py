@@ -10,8 +10,8 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -38,56 +38,86 @@ def _quiet_transformers() -> None:
 
 def write_results(rows: list[dict], output: Path) -> None:
     """Write result rows as JSON lines (``.jsonl``/``.json``) or CSV (``.csv``), chosen by the extension."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if output.suffix.lower() == ".csv":
-        members = sorted({name for row in rows for name in row.get("member_scores", {})})
-        fields = ["source", "label", "score", "is_fake", "probability", "threshold", "threshold_name", "error"]
-        with output.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields + [f"member_{name}" for name in members])
-            writer.writeheader()
-            for row in rows:
-                flat = {key: row.get(key) for key in fields}
-                flat.update({f"member_{name}": row.get("member_scores", {}).get(name) for name in members})
-                writer.writerow(flat)
-    elif output.suffix.lower() in (".jsonl", ".json"):
-        with output.open("w") as handle:
-            for row in rows:
-                handle.write(json.dumps(row) + "\n")
-    else:
-        raise SystemExit(f"error: --output must end in .jsonl, .json or .csv, got {output}")
+    from .scan_output import ScanOutput
+
+    members = sorted({name for row in rows for name in row.get("member_scores", {})})
+    with ScanOutput(output, resume=False, members=members) as out:
+        out.write(rows)
 
 
 def command_detect(args: argparse.Namespace) -> int:
-    """Score files, folders and globs; print one line per image; exit 1 only if nothing could be scored."""
+    """Score files, folders and globs; print one line per image; exit 1 only if nothing could be scored.
+
+    With ``--output``, rows are streamed to disk batch by batch (see :mod:`deepfake_detectors.scan_output`);
+    Ctrl-C keeps what was scored and exits 130; a closed stdout pipe ends the scan quietly.
+    """
+    from .scan_output import ScanOutput, check_output_path
+
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        check_output_path(output)  # before any model is loaded or image scored
+    if args.resume and output is None:
+        raise ValueError("--resume needs --output (the file to continue)")
     from .pipeline import EnsembleDeepfakeDetector
     from .processing import iter_image_files
 
-    paths = iter_image_files(args.paths)
+    skipped: list[tuple[str, str]] = []
+    paths = iter_image_files(args.paths, skipped)
+    for path, reason in skipped:
+        print(f"skipped: {path} ({reason})", file=sys.stderr)
     if not paths:
         print("error: no image files found in " + " ".join(args.paths), file=sys.stderr)
         return 1
     detector = EnsembleDeepfakeDetector.from_pretrained(args.model, device=args.device)
     if args.threshold is not None:
         detector.set_threshold(args.threshold)
-    results = detector.predict(
-        paths, batch_size=args.batch_size, progress=len(paths) > PROGRESS_MIN_IMAGES and not args.no_progress
-    )
-    scored = 0
-    for result in results:
-        if result.error is not None:
-            print(f"error: {result.error}", file=sys.stderr)
-            continue
-        scored += 1
-        print(f"{result.source}\t{result.score:+.3f}\t{result.label}")
+    sink = ScanOutput(output, resume=args.resume, members=list(detector.members)) if output is not None else None
+    todo = [path for path in paths if sink is None or path not in sink.done]
+    if sink is not None and sink.done:
+        print(f"resuming: {len(paths) - len(todo)} of {len(paths)} images already in {output}", file=sys.stderr)
+    scored = failed = 0
+    status = 0
+    bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
+    try:
+        for results in detector.predict_batches(todo, batch_size=args.batch_size):
+            for result in results:
+                if result.error is not None:
+                    failed += 1
+                    print(f"error: {result.error}", file=sys.stderr)
+                else:
+                    scored += 1
+                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}")
+            sys.stdout.flush()
+            if sink is not None:
+                sink.write([result.to_dict() for result in results])
+            bar.update(len(results))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {scored + failed} of {len(todo)} images done", file=sys.stderr)
+        status = 130
+    except BrokenPipeError:  # `deepfake-detect ... | head`: the reader has gone; stop quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that the final flush at exit cannot fail again
+        status = 0 if scored else 1
+    finally:
+        bar.close()
+        if sink is not None:
+            sink.close()
     value, name = detector.threshold
     print(
-        f"{scored} of {len(results)} images scored; threshold {name} = {value:.3f} "
-        f"(score = standard deviations above real images; higher = more likely fake)",
+        f"{scored} of {len(todo)} images scored, {failed} could not be read; threshold {name} = {value:.3f} "
+        f"(score = standard deviations above real images; higher = more likely fake)"
+        + (f"; results in {output}" if output is not None else ""),
         file=sys.stderr,
     )
-    if args.output:
-        write_results([result.to_dict() for result in results], Path(args.output))
-    return 0 if scored else 1
+    if status:
+        return status
+    return 0 if scored or (sink is not None and sink.done) else 1
+
+
+def tqdm_bar(total: int, disable: bool):
+    """The progress bar of ``detect`` (on stderr)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="scoring", unit="img", disable=disable)
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
@@ -124,7 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     detect = commands.add_parser("detect", help="score images, folders (recursive) and globs")
     detect.add_argument("paths", nargs="+", help="image files, folders or glob patterns")
-    detect.add_argument("--output", help="also write all results to a .jsonl or .csv file")
+    detect.add_argument(
+        "--output", help="also write all results to a .jsonl or .csv file (streamed; renamed when the scan ends)"
+    )
+    detect.add_argument(
+        "--resume", action="store_true", help="keep the rows already in --output (or its .partial) and score the rest"
+    )
 
     evaluate = commands.add_parser("evaluate", help="evaluate on a labelled dataset, write metrics and plots")
     evaluate.add_argument("--dataset", required=True, help="datasets directory / repo id, or a folder with real/ fake/")

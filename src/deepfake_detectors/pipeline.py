@@ -547,6 +547,36 @@ class EnsembleDeepfakeDetector:
             raise ValueError("the member weights sum to zero")
         return np.asarray(total / weight_sum, dtype=np.float64), calibrated
 
+    def score_batches(
+        self, images: Sequence[ImageInput], batch_size: int = 64
+    ) -> Iterator[tuple[range, np.ndarray, dict[str, np.ndarray], list[Optional[str]]]]:
+        """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors)``.
+
+        ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed and
+        ``errors`` the message naming it (else ``None``). One background thread decodes the next batch while
+        this one is scored (Pillow releases the GIL).
+        """
+        starts = list(range(0, len(images), batch_size))
+        min_size = self.decode_min_size
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
+            pending = loader.submit(_load_batch, images, starts[0], batch_size, min_size) if starts else None
+            for position, start in enumerate(starts):
+                indices, loaded, failures = pending.result()
+                if position + 1 < len(starts):
+                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size, min_size)
+                positions = range(start, min(start + batch_size, len(images)))
+                combined = np.full(len(positions), np.nan)
+                members = {name: np.full(len(positions), np.nan) for name in self.members}
+                errors = [failures.get(index) for index in positions]
+                if loaded:
+                    local = [index - start for index in indices]
+                    brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
+                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded), brightness)
+                    combined[local] = batch_combined
+                    for name, values in batch_members.items():
+                        members[name][local] = values
+                yield positions, combined, members, errors
+
     def score_images(
         self,
         images: Sequence[ImageInput],
@@ -563,27 +593,60 @@ class EnsembleDeepfakeDetector:
         combined = np.full(count, np.nan)
         members = {name: np.full(count, np.nan) for name in self.members}
         errors: list[Optional[str]] = [None] * count
-        bar = tqdm(total=count, desc="scoring", unit="img", disable=not progress)
-        starts = list(range(0, count, batch_size))
-        # One background thread decodes the next batch while this one is scored (Pillow releases the GIL).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
-            min_size = self.decode_min_size
-            pending = loader.submit(_load_batch, images, starts[0], batch_size, min_size) if starts else None
-            for position, start in enumerate(starts):
-                indices, loaded, failures = pending.result()
-                if position + 1 < len(starts):
-                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size, min_size)
-                for index, message in failures.items():
-                    errors[index] = message
-                if loaded:
-                    brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
-                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded), brightness)
-                    combined[indices] = batch_combined
-                    for name, values in batch_members.items():
-                        members[name][indices] = values
-                bar.update(min(batch_size, count - start))
-        bar.close()
+        with tqdm(total=count, desc="scoring", unit="img", disable=not progress) as bar:
+            for positions, batch_combined, batch_members, batch_errors in self.score_batches(images, batch_size):
+                combined[positions.start : positions.stop] = batch_combined
+                for name, values in batch_members.items():
+                    members[name][positions.start : positions.stop] = values
+                errors[positions.start : positions.stop] = batch_errors
+                bar.update(len(positions))
         return combined, members, errors
+
+    def predict_batches(
+        self, images: Sequence[ImageInput], batch_size: int = 64, threshold: Optional[ThresholdSpec] = None
+    ) -> Iterator[list[DetectionResult]]:
+        """Verdicts batch by batch, each list as soon as its batch is scored (for scans that stream results).
+
+        Args:
+            images: paths, PIL images or arrays.
+            batch_size: images per forward pass (and per yielded list).
+            threshold: use this threshold instead of the current one.
+
+        Example:
+            >>> for results in detector.predict_batches(paths):  # doctest: +SKIP
+            ...     write(results)
+        """
+        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        for positions, combined, members, errors in self.score_batches(images, batch_size):
+            probabilities = self.probability(combined)
+            yield [
+                self._result(images[index], combined[local], probabilities[local],
+                             {member: values[local] for member, values in members.items()}, errors[local], value, name)
+                for local, index in enumerate(positions)
+            ]
+
+    @staticmethod
+    def _result(
+        image: ImageInput,
+        score: float,
+        probability: float,
+        member_scores: dict[str, float],
+        error: Optional[str],
+        threshold: float,
+        threshold_name: str,
+    ) -> DetectionResult:
+        source = describe_source(image)
+        if error is not None or not math.isfinite(score):
+            return DetectionResult(source, None, None, threshold, threshold_name, error=error or "not scored")
+        return DetectionResult(
+            source=source,
+            score=float(score),
+            is_fake=bool(score >= threshold),
+            threshold=threshold,
+            threshold_name=threshold_name,
+            probability=float(probability),
+            member_scores={member: float(value) for member, value in member_scores.items()},
+        )
 
     def predict(
         self,
@@ -614,24 +677,11 @@ class EnsembleDeepfakeDetector:
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
         combined, members, errors = self.score_images(to_score, batch_size=batch_size, progress=progress)
         probabilities = self.probability(combined)
-        results = []
-        for index, image in enumerate(batch):
-            source = describe_source(image)
-            if errors[index] is not None or not math.isfinite(combined[index]):
-                results.append(DetectionResult(source, None, None, value, name, error=errors[index] or "not scored"))
-                continue
-            score = float(combined[index])
-            results.append(
-                DetectionResult(
-                    source=source,
-                    score=score,
-                    is_fake=bool(score >= value),
-                    threshold=value,
-                    threshold_name=name,
-                    probability=float(probabilities[index]),
-                    member_scores={member: float(values[index]) for member, values in members.items()},
-                )
-            )
+        results = [
+            self._result(image, combined[index], probabilities[index],
+                         {member: values[index] for member, values in members.items()}, errors[index], value, name)
+            for index, image in enumerate(batch)
+        ]
         return results[0] if single else results
 
     def probability(self, combined: np.ndarray) -> np.ndarray:

@@ -200,14 +200,20 @@ def mean_luma(images: Sequence[Image.Image]) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:
-    """Expand files, folders (recursively) and glob patterns into a sorted list of file paths.
+def iter_image_files(
+    paths: Iterable[Union[str, os.PathLike]], skipped: Optional[list[tuple[str, str]]] = None
+) -> list[str]:
+    """Expand files, folders (recursively) and glob patterns into a list of file paths, each file once.
 
-    Folders contribute only files with an image extension; files named explicitly are kept whatever their
-    extension, so that a wrongly named or corrupt file is reported rather than silently skipped.
+    Folders contribute only regular files with an image extension, walked without following links to folders
+    (so a link loop cannot repeat or hang the scan); files named explicitly are kept whatever their extension, so
+    that a wrongly named or corrupt file is reported rather than silently skipped. A file reached twice (through
+    two arguments, or a link) is listed once.
 
     Args:
-        paths: file paths, directory paths or glob patterns.
+        paths: file paths, directory paths or glob patterns (``**`` matches any number of folders).
+        skipped: when given, ``(path, reason)`` is appended for each special file (FIFO, device, socket) left out
+            of a folder or glob.
 
     Example:
         >>> iter_image_files(["examples/"])[:1]
@@ -216,18 +222,66 @@ def iter_image_files(paths: Iterable[Union[str, os.PathLike]]) -> list[str]:
     import glob
 
     found: list[str] = []
+    seen: set[str] = set()
+
+    def add(candidate: str, from_scan: bool) -> None:
+        real = os.path.realpath(candidate)
+        if real in seen:
+            return
+        if from_scan:
+            try:
+                mode = os.stat(candidate).st_mode
+            except OSError:
+                return
+            if not stat.S_ISREG(mode):
+                if skipped is not None and not stat.S_ISDIR(mode):
+                    skipped.append((candidate, "not a regular file"))
+                return
+        seen.add(real)
+        found.append(candidate)
+
     for raw in paths:
         text = str(raw)
-        path = Path(text)
-        if path.is_dir():
-            found.extend(
-                sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            )
+        if Path(text).is_dir():
+            for candidate in _walk(text):
+                if Path(candidate).suffix.lower() in IMAGE_EXTENSIONS:
+                    add(candidate, True)
         elif any(ch in text for ch in "*?["):
-            found.extend(sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file()))
+            matches = _recursive_glob(text) if "**" in text else sorted(glob.glob(text))
+            for candidate in matches:
+                add(candidate, True)
         else:
-            found.append(text)  # missing files are reported by load_image, not dropped here
+            add(text, False)  # missing files are reported by load_image, not dropped here
     return found
+
+
+def _walk(folder: str) -> list[str]:
+    """Every file under ``folder``, sorted, without following links to folders."""
+    files = []
+    for root, folders, names in os.walk(folder, followlinks=False):
+        folders.sort()
+        files.extend(os.path.join(root, name) for name in sorted(names))
+    return sorted(files)
+
+
+def _recursive_glob(pattern: str) -> list[str]:
+    """``glob(pattern, recursive=True)`` without following links to folders (``**`` = any number of folders)."""
+    import fnmatch
+    import re
+
+    parts = Path(pattern).parts
+    fixed = next(index for index, part in enumerate(parts) if any(ch in part for ch in "*?["))
+    base = str(Path(*parts[:fixed])) if fixed else "."
+    regex = ""
+    for index, part in enumerate(parts[fixed:]):
+        last = index == len(parts) - fixed - 1
+        if part == "**":
+            regex += ".*" if last else "(?:[^/]+/)*"
+        else:
+            regex += fnmatch.translate(part).removeprefix("(?s:").removesuffix(")\\Z").replace(".*", "[^/]*")
+            regex += "" if last else "/"
+    compiled = re.compile(regex + r"\Z")
+    return [path for path in _walk(base) if compiled.match(os.path.relpath(path, base).replace(os.sep, "/"))]
 
 
 class DeepfakeImageProcessor(BaseImageProcessor):
