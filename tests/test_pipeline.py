@@ -246,3 +246,19 @@ def test_brightness_normalisation_is_fitted_on_real_images_saved_and_applied(
     # Calibrating again without brightness removes the normalisation.
     detector.calibrate(real, fake)
     assert detector.config.brightness_normalisation is None
+
+
+def test_batches_end_early_at_the_byte_budget(monkeypatch, ensemble) -> None:
+    """A batch holds at most BATCH_BYTE_BUDGET bytes of decoded pixels (at least one image), whatever batch_size."""
+    from PIL import Image
+
+    from deepfake_detectors import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_BYTE_BUDGET", 3 * 64 * 64 * 3)
+    images = [Image.new("RGB", (64, 64), (index, 0, 0)) for index in range(7)] + [Image.new("RGB", (200, 200))]
+    batches = [list(positions) for positions, *_ in ensemble.score_batches(images, batch_size=64)]
+    assert batches == [[0, 1, 2], [3, 4, 5], [6, 7]]
+    whole, _, errors = ensemble.score_images(images, batch_size=64)
+    assert np.isfinite(whole).all() and errors == [None] * 8
+    one_by_one = [ensemble.score_images([image])[0][0] for image in images]
+    assert np.allclose(whole, one_by_one)

@@ -408,7 +408,7 @@ def test_processor_propagates_load_errors(tmp_path: Path) -> None:
 
 
 def test_reduced_jpeg_decoding_only_when_asked(tmp_path) -> None:
-    """min_size lets the JPEG decoder shrink by a power of two, never below min_size; PNGs are always whole."""
+    """min_size lets the JPEG decoder shrink by a power of two, other formats by an integer factor, never below it."""
     from PIL import Image
 
     from deepfake_detectors import load_image
@@ -419,7 +419,8 @@ def test_reduced_jpeg_decoding_only_when_asked(tmp_path) -> None:
     assert load_image(tmp_path / "big.jpg").size == (1000, 800)
     assert load_image(tmp_path / "big.jpg", min_size=64).size == (125, 100)
     assert load_image(tmp_path / "big.jpg", min_size=300).size == (500, 400)
-    assert load_image(tmp_path / "big.png", min_size=64).size == (1000, 800)
+    assert load_image(tmp_path / "big.png", min_size=64).size == (84, 67)  # reduced by 12 (rounding up)
+    assert load_image(tmp_path / "big.png").size == (1000, 800)
 
 
 def test_detectors_decode_only_what_they_use() -> None:

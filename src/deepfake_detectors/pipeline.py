@@ -95,21 +95,31 @@ class DetectionResult:
         return sorted(rows, key=lambda row: -row["score"])
 
 
+#: Decoded pixels held by one batch at most (bytes); a batch of large photos ends early instead of growing.
+BATCH_BYTE_BUDGET = 256 * 2**20
+
+
 def _load_batch(
     images: Sequence[ImageInput], start: int, batch_size: int, min_size: Optional[int] = None
-) -> tuple[list[int], list[Image.Image], dict[int, str]]:
-    """Load ``images[start : start + batch_size]``: (indices loaded, RGB images, {index: error message}).
+) -> tuple[list[int], list[Image.Image], dict[int, str], int]:
+    """Load from ``images[start]`` on: (indices loaded, RGB images, {index: error message}, next start).
 
-    ``min_size`` is passed to :func:`~deepfake_detectors.load_image` (reduced JPEG decoding).
+    A batch ends after ``batch_size`` inputs or once its decoded images hold :data:`BATCH_BYTE_BUDGET` bytes
+    (at least one image always), so peak memory does not grow with the content of a batch. ``min_size`` is passed
+    to :func:`~deepfake_detectors.load_image` (reduced decoding).
     """
-    indices, loaded, failures = [], [], {}
-    for index in range(start, min(start + batch_size, len(images))):
+    indices, loaded, failures, held = [], [], {}, 0
+    index = start
+    while index < min(start + batch_size, len(images)) and (held < BATCH_BYTE_BUDGET or index == start):
         try:
-            loaded.append(load_image(images[index], min_size=min_size))
+            image = load_image(images[index], min_size=min_size)
+            loaded.append(image)
             indices.append(index)
+            held += image.width * image.height * 3
         except ImageLoadError as error:
             failures[index] = str(error)
-    return indices, loaded, failures
+        index += 1
+    return indices, loaded, failures, index
 
 
 def resolve_model_dir(
@@ -556,25 +566,28 @@ class EnsembleDeepfakeDetector:
         ``errors`` the message naming it (else ``None``). One background thread decodes the next batch while
         this one is scored (Pillow releases the GIL).
         """
-        starts = list(range(0, len(images), batch_size))
         min_size = self.decode_min_size
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
-            pending = loader.submit(_load_batch, images, starts[0], batch_size, min_size) if starts else None
-            for position, start in enumerate(starts):
-                indices, loaded, failures = pending.result()
-                if position + 1 < len(starts):
-                    pending = loader.submit(_load_batch, images, starts[position + 1], batch_size, min_size)
-                positions = range(start, min(start + batch_size, len(images)))
+            start = 0
+            pending = loader.submit(_load_batch, images, 0, batch_size, min_size) if len(images) else None
+            while pending is not None:
+                indices, loaded, failures, end = pending.result()
+                pending = None
+                if end < len(images):
+                    pending = loader.submit(_load_batch, images, end, batch_size, min_size)
+                positions = range(start, end)
+                start = end
                 combined = np.full(len(positions), np.nan)
                 members = {name: np.full(len(positions), np.nan) for name in self.members}
                 errors = [failures.get(index) for index in positions]
                 if loaded:
-                    local = [index - start for index in indices]
+                    local = [index - positions.start for index in indices]
                     brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
                     batch_combined, batch_members = self.combine(self.raw_member_scores(loaded), brightness)
                     combined[local] = batch_combined
                     for name, values in batch_members.items():
                         members[name][local] = values
+                del loaded  # this batch's pixels go before the next batch is waited for
                 yield positions, combined, members, errors
 
     def score_images(

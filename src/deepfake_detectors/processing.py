@@ -24,6 +24,11 @@ ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tenso
 #: Largest image (in pixels) we decode; larger files are refused as possible decompression bombs.
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's own default warning limit (about 9459 x 9459)
 
+#: Largest decoded image in bytes, conversions included (3 bytes per RGB pixel, 4 more for 16-bit / float modes).
+MAX_DECODED_BYTES = 3 * MAX_IMAGE_PIXELS
+#: Modes converted to 8 bits through a float32 copy.
+HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
@@ -60,7 +65,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image, mask=image.getchannel("A"))
         return background
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit, 32-bit and float images: stretch to 8 bits
+    if image.mode in HIGH_BIT_MODES:  # 16-bit, 32-bit and float images: stretched to 8 bits
         array = np.asarray(image, dtype=np.float32)
         if not np.isfinite(array).all():
             raise ValueError("the image contains NaN or infinite values")
@@ -102,8 +107,8 @@ def load_image(image: ImageInput, min_size: Optional[int] = None) -> Image.Image
         image: a file path, raw encoded bytes, a ``PIL.Image``, a ``HxWxC`` uint8/float array or a ``CxHxW``
             tensor (floats in [0, 1]).
         min_size: when given, a JPEG file may be decoded at a reduced size (1/2, 1/4 or 1/8, in the decoder, via
-            ``Image.draft``) as long as both sides stay at least ``min_size`` pixels: much faster for detectors
-            that shrink the image anyway. ``None`` (the default) decodes every pixel, as detectors that look at
+            ``Image.draft``) and any other file reduced by an integer factor after decoding, as long as both sides
+            stay at least ``min_size`` pixels: much faster and smaller for detectors that shrink the image anyway. ``None`` (the default) decodes every pixel, as detectors that look at
             native-resolution pixels need.
 
     Returns:
@@ -171,13 +176,31 @@ def _load_rgb(image: ImageInput, source: str, min_size: Optional[int]) -> Image.
         width, height = opened.size
         if width * height > MAX_IMAGE_PIXELS:  # checked before decoding a single pixel
             raise ImageLoadError(source, f"image too large ({width}x{height} pixels, limit {MAX_IMAGE_PIXELS})")
+        # High-bit-depth modes pass through a float32 copy on the way to 8-bit RGB: count those bytes too.
+        needed = width * height * (3 + (4 if opened.mode in HIGH_BIT_MODES else 0))
+        if needed > MAX_DECODED_BYTES:
+            raise ImageLoadError(
+                source, f"image too large to decode ({width}x{height} {opened.mode} needs {needed / 2**20:.0f} MB, "
+                f"limit {MAX_DECODED_BYTES / 2**20:.0f} MB)"
+            )
         try:
             if min_size is not None and opened.format == "JPEG" and min(width, height) >= 2 * min_size:
                 opened.draft("RGB", (int(min_size), int(min_size)))
             opened.load()
-            return _to_rgb(opened)
+            return _shrink(_to_rgb(opened), min_size)
         except (OSError, ValueError, SyntaxError) as error:
             raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
+
+
+def _shrink(image: Image.Image, min_size: Optional[int]) -> Image.Image:
+    """Reduce by the largest integer factor (box filter) that keeps both sides >= ``min_size``; unchanged if None.
+
+    For detectors that resize anyway: the full-size pixels are freed at once, and no full-size float copy is made.
+    """
+    if min_size is None:
+        return image
+    factor = min(image.size) // int(min_size)
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def mean_luma(images: Sequence[Image.Image]) -> np.ndarray:
