@@ -72,6 +72,38 @@ def photo_size_rows(repos: Sequence[Path], folder: Path, count: int, repeats: in
     return rows
 
 
+PEAK_MEMORY_CODE = (
+    "import resource, sys; from deepfake_detectors.cli import main; code = main(sys.argv[1:]); "
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)"
+)
+
+
+def peak_memory_mb(model: Path, paths: list[str]) -> float:
+    """Peak resident memory (MB) of one ``deepfake-detect detect`` process scoring ``paths``."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", PEAK_MEMORY_CODE, "detect", *paths, "--model", str(model), "--no-progress"]
+    finished = subprocess.run(command, capture_output=True, text=True, check=True)
+    return int(finished.stderr.strip().splitlines()[-1]) / 1024
+
+
+def memory_rows(repos: Sequence[Path], folder: Path) -> list[str]:
+    """Peak memory of ``detect`` on three 9400 x 9400 PNGs next to one small JPEG, per detector."""
+    huge = []
+    for index in range(3):
+        path = folder / f"huge_{index}.png"
+        Image.new("RGB", (9400, 9400), (40 * index, 90, 160)).save(path)  # flat: a ~100 KB file, 265 MB decoded
+        huge.append(str(path))
+    small = folder / "small.jpg"
+    Image.new("RGB", (256, 256), (90, 90, 90)).save(small)
+    rows = []
+    for repo in repos:
+        one_small, three_huge = peak_memory_mb(repo, [str(small)]), peak_memory_mb(repo, huge)
+        rows.append(f"| {repo.name} | {one_small:.0f} MB | {three_huge:.0f} MB | {three_huge / one_small:.2f}x |")
+    return rows
+
+
 def best_seconds(work: Callable[[], object], repeats: int) -> float:
     """The shortest of ``repeats`` timed calls of ``work`` (the caller warms up first)."""
     best = float("inf")
@@ -217,6 +249,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         ]
         stages = [row for repo in repos for row in stage_rows(repo, paths, args.batch_size, args.repeats)]
         photos = photo_size_rows(repos, Path(folder), args.photos, args.repeats)
+        memory = memory_rows(repos, Path(folder))
     header = [
         "# Benchmarks",
         "",
@@ -266,7 +299,19 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         "| size | detector | images / s | time / decode time |",
         "|---|---|---|---|",
     ]
-    report = "\n".join(header + rows + overhead_table + overhead + stage_table + stages + photo_table + photos)
+    memory_table = [
+        "",
+        "## Peak memory",
+        "",
+        "Peak resident memory of one `deepfake-detect detect` process (`ru_maxrss`): one 256 px JPEG, then three",
+        "9400 x 9400 PNGs (flat colour: ~100 KB files, 265 MB each decoded) in one call with the default batch size.",
+        "",
+        "| detector | one small JPEG | three 9400 x 9400 PNGs | ratio |",
+        "|---|---|---|---|",
+    ]
+    report = "\n".join(
+        header + rows + overhead_table + overhead + stage_table + stages + photo_table + photos + memory_table + memory
+    )
     report += "\n"
     print(report)
     if args.output:
