@@ -141,3 +141,46 @@ def test_browser_uploads_an_example_and_shows_the_verdict(server: str, tmp_path:
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("SPACE_SCREENSHOT"):
         shutil.copy(screenshot, os.environ["SPACE_SCREENSHOT"])
+
+
+def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path, monkeypatch) -> None:
+    """Zip entries over the size cap or the count cap become error rows; formula-like names are escaped in the CSV."""
+
+    class NoProgress:
+        def tqdm(self, iterable, **_):
+            return iterable
+
+    monkeypatch.setattr(space_module, "MAX_ZIP_ENTRY_BYTES", 4000)
+    monkeypatch.setattr(space_module, "MAX_ZIP_ENTRIES", 3)
+    archive = tmp_path / "=1+2.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as handle:
+        handle.write(EXAMPLES / "real_02.jpg", "photo.jpg")
+        handle.writestr("huge.png", bytes(100_000))  # compresses to almost nothing, 100 KB uncompressed
+        for index in range(3):
+            handle.write(EXAMPLES / "fake_02.jpg", f"more_{index}.jpg")
+    rows, csv_path = space_module.analyze_batch([str(archive)], "ELA + CNN", "balanced", 0.0, progress=NoProgress())
+    by_name = {row[0]: row for row in rows}
+    assert by_name["=1+2.zip/photo.jpg"][1] in ("real", "fake") and by_name["=1+2.zip/photo.jpg"][4] is None
+    assert "larger than" in by_name["=1+2.zip/huge.png"][4]
+    assert "more than 3 images" in by_name["=1+2.zip/more_1.jpg"][4] and "=1+2.zip/more_2.jpg" not in by_name
+    with open(csv_path, newline="") as handle:
+        written = list(csv.reader(handle))
+    assert written[1][0] == "'=1+2.zip/photo.jpg"  # a spreadsheet shows the name, never runs it
+
+
+def test_twenty_concurrent_clients_on_a_cold_space_are_all_served(space_module, server) -> None:
+    """Cold start under load: detectors (one with float64 members) load in parallel requests; none may fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    space_module.load_detector.cache_clear()
+    labels = ["NPR detector (photos, native resolution)", "9-member one-class ensemble",
+              "Deep SVDD + autoencoder ensemble", "ELA + CNN"]
+
+    def request(index: int) -> dict:
+        client = Client(server, verbose=False)
+        image = handle_file(str(EXAMPLES / ("photo_fake_01.jpg" if index % 2 else "real_01.jpg")))
+        return client.predict(image, labels[index % len(labels)], "balanced", 0.0, api_name="/predict")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(request, range(20)))
+    assert len(answers) == 20 and all(answer["label"] in ("real", "fake") for answer in answers)

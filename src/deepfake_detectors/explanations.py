@@ -40,8 +40,13 @@ EXIF_FIELDS: tuple[str, ...] = (
 )
 
 
+#: Side of the largest centred crop whose spectrum :func:`fft_spectrum` computes.
+FFT_MAX_SIDE = 1024
+
+
 def fft_spectrum(image: ImageInput) -> Image.Image:
-    """The centred log-magnitude Fourier spectrum of the image's luminance, as a greyscale image.
+    """The centred log-magnitude Fourier spectrum of the image's luminance (of its centred native-resolution crop
+    of at most :data:`FFT_MAX_SIDE` pixels a side), as a greyscale image.
 
     Args:
         image: a path, PIL image, array or bytes.
@@ -50,7 +55,12 @@ def fft_spectrum(image: ImageInput) -> Image.Image:
         >>> fft_spectrum(Image.new("RGB", (16, 16))).size
         (16, 16)
     """
-    grey = np.asarray(load_image(image).convert("L"), dtype=np.float64)
+    grey_image = load_image(image).convert("L")
+    width, height = grey_image.size
+    if max(width, height) > FFT_MAX_SIDE:  # a centred native crop: same frequencies, bounded cost and output size
+        left, top = max(0, (width - FFT_MAX_SIDE) // 2), max(0, (height - FFT_MAX_SIDE) // 2)
+        grey_image = grey_image.crop((left, top, left + min(width, FFT_MAX_SIDE), top + min(height, FFT_MAX_SIDE)))
+    grey = np.asarray(grey_image, dtype=np.float64)
     magnitude = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))))
     span = magnitude.max() - magnitude.min()
     scaled = (magnitude - magnitude.min()) / span if span > 0 else np.zeros_like(magnitude)

@@ -108,8 +108,8 @@ def load_image(image: ImageInput, min_size: Optional[int] = None) -> Image.Image
             tensor (floats in [0, 1]).
         min_size: when given, a JPEG file may be decoded at a reduced size (1/2, 1/4 or 1/8, in the decoder, via
             ``Image.draft``) and any other file reduced by an integer factor after decoding, as long as both sides
-            stay at least ``min_size`` pixels: much faster and smaller for detectors that shrink the image anyway. ``None`` (the default) decodes every pixel, as detectors that look at
-            native-resolution pixels need.
+            stay at least ``min_size`` pixels: much faster and smaller for detectors that shrink the image
+            anyway. ``None`` (the default) decodes every pixel, as detectors on native-resolution pixels need.
 
     Returns:
         The image in RGB mode, EXIF orientation applied, first frame only.
@@ -356,7 +356,7 @@ class DeepfakeImageProcessor(BaseImageProcessor):
         Images of the same size are converted and resized together, one tensor operation per size.
         """
         arrays = [np.asarray(image, dtype=np.uint8) for image in images]
-        output = torch.empty((len(arrays), 3, self.size, self.size))
+        output = torch.empty((len(arrays), 3, self.size, self.size), dtype=torch.float32)  # never the global default
         by_shape: dict[tuple[int, ...], list[int]] = {}
         for index, array in enumerate(arrays):
             by_shape.setdefault(array.shape, []).append(index)

@@ -221,7 +221,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
                 logits.append(self.crop_logits(tiles.to(device).float().div_(255.0)).float().cpu())
         finally:
             self.train(was_training)
-        total, count = torch.zeros(height, width), torch.zeros(height, width)
+        total, count = torch.zeros(height, width, dtype=torch.float32), torch.zeros(height, width, dtype=torch.float32)
         for (top, left), logit in zip(boxes, torch.cat(logits)):
             total[top : top + tile_h, left : left + tile_w] += logit
             count[top : top + tile_h, left : left + tile_w] += 1
