@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from conftest import REPO_ROOT
 from deepfake_detectors import IsolationForestConfig, IsolationForestModel
 
 # Registered before the import so that pytest rewrites the helper's asserts (detailed failure messages).
@@ -72,3 +73,36 @@ def test_sklearn_version_mismatch_warns(saved, tmp_path) -> None:
 
 def test_shared_feature_cache_gives_same_scores_and_computes_once(fitted, images) -> None:
     check_shared_feature_cache(fitted, images)
+
+
+def test_a_tampered_tree_is_refused_before_it_can_crash_the_process(tmp_path) -> None:
+    """Only trusted types, but a child index far outside the tree: a clear error at load, never a segfault."""
+    import io
+    import zipfile
+
+    import numpy as np
+    import pytest
+
+    from deepfake_detectors.modeling.feature_base import load_trusted_estimator
+
+    members = REPO_ROOT / "hub_repos" / "fake-image-detection-ensemble" / "members"
+    source = members / "isolation_forest" / "estimator.skops"
+    if not source.exists():
+        pytest.skip("bundled isolation forest not built")
+    tampered = tmp_path / "estimator.skops"
+    done = False
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(tampered, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item)
+            if not done and item.filename.endswith(".npy"):
+                array = np.load(io.BytesIO(data), allow_pickle=False)
+                if array.dtype.names and "left_child" in array.dtype.names:
+                    array["left_child"][0] = 10**9
+                    buffer = io.BytesIO()
+                    np.save(buffer, array, allow_pickle=False)
+                    data, done = buffer.getvalue(), True
+            copy.writestr(item, data)
+    assert done
+    with pytest.raises(ValueError, match="child index outside"):
+        load_trusted_estimator(tampered)
+    assert load_trusted_estimator(source) is not None

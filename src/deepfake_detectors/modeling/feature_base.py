@@ -296,7 +296,84 @@ def load_trusted_estimator(path: Union[str, os.PathLike]) -> Any:
     untrusted = sorted(found - allowed)
     if untrusted:
         raise ValueError(f"refusing to load {path}: it contains types that are not trusted: {untrusted}")
-    return skops.io.load(path, trusted=sorted(allowed))
+    estimator = skops.io.load(path, trusted=sorted(allowed))
+    check_estimator_structure(estimator, path)
+    return estimator
+
+
+def check_estimator_structure(estimator: Any, path: Union[str, os.PathLike]) -> None:
+    """Refuse a loaded estimator whose arrays could make scikit-learn's compiled code read out of bounds.
+
+    A tampered file can hold only trusted types and still crash the process at the first prediction (a tree node
+    whose child or feature index points past its arrays). Checked before first use: every float array finite;
+    tree children inside the tree and after their parent (so no cycle), split features inside the input; the
+    forest's feature subsets, the SVM's support vectors and the LOF's neighbour indices consistent in shape and
+    range.
+
+    Raises:
+        ValueError: naming the file and what is inconsistent.
+    """
+    import numpy as np
+
+    def fail(reason: str) -> None:
+        raise ValueError(f"refusing {path}: {reason}; the file is damaged or was tampered with")
+
+    def arrays(value: Any, name: str):
+        if isinstance(value, np.ndarray):
+            yield name, value
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                yield from arrays(inner, f"{name}.{key}")
+        elif isinstance(value, (list, tuple)):
+            for index, inner in enumerate(value):
+                yield from arrays(inner, f"{name}[{index}]")
+        elif hasattr(value, "__dict__") and not isinstance(value, type):
+            yield from arrays(vars(value), name)
+
+    for name, array in arrays(vars(estimator), type(estimator).__name__):
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            fail(f"{name} holds NaN or infinite values")
+    n_features = int(getattr(estimator, "n_features_in_", 0))
+    for index, tree_estimator in enumerate(getattr(estimator, "estimators_", None) or []):
+        features = estimator.estimators_features_[index] if hasattr(estimator, "estimators_features_") else None
+        width = len(features) if features is not None else n_features
+        if features is not None and (np.min(features) < 0 or np.max(features) >= n_features):
+            fail(f"tree {index} uses input features outside 0..{n_features - 1}")
+        _check_tree(tree_estimator.tree_, width, f"tree {index}", fail)
+    if hasattr(estimator, "support_vectors_"):
+        vectors, dual = estimator.support_vectors_, estimator.dual_coef_
+        if vectors.ndim != 2 or vectors.shape[1] != n_features or dual.shape != (1, vectors.shape[0]):
+            fail("support vectors and dual coefficients disagree in shape")
+        counts = np.asarray(estimator._n_support)  # one-class SVMs store the count for both "classes"
+        if counts.min() < 0 or counts.max() != vectors.shape[0] or len(estimator.support_) != vectors.shape[0]:
+            fail("the number of support vectors is inconsistent")
+    if hasattr(estimator, "_fit_X"):
+        fitted = estimator._fit_X
+        neighbours = getattr(estimator, "_neighbors_indices_fit_X_", None)
+        if fitted.ndim != 2 or fitted.shape[1] != n_features or len(estimator._lrd) != fitted.shape[0]:
+            fail("the stored training points and their densities disagree in shape")
+        if neighbours is not None and (neighbours.min() < 0 or neighbours.max() >= fitted.shape[0]):
+            fail("neighbour indices point outside the stored training points")
+
+
+def _check_tree(tree: Any, n_features: int, name: str, fail: Any) -> None:
+    import numpy as np
+
+    nodes = int(tree.node_count)
+    left, right, feature = np.asarray(tree.children_left), np.asarray(tree.children_right), np.asarray(tree.feature)
+    if not (len(left) == len(right) == len(feature) == nodes) or nodes < 1:
+        fail(f"{name} has inconsistent node arrays")
+    leaf = left == -1
+    if not np.array_equal(leaf, right == -1):
+        fail(f"{name} has a node with one child")
+    ids = np.arange(nodes)
+    inner = ~leaf
+    if np.any(left[inner] <= ids[inner]) or np.any(right[inner] <= ids[inner]):
+        fail(f"{name} has a child that does not come after its parent")
+    if np.any(left[inner] >= nodes) or np.any(right[inner] >= nodes):
+        fail(f"{name} has a child index outside its {nodes} nodes")
+    if np.any(feature[inner] < 0) or np.any(feature[inner] >= n_features):
+        fail(f"{name} splits on a feature outside 0..{n_features - 1}")
 
 
 def check_sklearn_version(config: SklearnDetectorConfig) -> None:
