@@ -190,3 +190,36 @@ def test_folder_and_glob_scans_survive_link_loops_and_special_files(tmp_path: Pa
     assert skipped == [(str(tmp_path / "pipe.png"), "not a regular file")]
     assert iter_image_files([tmp_path, str(tmp_path / "a" / "x.png")]) == expected  # each file once
     assert iter_image_files([str(tmp_path / "a" / "*.png")]) == [str(tmp_path / "a" / "x.png")]
+
+
+# ------------------------------------------------------------------------ the committed hostile corpus
+
+HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
+NPR_REPO = Path(__file__).resolve().parents[1] / "hub_repos" / "deepfake-npr-detector"
+
+
+def test_corpus_is_what_its_script_writes() -> None:
+    from make_hostile_corpus import build
+
+    assert sorted(path.name for path in HOSTILE.iterdir()) == sorted(build())
+
+
+@pytest.mark.skipif(not NPR_REPO.exists(), reason="bundled NPR detector not built")
+def test_hostile_corpus_through_the_cli_and_the_python_api(capsys) -> None:
+    from deepfake_detectors import EnsembleDeepfakeDetector
+    from deepfake_detectors.cli import main
+
+    files = sorted(str(path) for path in HOSTILE.iterdir())
+    assert main(["detect", str(HOSTILE), "--model", str(NPR_REPO), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    scored = {line.split("\t")[0] for line in captured.out.splitlines()}
+    reported = [line for line in captured.err.splitlines() if line.startswith("error: ")]
+    for path in files:  # every file is either scored or reported, by name
+        assert (path in scored) != any(Path(path).name in line for line in reported), path
+    assert {path for path in files if Path(path).name.startswith("good_")} <= scored
+    results = EnsembleDeepfakeDetector.from_pretrained(NPR_REPO).predict(files)
+    assert [result.source for result in results] == files
+    for result in results:
+        assert (result.error is None) == (result.source in scored)
+        assert result.error is None or Path(result.source).name in result.error

@@ -184,3 +184,17 @@ def test_twenty_concurrent_clients_on_a_cold_space_are_all_served(space_module, 
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(request, range(20)))
     assert len(answers) == 20 and all(answer["label"] in ("real", "fake") for answer in answers)
+
+
+def test_hostile_corpus_through_the_space_api(client) -> None:
+    """Every file of the committed hostile corpus gets a row: a verdict or an error naming it; good files scored."""
+    corpus = sorted((REPO_ROOT / "tests" / "data" / "hostile").iterdir())
+    table, _ = client.predict(
+        [handle_file(str(path)) for path in corpus], "NPR detector (photos, native resolution)", "balanced", 0.0,
+        api_name="/batch",
+    )
+    rows = table["data"] if isinstance(table, dict) else table
+    assert len(rows) == len(corpus)
+    for row in rows:
+        assert row[1] in ("real", "fake") or (row[1] == "error" and row[0] in row[4])
+    assert all(row[1] in ("real", "fake") for row in rows if row[0].startswith("good_"))

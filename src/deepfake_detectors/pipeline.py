@@ -579,16 +579,35 @@ class EnsembleDeepfakeDetector:
                 start = end
                 combined = np.full(len(positions), np.nan)
                 members = {name: np.full(len(positions), np.nan) for name in self.members}
-                errors = [failures.get(index) for index in positions]
-                if loaded:
-                    local = [index - positions.start for index in indices]
-                    brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
-                    batch_combined, batch_members = self.combine(self.raw_member_scores(loaded), brightness)
+                names = {index: describe_source(images[index]) for index in indices}
+                for kept, batch_combined, batch_members in self._score_loaded(indices, loaded, failures, names):
+                    local = [index - positions.start for index in kept]
                     combined[local] = batch_combined
                     for name, values in batch_members.items():
                         members[name][local] = values
+                errors = [failures.get(index) for index in positions]
                 del loaded  # this batch's pixels go before the next batch is waited for
                 yield positions, combined, members, errors
+
+    def _score_loaded(
+        self, indices: list[int], loaded: list[Image.Image], failures: dict[int, str], names: Sequence[str]
+    ) -> Iterator[tuple[list[int], np.ndarray, dict[str, np.ndarray]]]:
+        """Combined and member scores of loaded images: the batch at once, or (if a member cannot score one of
+        them, e.g. a 5000 x 1 strip) image by image, the ones that fail recorded in ``failures``."""
+        if not loaded:
+            return
+        try:
+            brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
+            yield (indices, *self.combine(self.raw_member_scores(loaded), brightness))
+            return
+        except (ValueError, RuntimeError, IndexError):
+            pass  # find the image(s) that cannot be scored; the others are scored one by one
+        for index, image in zip(indices, loaded):
+            try:
+                brightness = mean_luma([image]) if self.config.brightness_normalisation else None
+                yield ([index], *self.combine(self.raw_member_scores([image]), brightness))
+            except (ValueError, RuntimeError, IndexError) as error:
+                failures[index] = f"cannot score image {names[index]!r}: {error}"
 
     def score_images(
         self,
