@@ -206,3 +206,23 @@ def test_closed_pipe_ends_the_scan_quietly(tiny_model_dir, scan_folder) -> None:
     stderr = process.stderr.read()
     process.wait(timeout=120)
     assert "Traceback" not in stderr and process.returncode in (0, 1)
+
+
+def test_accelerate_launch_shards_a_scan_over_two_processes(tiny_model_dir, scan_folder, tmp_path) -> None:
+    """`accelerate launch --num_processes 2 -m deepfake_detectors.cli detect ...`: each image scored once, one output."""
+    import shutil
+
+    launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
+    if launcher is None:
+        pytest.skip("accelerate's launcher is not installed")
+    output = tmp_path / "sharded.jsonl"
+    command = [launcher, "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+               "--dynamo_backend", "no", "-m", "deepfake_detectors.cli", "detect", str(scan_folder), "--model",
+               str(tiny_model_dir), "--output", str(output), "--batch-size", "16", "--no-progress"]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    sources = _sources(output)
+    assert len(sources) == len(set(sources)) == 242
+    assert not list(tmp_path.glob("sharded.rank*"))
+    printed = [line.split("\t")[0] for line in finished.stdout.splitlines() if "\t" in line]
+    assert len(printed) == len(set(printed)) == 241  # the corrupt file is reported on stderr, by one process

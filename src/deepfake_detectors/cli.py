@@ -51,7 +51,7 @@ def command_detect(args: argparse.Namespace) -> int:
     With ``--output``, rows are streamed to disk batch by batch (see :mod:`deepfake_detectors.scan_output`);
     Ctrl-C keeps what was scored and exits 130; a closed stdout pipe ends the scan quietly.
     """
-    from .scan_output import ScanOutput, check_output_path
+    from .scan_output import ScanOutput, check_output_path, earlier_rows, merge_shards, shard_path
 
     output = Path(args.output) if args.output else None
     if output is not None:
@@ -71,10 +71,20 @@ def command_detect(args: argparse.Namespace) -> int:
     detector = EnsembleDeepfakeDetector.from_pretrained(args.model, device=args.device)
     if args.threshold is not None:
         detector.set_threshold(args.threshold)
-    sink = ScanOutput(output, resume=args.resume, members=list(detector.members)) if output is not None else None
-    todo = [path for path in paths if sink is None or path not in sink.done]
-    if sink is not None and sink.done:
-        print(f"resuming: {len(paths) - len(todo)} of {len(paths)} images already in {output}", file=sys.stderr)
+    state = distributed_state()  # under `accelerate launch`: this process scores every world_size-th image
+    rank, world = (state.process_index, state.num_processes) if state is not None else (0, 1)
+    sink = None
+    if output is not None:
+        earlier = earlier_rows(output) if args.resume else []  # read before the partial file is started again
+        target = output if world == 1 else shard_path(output, rank)
+        sink = ScanOutput(target, resume=False, members=list(detector.members))
+        sink.done = {str(row.get("source")) for row in earlier}
+        if rank == 0:
+            sink.write(earlier)
+    remaining = [path for path in paths if sink is None or path not in sink.done]
+    todo = remaining[rank::world]
+    if sink is not None and sink.done and rank == 0:
+        print(f"resuming: {len(paths) - len(remaining)} of {len(paths)} images already in {output}", file=sys.stderr)
     scored = failed = 0
     status = 0
     bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
@@ -101,6 +111,10 @@ def command_detect(args: argparse.Namespace) -> int:
         bar.close()
         if sink is not None:
             sink.close()
+    if state is not None and output is not None:
+        state.wait_for_everyone()
+        if rank == 0:
+            merge_shards(output, world, list(detector.members))
     value, name = detector.threshold
     print(
         f"{scored} of {len(todo)} images scored, {failed} could not be read; threshold {name} = {value:.3f} "
@@ -111,6 +125,15 @@ def command_detect(args: argparse.Namespace) -> int:
     if status:
         return status
     return 0 if scored or (sink is not None and sink.done) else 1
+
+
+def distributed_state():
+    """accelerate's ``PartialState`` when this process is one of several (``accelerate launch``), else ``None``."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    from accelerate import PartialState
+
+    return PartialState(cpu=not __import__("torch").cuda.is_available())
 
 
 def tqdm_bar(total: int, disable: bool):

@@ -74,6 +74,35 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return [{key: _unescape(value or "") for key, value in row.items()} for row in csv.DictReader(lines)]
 
 
+def partial_path(output: Path) -> Path:
+    """Where the rows of a scan in progress go: ``<output>.partial``."""
+    return output.with_name(output.name + ".partial")
+
+
+def earlier_rows(output: Path) -> list[dict[str, Any]]:
+    """The rows of an earlier scan: its partial file if it was interrupted, else its finished output."""
+    return read_rows(partial_path(output)) or read_rows(output)
+
+
+def shard_path(output: Path, rank: int) -> Path:
+    """The output of process ``rank`` of a sharded scan: ``results.rank1.csv`` for ``results.csv``."""
+    return output.with_name(f"{output.stem}.rank{rank}{output.suffix}")
+
+
+def merge_shards(output: Path, world_size: int, members: Iterable[str]) -> int:
+    """Concatenate the shard outputs of a sharded scan into ``output`` (rank 0 first) and delete them.
+
+    Returns:
+        The number of rows written.
+    """
+    rows = [row for rank in range(world_size) for row in read_rows(shard_path(output, rank))]
+    with ScanOutput(output, resume=False, members=members) as merged:
+        merged.write(rows)
+    for rank in range(world_size):
+        shard_path(output, rank).unlink(missing_ok=True)
+    return len(rows)
+
+
 class ScanOutput:
     """Stream result rows to ``<output>.partial`` and rename it to ``output`` at :meth:`close`.
 
@@ -90,10 +119,10 @@ class ScanOutput:
     def __init__(self, output: Path, resume: bool, members: Iterable[str]) -> None:
         check_output_path(output)
         self.output = output
-        self.partial = output.with_name(output.name + ".partial")
+        self.partial = partial_path(output)
         self.is_csv = output.suffix.lower() == ".csv"
         self.fields = CSV_FIELDS + [f"member_{name}" for name in members]
-        earlier = (read_rows(self.partial) or read_rows(self.output)) if resume else []
+        earlier = earlier_rows(output) if resume else []
         #: Sources already scored in an earlier run (only with ``resume``).
         self.done = {str(row.get("source")) for row in earlier}
         self.handle: TextIO = self.partial.open("w", newline="")
