@@ -223,3 +223,37 @@ def test_hostile_corpus_through_the_cli_and_the_python_api(capsys) -> None:
     for result in results:
         assert (result.error is None) == (result.source in scored)
         assert result.error is None or Path(result.source).name in result.error
+
+
+def test_damaged_model_files_are_clear_errors(tmp_path: Path, capsys) -> None:
+    import json
+
+    from deepfake_detectors.cli import main
+
+    repo = _tiny_repo(tmp_path)
+    image = tmp_path / "image.png"
+    Image.new("RGB", (32, 32)).save(image)
+    weights = (repo / "model.safetensors").read_bytes()
+    (repo / "model.safetensors").write_bytes(weights[: len(weights) // 2])  # a cut-off download
+    assert main(["detect", str(image), "--model", str(repo)]) == 2
+    assert "cannot load the model" in capsys.readouterr().err
+    repo = _tiny_repo(tmp_path / "second")
+    processor = json.loads((repo / "preprocessor_config.json").read_text())
+    processor["crop_size"] = 100_000
+    (repo / "preprocessor_config.json").write_text(json.dumps(processor))
+    assert main(["detect", str(image), "--model", str(repo)]) == 2
+    assert "crop_size" in capsys.readouterr().err
+
+
+def test_nan_in_saved_statistics_is_refused(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from deepfake_detectors import EnsembleDeepfakeDetector
+
+    repo = _tiny_repo(tmp_path)
+    tensors = load_file(repo / "model.safetensors")
+    name = next(key for key in tensors if key.endswith("running_mean"))
+    tensors[name][0] = float("nan")
+    save_file(tensors, repo / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        EnsembleDeepfakeDetector.from_pretrained(repo)

@@ -173,12 +173,20 @@ def load_member(directory: Path, device: Union[str, torch.device] = "cpu") -> tu
     prompt), and refuses non-finite fitted numbers (see :func:`check_finite_config`).
     """
     with LOADING_LOCK:
-        model, info = AutoModel.from_pretrained(directory, output_loading_info=True, trust_remote_code=False)
-        processor = AutoImageProcessor.from_pretrained(directory, trust_remote_code=False)
+        try:
+            model, info = AutoModel.from_pretrained(directory, output_loading_info=True, trust_remote_code=False)
+            processor = AutoImageProcessor.from_pretrained(directory, trust_remote_code=False)
+        except (OSError, ValueError):
+            raise
+        except Exception as error:  # noqa: BLE001 - a damaged weights file can raise anything; name the folder
+            raise OSError(f"cannot load the model in {directory}: {type(error).__name__}: {error}") from error
     problems = {key: sorted(info[key]) for key in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[key]}
     if problems:
         raise OSError(f"weights in {directory} do not match the model: {problems}")
     check_finite_config(model.config, directory)
+    for name, tensor in model.state_dict().items():  # fitted statistics (centres, means, covariances) too
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{directory}: {name} holds NaN or infinite values; the repo is damaged")
     return model.to(device).eval(), processor
 
 

@@ -76,8 +76,8 @@ class NativeCropImageProcessor(BaseImageProcessor):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if int(crop_size) < 8 or int(crop_size) % 2:
-            raise ValueError(f"crop_size must be an even number of pixels >= 8, got {crop_size}")
+        if not 8 <= int(crop_size) <= 4096 or int(crop_size) % 2:
+            raise ValueError(f"crop_size must be an even number of pixels between 8 and 4096, got {crop_size}")
         if not 1 <= int(crops_per_side) <= 16:
             raise ValueError(f"crops_per_side must be between 1 and 16, got {crops_per_side}")
         if len(image_mean) != 3 or len(image_std) != 3 or any(float(s) <= 0 for s in image_std):
