@@ -340,4 +340,4 @@ def jpeg_block_profile(images: torch.Tensor) -> torch.Tensor:
     ]
     per_block.append((coefficients[:, :, 1:].abs() > 1.0).float().mean(2))
     levels = torch.linspace(0.0, 1.0, BLOCK_PROFILE_QUANTILES, device=images.device, dtype=images.dtype)
-    return torch.cat([torch.quantile(values, levels, dim=1).T for values in per_block], dim=1)
+    return torch.cat([torch.quantile(values, levels.to(values.dtype), dim=1).T for values in per_block], dim=1)
