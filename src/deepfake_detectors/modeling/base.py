@@ -140,3 +140,24 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         calibration = ScoreCalibration.fit(real_scores, fake_scores)
         self.config.calibration = calibration.to_dict()
         return calibration
+
+
+@torch.no_grad()
+def init_cnn_classifier_weights(module: torch.nn.Module) -> None:
+    """The initialisation of our small CNN classifiers (ELA + CNN, NPR): Kaiming convolutions (fan out), a
+    near-zero linear head, batch norms reset. Call from ``_init_weights``."""
+    from torch import nn
+    from transformers import initialization as init
+
+    if isinstance(module, nn.Conv2d):
+        init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+    elif isinstance(module, nn.Linear):
+        init.normal_(module.weight, std=0.01)
+        init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        init.ones_(module.weight)
+        init.zeros_(module.bias)
+        init.zeros_(module.running_mean)
+        init.ones_(module.running_var)
+        if getattr(module, "num_batches_tracked", None) is not None:
+            init.zeros_(module.num_batches_tracked)

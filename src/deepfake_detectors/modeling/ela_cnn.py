@@ -8,13 +8,12 @@ from typing import Optional
 import torch
 from PIL import Image
 from torch import nn
-from transformers import initialization as init
 from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.ela_cnn import ElaCnnConfig
 from ..processing import ImageInput
 from ..processing_ela import ElaImageProcessor
-from .base import DeepfakeDetectorPreTrainedModel
+from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
 
 
 @dataclass
@@ -80,18 +79,7 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
-        if isinstance(module, nn.Conv2d):
-            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(module, nn.Linear):
-            init.normal_(module.weight, std=0.01)
-            init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-            init.zeros_(module.running_mean)
-            init.ones_(module.running_var)
-            if getattr(module, "num_batches_tracked", None) is not None:
-                init.zeros_(module.num_batches_tracked)
+        init_cnn_classifier_weights(module)
 
     def forward(
         self,

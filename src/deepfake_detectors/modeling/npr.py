@@ -9,13 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import initialization as init
 from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.npr import NprDetectorConfig
 from ..processing import ImageInput, load_image
 from ..processing_crops import NativeCropImageProcessor
-from .base import DeepfakeDetectorPreTrainedModel
+from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
 from .efficientnet import GradCamExplanation, overlay_heatmap
 
 
@@ -116,18 +115,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
-        if isinstance(module, nn.Conv2d):
-            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(module, nn.Linear):
-            init.normal_(module.weight, std=0.01)
-            init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-            init.zeros_(module.running_mean)
-            init.ones_(module.running_var)
-            if getattr(module, "num_batches_tracked", None) is not None:
-                init.zeros_(module.num_batches_tracked)
+        init_cnn_classifier_weights(module)
 
     def crop_logits(self, crops: torch.Tensor) -> torch.Tensor:
         """The fake logit of each crop of a ``[n, 3, h, w]`` batch in [0, 1], ``[n]``."""
