@@ -346,8 +346,8 @@ class DeepfakeImageProcessor(BaseImageProcessor):
         super().__init__(**kwargs)
         if isinstance(size, dict):  # tolerate the transformers {"height": h, "width": w} form
             size = int(size.get("height", size.get("shortest_edge", 32)))
-        if not 8 <= int(size) <= 4096:
-            raise ValueError(f"size must be between 8 and 4096 pixels, got {size}")
+        if not 1 <= int(size) <= 4096:
+            raise ValueError(f"size must be between 1 and 4096 pixels, got {size}")
         if resample not in ("bilinear", "bicubic", "nearest"):
             raise ValueError(f"resample must be 'bilinear', 'bicubic' or 'nearest', got {resample!r}")
         self.size = int(size)
