@@ -96,13 +96,13 @@ class DetectionResult:
 
 
 #: Decoded pixels held by one batch at most (bytes); a batch of large photos ends early instead of growing.
-BATCH_BYTE_BUDGET = 256 * 2**20
+BATCH_BYTE_BUDGET = 128 * 2**20
 
 
 def _load_batch(
     images: Sequence[ImageInput], start: int, batch_size: int, min_size: Optional[int] = None
-) -> tuple[list[int], list[Image.Image], dict[int, str], int]:
-    """Load from ``images[start]`` on: (indices loaded, RGB images, {index: error message}, next start).
+) -> tuple[list[int], list[Image.Image], dict[int, str], int, int]:
+    """Load from ``images[start]`` on: (indices loaded, RGB images, {index: error message}, next start, bytes).
 
     A batch ends after ``batch_size`` inputs or once its decoded images hold :data:`BATCH_BYTE_BUDGET` bytes
     (at least one image always), so peak memory does not grow with the content of a batch. ``min_size`` is passed
@@ -119,7 +119,7 @@ def _load_batch(
         except ImageLoadError as error:
             failures[index] = str(error)
         index += 1
-    return indices, loaded, failures, index
+    return indices, loaded, failures, index, held
 
 
 def resolve_model_dir(
@@ -579,9 +579,12 @@ class EnsembleDeepfakeDetector:
             start = 0
             pending = loader.submit(_load_batch, images, 0, batch_size, min_size) if len(images) else None
             while pending is not None:
-                indices, loaded, failures, end = pending.result()
+                indices, loaded, failures, end, held = pending.result()
                 pending = None
-                if end < len(images):
+                # Decode the next batch during this one's scoring, unless this one alone fills the byte budget
+                # (huge images): then one at a time, so two of them are never in memory together.
+                overlap = end < len(images) and held < BATCH_BYTE_BUDGET
+                if overlap:
                     pending = loader.submit(_load_batch, images, end, batch_size, min_size)
                 positions = range(start, end)
                 start = end
@@ -595,6 +598,8 @@ class EnsembleDeepfakeDetector:
                         members[name][local] = values
                 errors = [failures.get(index) for index in positions]
                 del loaded  # this batch's pixels go before the next batch is waited for
+                if not overlap and end < len(images):
+                    pending = loader.submit(_load_batch, images, end, batch_size, min_size)
                 yield positions, combined, members, errors
 
     def _score_loaded(
