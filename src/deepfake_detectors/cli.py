@@ -36,15 +36,6 @@ def _quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def write_results(rows: list[dict], output: Path) -> None:
-    """Write result rows as JSON lines (``.jsonl``/``.json``) or CSV (``.csv``), chosen by the extension."""
-    from .scan_output import ScanOutput
-
-    members = sorted({name for row in rows for name in row.get("member_scores", {})})
-    with ScanOutput(output, resume=False, members=members) as out:
-        out.write(rows)
-
-
 def command_detect(args: argparse.Namespace) -> int:
     """Score files, folders and globs; print one line per image; exit 1 only if nothing could be scored.
 
