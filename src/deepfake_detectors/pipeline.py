@@ -28,6 +28,7 @@ from .calibration import BrightnessNormalisation, ScoreCalibration, ThresholdSpe
 from .configuration.ensemble import DeepfakeEnsembleConfig
 from .features import FeatureCache
 from .features.complexity import compressed_bits_per_dimension
+from .nested import iter_leaves
 from .processing import (
     DeepfakeImageProcessor,
     ImageInput,
@@ -206,22 +207,9 @@ def check_finite_config(config: Any, where: Union[str, os.PathLike]) -> None:
 
 def check_finite_numbers(values: Any, where: Union[str, os.PathLike]) -> None:
     """Raise ``ValueError`` naming ``where`` and the key of the first NaN or infinite number in nested values."""
-    for path, number in _numbers(values, ""):
-        if not math.isfinite(number):
+    for path, number in iter_leaves(values):
+        if isinstance(number, (int, float)) and not isinstance(number, bool) and not math.isfinite(number):
             raise ValueError(f"{where}: {path.lstrip('.')} = {number} is not a finite number; the repo is damaged")
-
-
-def _numbers(value: Any, path: str) -> Iterator[tuple[str, float]]:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return
-    if isinstance(value, (int, float)):
-        yield path, float(value)
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _numbers(inner, f"{path}.{key}")
-    elif isinstance(value, (list, tuple)):
-        for index, inner in enumerate(value):
-            yield from _numbers(inner, f"{path}[{index}]")
 
 
 def member_directory(root: Path, member_path: str, hub: dict[str, Any]) -> Path:

@@ -315,23 +315,13 @@ def check_estimator_structure(estimator: Any, path: Union[str, os.PathLike]) -> 
     """
     import numpy as np
 
+    from ..nested import iter_leaves
+
     def fail(reason: str) -> None:
         raise ValueError(f"refusing {path}: {reason}; the file is damaged or was tampered with")
 
-    def arrays(value: Any, name: str):
-        if isinstance(value, np.ndarray):
-            yield name, value
-        elif isinstance(value, dict):
-            for key, inner in value.items():
-                yield from arrays(inner, f"{name}.{key}")
-        elif isinstance(value, (list, tuple)):
-            for index, inner in enumerate(value):
-                yield from arrays(inner, f"{name}[{index}]")
-        elif hasattr(value, "__dict__") and not isinstance(value, type):
-            yield from arrays(vars(value), name)
-
-    for name, array in arrays(vars(estimator), type(estimator).__name__):
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
+    for name, array in iter_leaves(estimator, type(estimator).__name__, into_objects=True):
+        if isinstance(array, np.ndarray) and array.dtype.kind == "f" and not np.isfinite(array).all():
             fail(f"{name} holds NaN or infinite values")
     n_features = int(getattr(estimator, "n_features_in_", 0))
     for index, tree_estimator in enumerate(getattr(estimator, "estimators_", None) or []):
