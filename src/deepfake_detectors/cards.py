@@ -107,7 +107,7 @@ images). Every figure below comes from `deepfake-detect evaluate` on the split n
 {metrics_table(rows)}
 
 Expected calibration error of P(fake): wild test {wild.get('expected_calibration_error', float('nan')):.3f}
-(15 bins; the Platt scaling was fitted on the validation splits).
+(15 bins; Platt scaling fitted on the {training.get("calibration", "validation data")}).
 
 ### Wild test per source (flagged = false alarms for real sources, recall for AI sources)
 
