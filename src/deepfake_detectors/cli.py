@@ -64,17 +64,16 @@ def command_detect(args: argparse.Namespace) -> int:
         detector.set_threshold(args.threshold)
     state = distributed_state()  # under `accelerate launch`: this process scores every world_size-th image
     rank, world = (state.process_index, state.num_processes) if state is not None else (0, 1)
-    sink = None
+    sink, done = None, set()
     if output is not None:
         earlier = earlier_rows(output) if args.resume else []  # read before the partial file is started again
-        target = output if world == 1 else shard_path(output, rank)
-        sink = ScanOutput(target, resume=False, members=list(detector.members))
-        sink.done = {str(row.get("source")) for row in earlier}
+        done = {str(row.get("source")) for row in earlier}
+        sink = ScanOutput(output if world == 1 else shard_path(output, rank), members=list(detector.members))
         if rank == 0:
             sink.write(earlier)
-    remaining = [path for path in paths if sink is None or path not in sink.done]
+    remaining = [path for path in paths if path not in done]
     todo = remaining[rank::world]
-    if sink is not None and sink.done and rank == 0:
+    if done and rank == 0:
         print(f"resuming: {len(paths) - len(remaining)} of {len(paths)} images already in {output}", file=sys.stderr)
     scored = failed = 0
     status = 0
@@ -115,7 +114,7 @@ def command_detect(args: argparse.Namespace) -> int:
     )
     if status:
         return status
-    return 0 if scored or (sink is not None and sink.done) else 1
+    return 0 if scored or done else 1
 
 
 def distributed_state():

@@ -96,7 +96,7 @@ def merge_shards(output: Path, world_size: int, members: Iterable[str]) -> int:
         The number of rows written.
     """
     rows = [row for rank in range(world_size) for row in read_rows(shard_path(output, rank))]
-    with ScanOutput(output, resume=False, members=members) as merged:
+    with ScanOutput(output, members=members) as merged:
         merged.write(rows)
     for rank in range(world_size):
         shard_path(output, rank).unlink(missing_ok=True)
@@ -108,31 +108,27 @@ class ScanOutput:
 
     Args:
         output: the final ``.jsonl``, ``.json`` or ``.csv`` path.
-        resume: keep the rows of an earlier partial or finished file (see :attr:`done`).
         members: ensemble member names (CSV columns ``member_<name>``).
 
     Example:
-        >>> with ScanOutput(Path("results.csv"), resume=False, members=["npr"]) as out:  # doctest: +SKIP
+        >>> with ScanOutput(Path("results.csv"), members=["npr"]) as out:  # doctest: +SKIP
         ...     out.write([result.to_dict() for result in results])
     """
 
-    def __init__(self, output: Path, resume: bool, members: Iterable[str]) -> None:
+    def __init__(self, output: Path, members: Iterable[str]) -> None:
         check_output_path(output)
         self.output = output
         self.partial = partial_path(output)
         self.is_csv = output.suffix.lower() == ".csv"
         self.fields = CSV_FIELDS + [f"member_{name}" for name in members]
-        earlier = earlier_rows(output) if resume else []
-        #: Sources already scored in an earlier run (only with ``resume``).
-        self.done = {str(row.get("source")) for row in earlier}
         self.handle: TextIO = self.partial.open("w", newline="")
         self.writer: Optional[csv.DictWriter] = None
         if self.is_csv:
             self.writer = csv.DictWriter(self.handle, fieldnames=self.fields, extrasaction="ignore")
             self.writer.writeheader()
-        self._write(earlier)
 
-    def _write(self, rows: Iterable[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Append rows and flush them to disk."""
         for row in rows:
             if self.writer is not None:
                 flat = {key: row.get(key) for key in self.fields}
@@ -141,10 +137,6 @@ class ScanOutput:
             else:
                 self.handle.write(json.dumps(row) + "\n")
         self.handle.flush()
-
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Append rows and flush them to disk."""
-        self._write(rows)
 
     def close(self) -> None:
         """Flush, close and rename the partial file to the output path."""
