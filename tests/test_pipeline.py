@@ -262,3 +262,21 @@ def test_batches_end_early_at_the_byte_budget(monkeypatch, ensemble) -> None:
     assert np.isfinite(whole).all() and errors == [None] * 8
     one_by_one = [ensemble.score_images([image])[0][0] for image in images]
     assert np.allclose(whole, one_by_one)
+
+
+def test_loading_float64_members_never_switches_the_default_dtype_to_float64(monkeypatch) -> None:
+    """Six members of the nine-member ensemble hold float64 statistics; building them must not flip the
+    process-wide default dtype (two parallel cold loads in a Space could leave it at float64 for every request)."""
+    defaults_set: list[torch.dtype] = []
+    original = torch.set_default_dtype
+
+    def record(dtype: torch.dtype) -> None:
+        defaults_set.append(dtype)
+        original(dtype)
+
+    monkeypatch.setattr(torch, "set_default_dtype", record)
+    detector = EnsembleDeepfakeDetector.from_pretrained(REPO_ROOT / "hub_repos" / "fake-image-detection-ensemble")
+    assert torch.float64 not in defaults_set
+    assert torch.get_default_dtype() == torch.float32
+    statistical = detector.members["statistical"]
+    assert statistical.block_precision.dtype == torch.float64  # the fitted statistics keep their precision

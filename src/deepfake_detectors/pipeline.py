@@ -163,7 +163,9 @@ def resolve_model_dir(
 
 
 #: One model load at a time in this process: transformers switches a process-wide default dtype while it builds
-#: a model, so two loads in parallel threads (a Space's cold start) could leave the wrong default behind.
+#: a model, so two loads in parallel threads (a Space's cold start) could leave the wrong default behind. Our
+#: models are always built in float32 (``DeepfakeDetectorPreTrainedModel.from_pretrained``); the lock also
+#: keeps other loads in the process (a user's own model) from interleaving with ours.
 LOADING_LOCK = threading.RLock()
 
 

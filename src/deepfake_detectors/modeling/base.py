@@ -46,6 +46,21 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
     #: Whether ``forward`` takes a shared ``feature_cache`` (members on hand-made features).
     accepts_feature_cache = False
 
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        """Load like any transformers model, building it in float32 unless a ``dtype`` is asked for.
+
+        Members on hand-made features keep their fitted statistics as float64 buffers, so their saved config says
+        ``float64``; transformers would switch the process-wide default dtype to float64 while it builds them, and
+        two loads in parallel threads could leave that default behind. The float64 buffers are created with an
+        explicit dtype, so building in float32 changes none of them.
+
+        Example:
+            >>> model = DeepfakeDetectorPreTrainedModel.from_pretrained("hub_repos/deepfake-npr-detector")  # doctest: +SKIP
+        """
+        kwargs.setdefault("dtype", torch.float32)
+        return super().from_pretrained(*args, **kwargs)
+
     @torch.no_grad()
     def raw_score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
         """The ``scores`` of ``forward`` in eval mode, before any complexity adjustment.
