@@ -68,3 +68,16 @@ def test_sklearn_version_mismatch_warns(saved, tmp_path) -> None:
 
 def test_shared_feature_cache_gives_same_scores_and_computes_once(fitted, images) -> None:
     check_shared_feature_cache(fitted, images)
+
+
+def test_a_mixture_with_inconsistent_shapes_is_refused(fitted) -> None:
+    """A tampered file whose means no longer match the precisions is a clear load error naming the file."""
+    import copy
+
+    from deepfake_detectors.modeling.feature_base import check_estimator_structure
+
+    estimator = copy.deepcopy(fitted.estimator)
+    check_estimator_structure(estimator, "estimator.skops")  # the fitted one passes
+    estimator.means_ = estimator.means_[:, :-1]
+    with pytest.raises(ValueError, match="estimator.skops.*disagree in shape"):
+        check_estimator_structure(estimator, "estimator.skops")

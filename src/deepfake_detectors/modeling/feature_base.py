@@ -307,8 +307,8 @@ def check_estimator_structure(estimator: Any, path: Union[str, os.PathLike]) -> 
     A tampered file can hold only trusted types and still crash the process at the first prediction (a tree node
     whose child or feature index points past its arrays). Checked before first use: every float array finite;
     tree children inside the tree and after their parent (so no cycle), split features inside the input; the
-    forest's feature subsets, the SVM's support vectors and the LOF's neighbour indices consistent in shape and
-    range.
+    forest's feature subsets, the SVM's support vectors, the LOF's neighbour indices and the Gaussian mixture's
+    means and precisions consistent in shape and range.
 
     Raises:
         ValueError: naming the file and what is inconsistent.
@@ -344,6 +344,12 @@ def check_estimator_structure(estimator: Any, path: Union[str, os.PathLike]) -> 
             fail("the stored training points and their densities disagree in shape")
         if neighbours is not None and (neighbours.min() < 0 or neighbours.max() >= fitted.shape[0]):
             fail("neighbour indices point outside the stored training points")
+    if hasattr(estimator, "means_") and hasattr(estimator, "precisions_cholesky_"):
+        components = len(estimator.weights_)
+        expected = {"full": (components, n_features, n_features), "diag": (components, n_features)}
+        shape = expected.get(getattr(estimator, "covariance_type", ""), np.shape(estimator.precisions_cholesky_))
+        if estimator.means_.shape != (components, n_features) or np.shape(estimator.precisions_cholesky_) != shape:
+            fail("the mixture's weights, means and precisions disagree in shape")
 
 
 def _check_tree(tree: Any, n_features: int, name: str, fail: Any) -> None:
