@@ -12,7 +12,7 @@ API (``gradio_client``): ``/analyze`` (one image -> verdict, confidences, member
 Example:
     >>> from gradio_client import Client, handle_file  # doctest: +SKIP
     >>> client = Client("http://127.0.0.1:7860")  # doctest: +SKIP
-    >>> client.predict(handle_file("examples/fake_01.jpg"), "ELA + CNN", "balanced", 0.0, api_name="/predict")  # doctest: +SKIP
+    >>> client.predict(handle_file("examples/fake_01.jpg"), "ELA + CNN", "default", 0.5, api_name="/predict")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ ENSEMBLE_SHORT_NAMES: dict[str, str] = {
     "9-member ensemble": "fake-image-detection-ensemble",
     "SVDD + AE ensemble": "deepfake-ensemble-detector",
 }
-THRESHOLD_PRESETS = ["balanced", "strict", "sensitive", "optimal", "custom"]
+#: "default" is the threshold the detector's own config names (``optimal`` for the supervised classifiers,
+#: ``balanced`` for the others); "custom" is a probability of fake, set with the slider.
+THRESHOLD_PRESETS = ["default", "strict", "balanced", "sensitive", "optimal", "custom"]
+BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "error"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 #: Images scored per call to the detector in the batch tab (the progress bar moves once per chunk).
 BATCH_CHUNK = 64
@@ -66,13 +69,14 @@ RESULTS_DIR.mkdir(exist_ok=True)
 
 ABOUT_DESCRIPTIONS: dict[str, str] = {
     "deepfake-npr-detector": "A small CNN on the neighbouring-pixel residual of native-resolution crops (NPR), "
-    "trained on photos, Stable Diffusion images, aligned autoencoder reconstructions and CIFAKE. The detector "
+    "trained on the wild train split's photos and AI images plus 10,000 CIFAKE images. The detector "
     "for real-world photos; the others were trained on 32 px CIFAKE images only.",
     "fake-image-detection-ensemble": "Nine one-class models trained on real photos only (frequency VAE, edge flow, "
     "semantic Deep SVDD, texture One-Class SVM, Isolation Forest, LOF, Gaussian mixture, colour and statistical "
-    "Mahalanobis models), combined by weighted voting. Flags what does not look like the real photos it saw.",
-    "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on real photos "
-    "only, 50/50 vote of their calibrated scores.",
+    "Mahalanobis models) trained on CIFAKE's real 32 px images only, combined by weighted voting. Flags what does "
+    "not look like the real images it saw, so nearly every larger photo.",
+    "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on CIFAKE's real "
+    "32 px images only, 50/50 vote of their calibrated scores.",
     "deepfake-efficientnet": "EfficientNet-Lite0 pretrained on ImageNet and fine-tuned on labelled real and "
     "fake images; Grad-CAM shows where its evidence lies.",
     "deepfake-ela-cnn": "Error Level Analysis (JPEG re-save difference) stacked with the image and fed to a "
@@ -114,9 +118,14 @@ def load_detector(label: str) -> EnsembleDeepfakeDetector:
 
 
 def _threshold(preset: str, value: Optional[float]) -> Any:
-    """The threshold to pass to ``predict`` (per request: the shared detectors are never mutated)."""
+    """The threshold to pass to ``predict`` (per request: the shared detectors are never mutated).
+
+    ``default`` is the detector's own (``None``); ``custom`` is a probability of fake between 0 and 1.
+    """
+    if preset == "default":
+        return None
     if preset == "custom":
-        return float(value if value is not None else 0.0)
+        return float(value if value is not None else 0.5)
     if preset not in THRESHOLD_PRESETS:
         raise gr.Error(f"Unknown threshold {preset!r}; choose one of: {', '.join(THRESHOLD_PRESETS)}")
     return preset
@@ -162,17 +171,22 @@ def _for_display(picture: Image.Image, minimum: int = 256) -> Image.Image:
 
 def member_score_figure(member_scores: dict[str, float], score: float, threshold: float, threshold_name: str) -> Figure:
     """Bar chart of each member's calibrated score and the combined score, with the threshold marked."""
-    names = [*member_scores, "combined"]
-    values = [*member_scores.values(), score]
-    figure = Figure(figsize=(6.4, 0.5 + 0.42 * len(names)), layout="constrained")
+    names = [*member_scores, "combined"] if len(member_scores) > 1 else ["score"]
+    values = [*member_scores.values(), score] if len(member_scores) > 1 else [score]
+    figure = Figure(figsize=(5.6, 1.5 + 0.34 * len(names)), layout="constrained")
     axis = figure.subplots()
     colours = ["#c0392b" if v >= threshold else "#2e86c1" for v in values]
     colours[-1] = "#7b241c" if score >= threshold else "#1b4f72"
-    axis.barh(names, values, color=colours)
-    axis.axvline(threshold, color="black", linestyle="--", label=f"threshold ({threshold_name}) = {threshold:.2f}")
+    axis.barh(names, values, color=colours, height=0.6)
+    axis.axvline(threshold, color="black", linestyle="--")
     axis.invert_yaxis()
-    axis.set_xlabel("calibrated score (standard deviations above real validation images)")
-    axis.legend(loc="lower right", fontsize=8)
+    axis.margins(y=0.15)
+    figure.suptitle(" ", fontsize=14)  # room for the panel's own label above the axes
+    axis.set_xlabel(
+        f"score (standard deviations above real validation images)\ndashed: {threshold_name} threshold "
+        f"{threshold:.2f}; red bars are on the fake side", fontsize=9,
+    )
+    axis.tick_params(labelsize=9)
     return figure
 
 
@@ -199,13 +213,12 @@ def analyze(image_path: Optional[str], detector_label: str, preset: str, custom_
         Confidences for ``gr.Label``, a Markdown summary, the member-score chart, explanation images for
         ``gr.Gallery`` and the EXIF table.
     """
+    if not image_path:  # the button pressed with no image: a message, not four error boxes
+        gr.Warning("Upload, paste or pick an image first.")
+        return None, "Upload, paste or pick an image first, then press **Analyse**.", None, [], []
     detector, result = _verdict(detector_label, image_path, preset, custom_threshold)
-    probability = result.probability if result.probability is not None else float(result.is_fake)
-    confidences = {"fake": probability, "real": 1.0 - probability}
-    summary = (
-        f"**{result.label.upper()}** with {detector_label}: score {result.score:.2f} vs threshold "
-        f"{result.threshold:.2f} ({result.threshold_name}); P(fake) = {probability:.1%}."
-    )
+    confidences = {row["label"]: row["score"] for row in result.as_pipeline_output()}
+    summary = verdict_markdown(result, detector_label)
     figure = member_score_figure(result.member_scores, result.score, result.threshold, result.threshold_name)
     gallery = [(_for_display(picture), caption) for caption, picture in explain_image(detector, image_path).items()]
     exif = exif_metadata(image_path)
@@ -213,11 +226,26 @@ def analyze(image_path: Optional[str], detector_label: str, preset: str, custom_
     return confidences, summary, figure, gallery, table
 
 
+def verdict_markdown(result: Any, detector_label: str) -> str:
+    """The verdict in words: the label, its shown confidence (the same number as the Verdict panel), the threshold."""
+    label = result.label.upper()
+    line = (
+        f"**{label}** with {detector_label}: {result.confidence:.0%} {result.label} at the "
+        f"`{result.threshold_name}` threshold (score {result.score:.2f}, threshold {result.threshold:.2f}, in "
+        f"standard deviations above real validation images)."
+    )
+    if result.calibrated_probability is not None:
+        line += f" Calibrated P(fake) on validation data, whatever the threshold: {result.calibrated_probability:.0%}."
+    return line
+
+
 def predict_json(image_path: Optional[str], detector_label: str, preset: str, custom_threshold: Optional[float]) -> dict:
-    """The verdict on one image as JSON: label, score, threshold, P(fake), member scores."""
+    """The verdict on one image as JSON: label, confidence, score, threshold, P(fake), member scores, and the
+    ``pipeline`` view (``[{"label", "score"}, ...]``, verdict first)."""
     _, result = _verdict(detector_label, image_path, preset, custom_threshold)
     row = result.to_dict()
     row["source"] = _display_name(image_path or "")
+    row["pipeline"] = result.as_pipeline_output()  # the Verdict panel's view: the verdict's label first
     return row
 
 
@@ -275,7 +303,8 @@ def analyze_batch(
         custom_threshold: the threshold when ``preset`` is ``custom``.
 
     Returns:
-        Rows ``[file, verdict, score, P(fake), error]`` and the path of the same table as CSV.
+        Rows ``[file, verdict, confidence, score, P(fake), error]`` (confidence: the shown probability of the
+        verdict) and the path of the same table as CSV.
     """
     if not files:
         raise gr.Error("Upload at least one image or zip file.")
@@ -290,18 +319,19 @@ def analyze_batch(
         scored = iter(_predict(detector, readable, preset, custom_threshold) if readable else [])
         for name, source in chunk:
             if isinstance(source, ImageLoadError):
-                rows.append([name, "error", None, None, f"{name}: {source.reason}"])
+                rows.append([name, "error", None, None, None, f"{name}: {source.reason}"])
                 continue
             result = next(scored)
             error = None if result.error is None else f"{name}: could not be read as an image"
             rows.append([
                 name,
                 result.label,
+                None if result.confidence is None else round(result.confidence, 4),
                 None if result.score is None else round(result.score, 4),
                 None if result.probability is None else round(result.probability, 4),
                 error,
             ])
-    header = ["file", "verdict", "score", "p_fake", "error"]
+    header = BATCH_HEADER
     _remove_old_results()
     handle = tempfile.NamedTemporaryFile(
         "w", suffix=".csv", prefix="deepfake_results_", dir=RESULTS_DIR, delete=False, newline=""
@@ -328,7 +358,13 @@ def _remove_old_results(max_age_seconds: float = 3600.0) -> None:
 def _figures(path: Path, keys: Sequence[str]) -> list[str]:
     """Rounded figures from a results file, ``n/a`` where missing."""
     results = json.loads(path.read_text()) if path.is_file() else {}
-    return [f"{results[key]:.3f}" if isinstance(results.get(key), (int, float)) else "n/a" for key in keys]
+    def shown(key: str) -> str:
+        value = results.get(key)
+        if not isinstance(value, (int, float)):
+            return "n/a"
+        return f"{value:.1%}" if key in ("fpr", "recall") else f"{value:.3f}"
+
+    return [shown(key) for key in keys]
 
 
 def about_markdown() -> str:
@@ -336,8 +372,8 @@ def about_markdown() -> str:
     lines = [
         "## The detectors",
         "",
-        "| detector | what it does | wild test AUROC | false alarms (wild) | recall (wild) | CIFAKE test AUROC |",
-        "|---|---|---|---|---|---|",
+        "| detector | wild test AUROC | real photos flagged (wild) | AI images caught (wild) | CIFAKE test AUROC |",
+        "|:--|--:|--:|--:|--:|",
     ]
     for label, folder in MAIN_DETECTORS.items():
         repo = HUB_DIR / folder
@@ -349,15 +385,20 @@ def about_markdown() -> str:
         else:
             extra = repo / "results_extra.json"
             cifake = [f"{json.loads(extra.read_text())['cifake_test']['auroc']:.3f}"] if extra.is_file() else ["n/a"]
-        lines.append(f"| {label} | {ABOUT_DESCRIPTIONS[folder]} | {' | '.join(wild + cifake)} |")
+        lines.append(f"| {label} | {' | '.join(wild + cifake)} |")
+    lines += ["", "What each one does:", ""]
+    lines += [f"- **{label}**: {ABOUT_DESCRIPTIONS[folder]}" for label, folder in MAIN_DETECTORS.items()]
     lines += [
         "",
         "Wild test: 1,041 photos and AI images at native resolution from sources no detector was trained on "
         "(camera JPEGs, Unsplash portraits, DALL-E 3, SDXL, Stable Cascade, Gemini); CIFAKE test: 10,000 32 px "
-        "images. Figures at each repo's default threshold, from its results files. Scores are calibrated: "
-        "standard deviations above the detector's mean score on real validation images; `balanced` flags about 5% "
-        "of real images, `strict` about 1%, `sensitive` about 10%, `optimal` is the best F1 on labelled "
-        "validation images.",
+        "images. Figures at each repo's default threshold, from its results files.",
+        "",
+        "**Thresholds.** `default` is the one the detector's card reports (`optimal` for the EfficientNet and ELA + "
+        "CNN classifiers, `balanced` for the others). `balanced` flags about 5% of real validation images, `strict` "
+        "about 1%, `sensitive` about 10%; `optimal` is the best F1 on labelled validation images. `custom` is a "
+        "probability: 0.8 calls an image fake when its calibrated P(fake) is at least 80%. The percentage shown "
+        "with a verdict is 50% exactly at the threshold, so it always agrees with the verdict.",
         "",
         "## Limits, in plain words",
         "",
@@ -373,6 +414,30 @@ def about_markdown() -> str:
     return "\n".join(lines)
 
 
+THRESHOLD_INFO = "default: the one the detector's card reports; strict / balanced / sensitive: about 1% / 5% / 10% of real photos flagged"
+CUSTOM_LABEL = "Custom threshold (with 'custom'): call an image fake from this P(fake) on"
+
+
+def example_label(path: Path) -> str:
+    """What an example is, for its thumbnail: ``photo_real_01.jpg`` -> ``real photo 1 (camera JPEG)``.
+
+    Example:
+        >>> example_label(Path("examples/fake_02.jpg"))
+        'AI image 2 (CIFAKE, 32 px)'
+    """
+    named = {"photo_fake_01": "AI image (SDXL)", "photo_fake_02": "AI image (DALL-E 3)"}  # see examples/README.md
+    if path.stem in named:
+        return named[path.stem]
+    kinds = {
+        "photo_real": "real photo {} (camera JPEG)",
+        "real": "real {} (CIFAKE, 32 px)",
+        "fake": "AI image {} (CIFAKE, 32 px)",
+    }
+    stem, _, number = path.stem.rpartition("_")
+    template = kinds.get(stem, stem.replace("_", " ") + " {}")
+    return template.format(int(number) if number.isdigit() else number)
+
+
 def build_demo() -> gr.Blocks:
     """The Gradio app (three tabs: analyse one image, batch, about)."""
     labels = list(SOURCES)
@@ -386,16 +451,23 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(scale=1):
                     image = UploadedImage(type="filepath", sources=["upload", "clipboard"], label="Image", elem_id="image-input")
                     detector = gr.Dropdown(labels, value=labels[0], label="Detector")
-                    preset = gr.Radio(THRESHOLD_PRESETS, value="balanced", label="Threshold")
-                    custom = gr.Slider(-5.0, 20.0, value=2.0, step=0.05, label="Custom threshold (used with 'custom')")
+                    preset = gr.Radio(THRESHOLD_PRESETS, value="default", label="Threshold", info=THRESHOLD_INFO)
+                    custom = gr.Slider(0.01, 0.99, value=0.5, step=0.01, label=CUSTOM_LABEL)
                     run = gr.Button("Analyse", variant="primary", elem_id="analyse-button")
                     if EXAMPLES_DIR is not None:
-                        gr.Examples(sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg")), inputs=image)
+                        examples = sorted(EXAMPLES_DIR.glob("*.jpg"), key=lambda p: (not p.stem.startswith("photo"), p.name))
+                        gr.Examples(
+                            [str(p) for p in examples], inputs=image, example_labels=[example_label(p) for p in examples],
+                            label="Examples (real photos, AI images, CIFAKE)",
+                        )
                 with gr.Column(scale=2):
                     verdict = gr.Label(num_top_classes=2, label="Verdict", elem_id="verdict")
                     summary = gr.Markdown(elem_id="summary")
                     plot = gr.Plot(label="Calibrated score of each member")
-                    gallery = gr.Gallery(label="Explanations", columns=3, height=300, object_fit="contain", preview=False, format="png")
+                    gallery = gr.Gallery(
+                        label="Explanations (click one to enlarge; the caption says what it shows)", columns=2,
+                        height="auto", object_fit="contain", preview=False, format="png", elem_id="explanations",
+                    )
                     exif = gr.Dataframe(headers=["field", "value"], label="EXIF metadata", interactive=False)
             run.click(
                 analyze,
@@ -410,10 +482,10 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Batch"):
             files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images or zip archives")
             batch_detector = gr.Dropdown(labels, value=labels[0], label="Detector")
-            batch_preset = gr.Radio(THRESHOLD_PRESETS, value="balanced", label="Threshold")
-            batch_custom = gr.Slider(-5.0, 20.0, value=2.0, step=0.05, label="Custom threshold (used with 'custom')")
+            batch_preset = gr.Radio(THRESHOLD_PRESETS, value="default", label="Threshold", info=THRESHOLD_INFO)
+            batch_custom = gr.Slider(0.01, 0.99, value=0.5, step=0.01, label=CUSTOM_LABEL)
             batch_run = gr.Button("Score all", variant="primary")
-            table = gr.Dataframe(headers=["file", "verdict", "score", "p_fake", "error"], label="Results", interactive=False)
+            table = gr.Dataframe(headers=BATCH_HEADER, label="Results", interactive=False)
             download = gr.File(label="Results as CSV")
             batch_run.click(
                 analyze_batch,

@@ -204,13 +204,45 @@ def test_resolve_named_thresholds(real_only: ScoreCalibration) -> None:
 
 @pytest.mark.parametrize(
     "spec, value",
-    [(0.25, 0.25), (3, 3.0), (-1.5, -1.5), ("0.7", 0.7), (" 12 ", 12.0), ("-2.5e-1", -0.25), (np.float64(0.3), 0.3)],
+    [("score:3", 3.0), ("score: -1.5", -1.5), (" SCORE:12 ", 12.0), ("score:-2.5e-1", -0.25)],
 )
-def test_resolve_numbers_are_manual(real_only: ScoreCalibration, spec, value: float) -> None:
+def test_resolve_score_thresholds_are_manual(real_only: ScoreCalibration, spec, value: float) -> None:
     resolved, name = real_only.resolve_threshold(spec)
     assert name == "manual"
     assert resolved == pytest.approx(value)
     assert isinstance(resolved, float)
+
+
+@pytest.mark.parametrize("spec", [0.25, "0.7", np.float64(0.3), 0.999])
+def test_a_number_is_a_probability_read_on_the_calibrated_scale(
+    real_only: ScoreCalibration, with_fakes: ScoreCalibration, spec
+) -> None:
+    for calibration in (real_only, with_fakes):
+        resolved, name = calibration.resolve_threshold(spec)
+        assert name == "manual"
+        assert calibration.probability(np.array([resolved]))[0] == pytest.approx(float(spec), abs=1e-9)
+
+
+@pytest.mark.parametrize("spec", [0, 1, 1.5, -0.2, "3", "score:nan", "score:abc"])
+def test_numbers_outside_zero_one_are_refused_with_the_score_form_named(real_only: ScoreCalibration, spec) -> None:
+    with pytest.raises(ValueError) as caught:
+        real_only.resolve_threshold(spec)
+    assert "between 0 and 1" in str(caught.value) or "score" in str(caught.value)
+
+
+def test_shown_probability_is_one_half_at_the_threshold_and_agrees_with_the_verdict(
+    with_fakes: ScoreCalibration,
+) -> None:
+    from deepfake_detectors.calibration import shown_probability
+
+    scores = np.linspace(-5, 5, 101)
+    for name, threshold in with_fakes.thresholds.items():
+        shown = shown_probability(scores, threshold, with_fakes.slope)
+        np.testing.assert_array_equal(shown >= 0.5, scores >= threshold, err_msg=name)
+        assert np.all(np.diff(shown) >= 0)
+    # at the threshold where the calibrated P(fake) is 50%, the shown probability is the calibrated one
+    middle = with_fakes.score_for_probability(0.5)
+    np.testing.assert_allclose(shown_probability(scores, middle, with_fakes.slope), with_fakes.probability(scores))
 
 
 def test_resolve_rejects_unknown_names(real_only: ScoreCalibration) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import CIFAKE, REPO_ROOT
 from deepfake_detectors import DeepfakeImageProcessor, DeepSVDDConfig, DeepSVDDModel, EnsembleDeepfakeDetector
@@ -38,9 +39,11 @@ def test_detect_folder_reports_the_bad_file_and_scores_the_rest(tiny_model_dir, 
     code = main(["detect", str(image_folder), "--model", str(tiny_model_dir), "--output", str(out), "--no-progress"])
     captured = capsys.readouterr()
     assert code == 0
-    lines = [line for line in captured.out.splitlines() if line.strip()]
+    header, *lines = [line for line in captured.out.splitlines() if line.strip()]
+    assert header == "source\tscore\tverdict\tconfidence"
     assert len(lines) == 12  # 6 real + 6 fake; broken.jpg is on stderr
     assert all(line.split("\t")[2] in ("real", "fake") for line in lines)
+    assert all(float(line.split("\t")[3].rstrip("%")) >= 50.0 for line in lines)  # the verdict's own confidence
     assert "broken.jpg" in captured.err and "cannot read image" in captured.err
     assert "12 of 13 images scored" in captured.err
     rows = list(csv.DictReader(out.open()))
@@ -51,7 +54,7 @@ def test_detect_folder_reports_the_bad_file_and_scores_the_rest(tiny_model_dir, 
 def test_detect_glob_threshold_and_jsonl(tiny_model_dir, image_folder, tmp_path, capsys) -> None:
     out = tmp_path / "r.jsonl"
     pattern = str(image_folder / "FAKE" / "*.png")
-    code = main(["detect", pattern, "--model", str(tiny_model_dir), "--threshold", "-1000", "--output", str(out)])
+    code = main(["detect", pattern, "--model", str(tiny_model_dir), "--threshold", "score:-1000", "--output", str(out)])
     assert code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 and all(row["is_fake"] and row["threshold_name"] == "manual" for row in rows)
@@ -224,5 +227,41 @@ def test_accelerate_launch_shards_a_scan_over_two_processes(tiny_model_dir, scan
     sources = _sources(output)
     assert len(sources) == len(set(sources)) == 242
     assert not list(tmp_path.glob("sharded.rank*"))
-    printed = [line.split("\t")[0] for line in finished.stdout.splitlines() if "\t" in line]
+    printed = [line.split("\t")[0] for line in finished.stdout.splitlines() if "\t" in line and line[:7] != "source\t"]
     assert len(printed) == len(set(printed)) == 241  # the corrupt file is reported on stderr, by one process
+
+
+def test_help_and_version_need_no_torch_and_bad_arguments_stop_before_loading() -> None:
+    """``--help``/``--version`` come from the standard-library parser; a bad threshold is refused at parse time."""
+    probe = (
+        "import sys, contextlib, io\n"
+        "from deepfake_detectors_cli import main\n"
+        "for argv in (['--help'], ['--version'], ['detect', '--help'], ['detect', 'x.jpg', '--threshold', '3']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print(sorted(name for name in ('torch', 'transformers', 'deepfake_detectors') if name in sys.modules))\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "[]"
+    usage = subprocess.run([sys.executable, "-m", "deepfake_detectors_cli", "detect", "--help"], capture_output=True, text=True)
+    assert "examples:" in usage.stdout and "(default: 64)" in usage.stdout
+    refused = subprocess.run(
+        [sys.executable, "-m", "deepfake_detectors_cli", "detect", "x.jpg", "--threshold", "3"], capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "score:3" in refused.stderr
+
+
+def test_folder_scan_names_unsupported_formats_as_skipped(tiny_model_dir, tmp_path, capsys) -> None:
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    (folder / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    Image.new("RGB", (40, 40), "grey").save(folder / "ok.png")
+    code = main(["detect", str(folder), "--model", str(tiny_model_dir), "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "IMG_0001.HEIC" in captured.err and "HEIC images are not supported" in captured.err
+    assert "1 of 1 images scored, 0 could not be read, 1 skipped" in captured.err

@@ -89,10 +89,19 @@ def test_thresholds_named_and_manual_take_effect(ensemble, image_folder: Path) -
     image = image_folder / "real" / "real_2.png"
     score = ensemble.predict(image).score
     try:
-        assert ensemble.set_threshold(score - 1e-6) == (pytest.approx(score - 1e-6), "manual")
+        assert ensemble.set_threshold(f"score:{score - 1e-6}") == (pytest.approx(score - 1e-6), "manual")
         assert ensemble.predict(image).is_fake is True
-        ensemble.set_threshold(score + 1e-6)
+        ensemble.set_threshold(f"score:{score + 1e-6}")
         assert ensemble.predict(image).is_fake is False
+        # a number is a probability: the cut sits where the calibrated P(fake) equals it
+        probability = ensemble.predict(image).calibrated_probability
+        ensemble.set_threshold(min(probability * 1.01, 0.999))
+        assert ensemble.predict(image).is_fake is False
+        ensemble.set_threshold(probability * 0.99)
+        assert ensemble.predict(image).is_fake is True
+        for not_a_probability in (0, 1, 2.5, -1):
+            with pytest.raises(ValueError, match="between 0 and 1"):
+                ensemble.set_threshold(not_a_probability)
         value, name = ensemble.set_threshold("strict")
         assert name == "strict" and value == calibration.thresholds["strict"]
         assert ensemble.predict(image).threshold_name == "strict"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import sys
@@ -80,17 +81,23 @@ def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
 
 def test_client_analyses_one_image(client: Client) -> None:
     confidences, summary, _plot, gallery, exif = client.predict(
-        handle_file(str(EXAMPLES / "fake_01.jpg")), "ELA + CNN", "balanced", 0.0, api_name="/analyze"
+        handle_file(str(EXAMPLES / "fake_01.jpg")), "ELA + CNN", "balanced", 0.5, api_name="/analyze"
     )
     assert confidences["label"] == "fake"  # the bundled ELA + CNN detector catches this example
     assert {entry["label"] for entry in confidences["confidences"]} == {"fake", "real"}
     assert summary.startswith("**FAKE**")
     assert {item["caption"] for item in gallery} == {"ELA map (ela_cnn)", "FFT spectrum"}
     assert exif["data"] == [["(none)", "no EXIF metadata in this file"]]
-    verdict = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "strict", 0.0, api_name="/predict")
+    verdict = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "strict", 0.5, api_name="/predict")
     assert verdict["label"] == "real" and verdict["threshold_name"] == "strict" and verdict["source"] == "real_01.jpg"
-    custom = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "custom", -4.5, api_name="/predict")
-    assert custom["threshold"] == pytest.approx(-4.5) and custom["label"] == "fake"
+    low, high = (
+        client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "custom", p, api_name="/predict")
+        for p in (0.01, 0.99)
+    )  # a custom threshold is a probability of fake: a higher one cuts higher on the score scale
+    assert low["threshold_name"] == high["threshold_name"] == "manual" and low["threshold"] < high["threshold"]
+    assert (low["label"], high["label"]) == ("fake", "real")
+    default = client.predict(handle_file(str(EXAMPLES / "real_01.jpg")), "ELA + CNN", "default", 0.5, api_name="/predict")
+    assert default["threshold_name"] == "optimal"  # the supervised classifier's own default
 
 
 def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_file: Path, tmp_path: Path) -> None:
@@ -99,48 +106,74 @@ def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_fil
         handle.write(EXAMPLES / "real_02.jpg", "folder/real_02.jpg")
         handle.writestr("notes.txt", "ignored: not an image")
     files = [handle_file(str(EXAMPLES / "fake_02.jpg")), handle_file(str(bad_file)), handle_file(str(archive))]
-    table, csv_path = client.predict(files, "ELA + CNN", "balanced", 0.0, api_name="/batch")
+    table, csv_path = client.predict(files, "ELA + CNN", "balanced", 0.5, api_name="/batch")
     rows = {row[0]: row for row in table["data"]}
     assert set(rows) == {"fake_02.jpg", "not_a_photo.jpg", "more.zip/folder/real_02.jpg"}
     assert rows["fake_02.jpg"][1] == "fake" and rows["more.zip/folder/real_02.jpg"][1] == "real"
-    assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][4]
+    assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][5]
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
-    assert written[0] == ["file", "verdict", "score", "p_fake", "error"] and len(written) == 4
+    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "error"] and len(written) == 4
 
 
 def test_client_gets_a_readable_error_for_a_bad_upload(client: Client, bad_file: Path) -> None:
     with pytest.raises(Exception, match="not_a_photo.jpg could not be read as an image") as error:
-        client.predict(handle_file(str(bad_file)), "ELA + CNN", "balanced", 0.0, api_name="/analyze")
+        client.predict(handle_file(str(bad_file)), "ELA + CNN", "balanced", 0.5, api_name="/analyze")
     assert "Traceback" not in str(error.value)
 
 
 def test_browser_uploads_an_example_and_shows_the_verdict(server: str, tmp_path: Path) -> None:
+    """A real browser at desktop and phone widths: a real photo analysed, the batch and About tabs, an empty submit.
+
+    With ``SPACE_SCREENSHOTS=<folder>`` the screenshots are kept there (``space/screenshots/`` holds the ones
+    linked from ``space/README.md``: ``SPACE_SCREENSHOTS=space/screenshots pytest tests/test_space.py -k browser``).
+    """
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not installed at {CHROMIUM} (make test installs Debian's chromium where apt works)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    shots = Path(os.environ.get("SPACE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    texts = {}
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(server, wait_until="domcontentloaded")
-            page.locator("#image-input input[type=file]").set_input_files(str(EXAMPLES / "photo_fake_01.jpg"))
-            page.locator("#image-input img").first.wait_for(timeout=30_000)
-            page.locator("#analyse-button").click()
-            summary = page.locator("#summary")
-            page.wait_for_function(
-                "() => /\\b(FAKE|REAL)\\b/.test(document.querySelector('#summary')?.innerText || '')",
-                timeout=180_000,
-            )
-            text = summary.inner_text()
-            screenshot = tmp_path / "space.png"
-            page.screenshot(path=str(screenshot), full_page=True)
+            for width, height, suffix in ((1400, 1000, "desktop"), (412, 915, "phone")):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(server, wait_until="domcontentloaded")
+                page.locator("#analyse-button").click()  # nothing uploaded yet: a message, no error boxes
+                page.wait_for_function(
+                    "() => /Upload, paste or pick an image first/.test(document.querySelector('#summary')?.innerText || '')",
+                    timeout=60_000,
+                )
+                texts[f"empty_{suffix}"] = page.locator("body").inner_text()
+                page.close()
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(server, wait_until="domcontentloaded")
+                page.locator("#image-input input[type=file]").set_input_files(str(EXAMPLES / "photo_real_01.jpg"))
+                page.locator("#image-input img").first.wait_for(timeout=30_000)
+                page.locator("#analyse-button").click()
+                page.wait_for_function(
+                    "() => /\\b(FAKE|REAL)\\b/.test(document.querySelector('#summary')?.innerText || '')",
+                    timeout=180_000,
+                )
+                page.locator("#explanations img").first.wait_for(timeout=60_000)
+                texts[f"analyse_{suffix}"] = page.locator("#summary").inner_text()
+                page.screenshot(path=str(shots / f"analyse_real_photo_{suffix}.png"), full_page=True)
+                for tab in ("Batch", "About"):
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(500)
+                    texts[f"{tab}_{suffix}"] = page.locator("body").inner_text()
+                    page.screenshot(path=str(shots / f"{tab.lower()}_tab_{suffix}.png"), full_page=True)
+                page.close()
         finally:
             browser.close()
-    assert "NPR detector" in text and ("FAKE" in text or "REAL" in text)  # the default detector for photos
-    assert screenshot.stat().st_size > 10_000
-    if os.environ.get("SPACE_SCREENSHOT"):
-        shutil.copy(screenshot, os.environ["SPACE_SCREENSHOT"])
+    for suffix in ("desktop", "phone"):
+        assert "NPR detector" in texts[f"analyse_{suffix}"]  # the default detector for photos
+        assert re.search(r"\b(FAKE|REAL)\b", texts[f"analyse_{suffix}"])
+        assert texts[f"empty_{suffix}"].count("Error") == 0
+        assert "Score all" in texts[f"Batch_{suffix}"] and "Limits, in plain words" in texts[f"About_{suffix}"]
+    for picture in shots.glob("*.png"):
+        assert picture.stat().st_size > 10_000
 
 
 def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path, monkeypatch) -> None:
@@ -158,11 +191,11 @@ def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path
         handle.writestr("huge.png", bytes(100_000))  # compresses to almost nothing, 100 KB uncompressed
         for index in range(3):
             handle.write(EXAMPLES / "fake_02.jpg", f"more_{index}.jpg")
-    rows, csv_path = space_module.analyze_batch([str(archive)], "ELA + CNN", "balanced", 0.0, progress=NoProgress())
+    rows, csv_path = space_module.analyze_batch([str(archive)], "ELA + CNN", "balanced", 0.5, progress=NoProgress())
     by_name = {row[0]: row for row in rows}
-    assert by_name["=1+2.zip/photo.jpg"][1] in ("real", "fake") and by_name["=1+2.zip/photo.jpg"][4] is None
-    assert "larger than" in by_name["=1+2.zip/huge.png"][4]
-    assert "more than 3 images" in by_name["=1+2.zip/more_1.jpg"][4] and "=1+2.zip/more_2.jpg" not in by_name
+    assert by_name["=1+2.zip/photo.jpg"][1] in ("real", "fake") and by_name["=1+2.zip/photo.jpg"][5] is None
+    assert "larger than" in by_name["=1+2.zip/huge.png"][5]
+    assert "more than 3 images" in by_name["=1+2.zip/more_1.jpg"][5] and "=1+2.zip/more_2.jpg" not in by_name
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
     assert written[1][0] == "'=1+2.zip/photo.jpg"  # a spreadsheet shows the name, never runs it
@@ -179,7 +212,7 @@ def test_twenty_concurrent_clients_on_a_cold_space_are_all_served(space_module, 
     def request(index: int) -> dict:
         client = Client(server, verbose=False)
         image = handle_file(str(EXAMPLES / ("photo_fake_01.jpg" if index % 2 else "real_01.jpg")))
-        return client.predict(image, labels[index % len(labels)], "balanced", 0.0, api_name="/predict")
+        return client.predict(image, labels[index % len(labels)], "balanced", 0.5, api_name="/predict")
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(request, range(20)))
@@ -190,11 +223,26 @@ def test_hostile_corpus_through_the_space_api(client) -> None:
     """Every file of the committed hostile corpus gets a row: a verdict or an error naming it; good files scored."""
     corpus = sorted((REPO_ROOT / "tests" / "data" / "hostile").iterdir())
     table, _ = client.predict(
-        [handle_file(str(path)) for path in corpus], "NPR detector (photos, native resolution)", "balanced", 0.0,
+        [handle_file(str(path)) for path in corpus], "NPR detector (photos, native resolution)", "balanced", 0.5,
         api_name="/batch",
     )
     rows = table["data"] if isinstance(table, dict) else table
     assert len(rows) == len(corpus)
     for row in rows:
-        assert row[1] in ("real", "fake") or (row[1] == "error" and row[0] in row[4])
+        assert row[1] in ("real", "fake") or (row[1] == "error" and row[0] in row[5])
     assert all(row[1] in ("real", "fake") for row in rows if row[0].startswith("good_"))
+
+
+def test_space_api_top_label_is_the_verdict_for_every_detector_and_threshold(client: Client, space_module) -> None:
+    """The Verdict panel's view (``pipeline``) puts the verdict first, for each main detector and threshold."""
+    presets = [preset for preset in space_module.THRESHOLD_PRESETS if preset != "custom"]
+    for label in space_module.MAIN_DETECTORS:
+        for preset in presets:
+            for example in ("photo_real_01.jpg", "fake_01.jpg"):
+                try:
+                    row = client.predict(handle_file(str(EXAMPLES / example)), label, preset, 0.5, api_name="/predict")
+                except Exception as error:  # only a threshold the detector was not calibrated for may be refused
+                    assert preset == "optimal" and "not available" in str(error), (label, preset, error)
+                    continue
+                assert row["pipeline"][0]["label"] == row["label"], (label, preset, example)
+                assert row["pipeline"][0]["score"] >= 0.5

@@ -11,6 +11,19 @@ Named thresholds (on the detector's own score scale, higher = more likely fake):
 - ``balanced``: 95th percentile (about 5% false alarms; the default),
 - ``sensitive``: 90th percentile (about 10% false alarms),
 - ``optimal``: the threshold with the best F1 on labelled validation data (only when fakes were given).
+
+A number is read as a probability of "fake" between 0 and 1 (``0.8`` flags images with P(fake) >= 80%); a cut on
+the score scale itself is written ``"score:2.5"``.
+
+**The probability shown with a verdict** is one mapping of score and threshold, used by every entry point (Python,
+CLI, pipeline view, Space)::
+
+    shown P(fake) = sigmoid(slope * (score - threshold))
+
+where ``slope`` is the Platt slope fitted on labelled validation scores (``1 / std`` of the real scores when no
+fakes were available). It is 50% exactly at the threshold, so the verdict (``score >= threshold``) and the shown
+probability never disagree; it equals the calibrated P(fake) when the threshold is the score at which P(fake) is
+50%. The threshold-free calibrated P(fake) is kept beside it (``calibrated_probability``).
 """
 
 from __future__ import annotations
@@ -25,6 +38,57 @@ import numpy as np
 THRESHOLD_PERCENTILES = {"strict": 99.0, "balanced": 95.0, "sensitive": 90.0}
 DEFAULT_THRESHOLD = "balanced"
 ThresholdSpec = Union[str, float, int]
+#: Prefix of a threshold given on the score scale, e.g. ``"score:2.5"``.
+SCORE_PREFIX = "score:"
+
+
+def parse_number_threshold(threshold: ThresholdSpec) -> Optional[tuple[float, str]]:
+    """``(value, "probability" | "score")`` for a number or a ``"score:..."`` string, ``None`` for a name.
+
+    Raises:
+        ValueError: for a probability outside (0, 1), or a non-finite number.
+    """
+    if isinstance(threshold, bool):
+        raise TypeError("threshold must be a name or a number, not a bool")
+    text = str(threshold).strip().lower()
+    scale = "probability"
+    if text.startswith(SCORE_PREFIX):
+        text, scale = text[len(SCORE_PREFIX):].strip(), "score"
+    try:
+        value = float(text)
+    except ValueError:
+        if scale == "score":
+            raise ValueError(f"threshold {threshold!r}: expected a number after {SCORE_PREFIX!r}") from None
+        return None
+    if not math.isfinite(value):
+        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    if scale == "probability" and not 0.0 < value < 1.0:
+        raise ValueError(
+            f"a numeric threshold is a probability of fake strictly between 0 and 1, got {threshold!r}; "
+            f"write '{SCORE_PREFIX}{value:g}' for a cut on the score scale"
+        )
+    return value, scale
+
+
+def logit(probability: float) -> float:
+    """``log(p / (1 - p))``."""
+    return math.log(probability) - math.log1p(-probability)
+
+
+def shown_probability(scores: np.ndarray, threshold: float, slope: float) -> np.ndarray:
+    """The P(fake) shown with a verdict: ``sigmoid(slope * (score - threshold))``; 50% exactly at the threshold.
+
+    Args:
+        scores: scores on the detector's scale (NaN stays NaN).
+        threshold: the threshold in use, same scale.
+        slope: the Platt slope (or ``1 / std`` of real scores); must be positive.
+
+    Example:
+        >>> shown_probability(np.array([1.0, 2.0, 3.0]), threshold=2.0, slope=1.0).round(3).tolist()
+        [0.269, 0.5, 0.731]
+    """
+    logits = slope * (np.asarray(scores, dtype=np.float64) - threshold)
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
 
 
 def best_f1_threshold(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
@@ -283,34 +347,39 @@ class ScoreCalibration:
         standard deviation to a factor e of odds, so that verdict and displayed confidence agree.
         """
         scores = np.asarray(scores, dtype=np.float64)
-        if self.platt is not None:
+        if self.platt is not None and self.platt[0] > 0:  # a non-positive slope is no calibration
             a, b = self.platt
             logits = a * scores + b
         else:
             logits = (scores - self.thresholds["balanced"]) / self.std
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
 
+    @property
+    def slope(self) -> float:
+        """How fast P(fake) rises with the score: the Platt slope, else ``1 / std`` of the real scores."""
+        if self.platt is not None and self.platt[0] > 0:
+            return float(self.platt[0])
+        return 1.0 / self.std
+
+    def score_for_probability(self, probability: float) -> float:
+        """The score at which :meth:`probability` equals ``probability`` (its inverse)."""
+        if self.platt is not None and self.platt[0] > 0:
+            a, b = self.platt
+            return (logit(probability) - b) / a
+        return self.thresholds["balanced"] + logit(probability) * self.std
+
     def resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
-        """Turn a name or a number into ``(value, name)``; a number always takes effect as given.
+        """Turn a name, a probability (0-1) or ``"score:<x>"`` into ``(value on the score scale, name)``.
 
         Raises:
-            ValueError: for an unknown name, or ``optimal`` when no fakes were available at calibration.
+            ValueError: for an unknown name, a number outside (0, 1), or ``optimal`` when no fakes were available
+                at calibration.
         """
-        if isinstance(threshold, bool):
-            raise TypeError("threshold must be a name or a number, not a bool")
-        if isinstance(threshold, (int, float)):
-            if not math.isfinite(float(threshold)):
-                raise ValueError(f"threshold must be finite, got {threshold}")
-            return float(threshold), "manual"
+        number = parse_number_threshold(threshold)
+        if number is not None:
+            value, scale = number
+            return (self.score_for_probability(value) if scale == "probability" else value), "manual"
         name = str(threshold).strip().lower()
-        try:
-            value = float(name)
-        except ValueError:
-            value = None
-        if value is not None:
-            if not math.isfinite(value):
-                raise ValueError(f"threshold must be finite, got {threshold!r}")
-            return value, "manual"
         if name == "optimal" and name not in self.thresholds:
             raise ValueError(
                 "threshold 'optimal' is not available: this calibration was fitted without labelled fake "
@@ -318,7 +387,10 @@ class ScoreCalibration:
             )
         if name not in self.thresholds:
             available = ", ".join(sorted(self.thresholds))
-            raise ValueError(f"unknown threshold {threshold!r}; available: {available}, or a number")
+            raise ValueError(
+                f"unknown threshold {threshold!r}; available: {available}, a probability between 0 and 1, "
+                f"or '{SCORE_PREFIX}<number>'"
+            )
         return self.thresholds[name], name
 
     def to_dict(self) -> dict:

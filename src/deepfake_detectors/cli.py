@@ -1,4 +1,7 @@
-"""The ``deepfake-detect`` command: ``detect`` images, ``evaluate`` a model on a labelled dataset.
+"""The ``deepfake-detect`` commands: ``detect`` images, ``evaluate`` a model on a labelled dataset.
+
+The arguments are defined (and checked) in :mod:`deepfake_detectors_cli`, which needs no torch; this module runs
+the commands. ``python -m deepfake_detectors.cli`` works too (it is what ``accelerate launch -m`` runs).
 
 Examples:
     deepfake-detect detect examples/ --model hub_repos/deepfake-npr-detector
@@ -16,17 +19,10 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-DEFAULT_MODEL = str(Path(__file__).resolve().parents[2] / "hub_repos" / "deepfake-npr-detector")
 #: Show a progress bar for more images than this.
 PROGRESS_MIN_IMAGES = 8
-
-
-def parse_threshold(text: str) -> object:
-    """A threshold argument: a number, or a preset name (strict, balanced, sensitive, optimal)."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
+#: The header line of ``detect``'s standard output.
+STDOUT_HEADER = "source\tscore\tverdict\tconfidence"
 
 
 def _quiet_transformers() -> None:
@@ -56,6 +52,8 @@ def command_detect(args: argparse.Namespace) -> int:
     paths = iter_image_files(args.paths, skipped)
     for path, reason in skipped:
         print(f"skipped: {path} ({reason})", file=sys.stderr)
+    if skipped:
+        print(f"skipped {len(skipped)} file(s) that cannot be scored (named above)", file=sys.stderr)
     if not paths:
         print("error: no image files found in " + " ".join(args.paths), file=sys.stderr)
         return 1
@@ -79,6 +77,8 @@ def command_detect(args: argparse.Namespace) -> int:
     status = 0
     bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
     try:
+        if rank == 0:
+            print(STDOUT_HEADER)
         for results in detector.predict_batches(todo, batch_size=args.batch_size):
             for result in results:
                 if result.error is not None:
@@ -86,7 +86,7 @@ def command_detect(args: argparse.Namespace) -> int:
                     print(f"error: {result.error}", file=sys.stderr)
                 else:
                     scored += 1
-                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}")
+                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}")
             sys.stdout.flush()
             if sink is not None:
                 sink.write([result.to_dict() for result in results])
@@ -107,7 +107,9 @@ def command_detect(args: argparse.Namespace) -> int:
             merge_shards(output, world, list(detector.members))
     value, name = detector.threshold
     print(
-        f"{scored} of {len(todo)} images scored, {failed} could not be read; threshold {name} = {value:.3f} "
+        f"{scored} of {len(todo)} images scored, {failed} could not be read"
+        + (f", {len(skipped)} skipped" if skipped else "")
+        + f"; threshold {name} = {value:.3f} "
         f"(score = standard deviations above real images; higher = more likely fake)"
         + (f"; results in {output}" if output is not None else ""),
         file=sys.stderr,
@@ -160,41 +162,15 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``deepfake-detect``."""
-    parser = argparse.ArgumentParser(prog="deepfake-detect", description="Detect AI-generated images.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    detect = commands.add_parser("detect", help="score images, folders (recursive) and globs")
-    detect.add_argument("paths", nargs="+", help="image files, folders or glob patterns")
-    detect.add_argument(
-        "--output", help="also write all results to a .jsonl or .csv file (streamed; renamed when the scan ends)"
-    )
-    detect.add_argument(
-        "--resume", action="store_true", help="keep the rows already in --output (or its .partial) and score the rest"
-    )
-
-    evaluate = commands.add_parser("evaluate", help="evaluate on a labelled dataset, write metrics and plots")
-    evaluate.add_argument("--dataset", required=True, help="datasets directory / repo id, or a folder with real/ fake/")
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--limit", type=int, default=None, help="at most this many images (stratified)")
-    evaluate.add_argument("--output", required=True, help="output directory for results.json and plots")
-    evaluate.add_argument(
-        "--robustness", action="store_true", help="also measure accuracy after JPEG / resize / blur perturbations"
-    )
-
-    for sub in (detect, evaluate):
-        sub.add_argument("--model", default=DEFAULT_MODEL, help="model directory or Hub repo id")
-        sub.add_argument("--threshold", type=parse_threshold, default=None, help="strict|balanced|sensitive|optimal or a number")
-        sub.add_argument("--batch-size", type=int, default=64)
-        sub.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
-        sub.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``deepfake-detect`` console script."""
-    args = build_parser().parse_args(argv)
+    """Parse ``argv`` like ``deepfake-detect`` and run the command (exit status returned)."""
+    from deepfake_detectors_cli import build_parser
+
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed ``deepfake-detect`` command; a bad model, file or threshold is one ``error:`` line and exit 2."""
     _quiet_transformers()
     try:
         if args.command == "detect":

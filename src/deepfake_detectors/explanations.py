@@ -93,7 +93,7 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
 
     Returns:
         ``{caption: image}``: ``"Grad-CAM (<member>)"`` overlays for EfficientNet members, ``"ELA map (<member>)"``
-        for ELA + CNN members, ``"Evidence map, whole image (<member>)"`` for NPR members (each native-resolution
+        for ELA + CNN members, ``"Evidence map (<member>)"`` for NPR members (each native-resolution
         tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
     """
     from .modeling.autoencoder import ResidualAutoencoderModel
@@ -110,7 +110,7 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
         elif isinstance(model, ElaCnnForImageClassification):
             images[f"ELA map ({name})"] = processor.ela_map(pil, full_resolution=max(pil.size) > processor.size)
         elif isinstance(model, NprDetectorForImageClassification):
-            images[f"Evidence map, whole image ({name})"] = model.explain(pil).overlay
+            images[f"Evidence map ({name})"] = model.explain(pil).overlay
         elif isinstance(model, ResidualAutoencoderModel):
             images[f"Autoencoder error ({name})"] = autoencoder_error_map(model, processor, pil)
     images["FFT spectrum"] = fft_spectrum(pil)

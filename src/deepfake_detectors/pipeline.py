@@ -24,7 +24,15 @@ from PIL import Image
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoImageProcessor, AutoModel
 
-from .calibration import BrightnessNormalisation, ScoreCalibration, ThresholdSpec
+from .calibration import (
+    BrightnessNormalisation,
+    SCORE_PREFIX,
+    ScoreCalibration,
+    ThresholdSpec,
+    logit,
+    parse_number_threshold,
+    shown_probability,
+)
 from .configuration.ensemble import DeepfakeEnsembleConfig
 from .features import FeatureCache
 from .features.complexity import compressed_bits_per_dimension
@@ -52,11 +60,14 @@ class DetectionResult:
         score: the fake-ness score (higher = more likely fake), on the detector's calibrated scale: standard
             deviations above the mean score of real validation images. ``None`` if the image could not be read.
         is_fake: ``score >= threshold``; ``None`` on error.
-        threshold: the threshold that was applied.
+        threshold: the threshold that was applied (score scale).
         threshold_name: ``strict``, ``balanced``, ``sensitive``, ``optimal`` or ``manual``.
-        probability: P(fake), Platt-scaled on labelled validation data when available; ``None`` on error.
+        probability: the P(fake) shown with the verdict: ``sigmoid(slope * (score - threshold))`` (see
+            :mod:`deepfake_detectors.calibration`), at least 0.5 exactly when ``is_fake``; ``None`` on error.
         member_scores: each member's calibrated score (same scale as ``score``).
         error: why the image could not be scored, naming the file; ``None`` when it was.
+        calibrated_probability: P(fake) whatever the threshold, Platt-scaled on labelled validation data when
+            available (the number to average or to check calibration with); ``None`` on error.
     """
 
     source: str
@@ -67,6 +78,7 @@ class DetectionResult:
     probability: Optional[float] = None
     member_scores: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
+    calibrated_probability: Optional[float] = None
 
     def __iter__(self) -> Iterator[Any]:
         yield self.score
@@ -79,21 +91,32 @@ class DetectionResult:
             return "error"
         return "fake" if self.is_fake else "real"
 
+    @property
+    def confidence(self) -> Optional[float]:
+        """The shown probability of the verdict's own label (``probability`` for fakes, ``1 - probability`` for
+        reals): always at least 0.5; ``None`` on error."""
+        if self.probability is None:
+            return None
+        return self.probability if self.is_fake else 1.0 - self.probability
+
     def to_dict(self) -> dict[str, Any]:
         """A flat JSON-serialisable dict (one row of ``results.jsonl``)."""
         row = asdict(self)
         row["label"] = self.label
+        row["confidence"] = self.confidence
         return row
 
     def as_pipeline_output(self) -> list[dict[str, Any]]:
-        """``[{"label": "fake", "score": p}, {"label": "real", "score": 1 - p}]``, most likely first.
+        """``[{"label": ..., "score": ...}, ...]`` with the verdict first, then the other label.
 
-        The same shape as the transformers image-classification pipeline; feeds ``gradio.Label``.
+        The same shape as the transformers image-classification pipeline (feeds ``gradio.Label``); the scores are
+        the shown probabilities, so the top label is always the verdict.
         """
         if self.probability is None:
             raise ValueError(f"no prediction for {self.source}: {self.error}")
-        rows = [{"label": "fake", "score": self.probability}, {"label": "real", "score": 1.0 - self.probability}]
-        return sorted(rows, key=lambda row: -row["score"])
+        fake = {"label": "fake", "score": self.probability}
+        real = {"label": "real", "score": 1.0 - self.probability}
+        return [fake, real] if self.is_fake else [real, fake]
 
 
 #: Decoded pixels held by one batch at most (bytes); a batch of large photos ends early instead of growing.
@@ -430,15 +453,21 @@ class EnsembleDeepfakeDetector:
 
     # ------------------------------------------------------------------ thresholds
     def set_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
-        """Choose the threshold: ``"strict"``, ``"balanced"``, ``"sensitive"``, ``"optimal"`` or a number.
+        """Choose the threshold: ``"strict"``, ``"balanced"``, ``"sensitive"``, ``"optimal"``, a probability or a score.
 
-        A number always takes effect as given (on the calibrated score scale). Returns ``(value, name)``.
+        A number is a probability of fake between 0 and 1 (``0.8``: flag images whose calibrated P(fake) is at
+        least 80%); ``"score:2.5"`` cuts on the score scale itself. Returns ``(value on the score scale, name)``.
 
         Raises:
-            ValueError: for an unknown name, or a named threshold on an uncalibrated detector.
+            ValueError: for an unknown name, a number outside (0, 1), or a named threshold on an uncalibrated
+                detector.
+
+        Example:
+            >>> detector.set_threshold(0.9)  # doctest: +SKIP
+            (2.71..., 'manual')
         """
         value, name = self._resolve_threshold(threshold)
-        self._threshold = value if name == "manual" else name
+        self._threshold = f"{SCORE_PREFIX}{value!r}" if name == "manual" else name  # kept on the score scale
         return value, name
 
     @property
@@ -449,16 +478,14 @@ class EnsembleDeepfakeDetector:
     def _resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
         if self.calibration is not None:
             return self.calibration.resolve_threshold(threshold)
-        try:  # an uncalibrated detector only takes numbers
-            value = float(threshold)
-        except (TypeError, ValueError):
+        number = parse_number_threshold(threshold)  # an uncalibrated detector only takes numbers
+        if number is None:
             raise ValueError(
                 f"this detector is not calibrated, so the named threshold {threshold!r} is unknown; "
                 "calibrate it or pass a number"
-            ) from None
-        if not math.isfinite(value):
-            raise ValueError(f"threshold must be finite, got {threshold}")
-        return value, "manual"
+            )
+        value, scale = number
+        return (logit(value) if scale == "probability" else value), "manual"
 
     # ------------------------------------------------------------------ scoring
     @property
@@ -660,11 +687,17 @@ class EnsembleDeepfakeDetector:
                 for local, index in enumerate(positions)
             ]
 
-    @staticmethod
+    def shown_probability(self, combined: np.ndarray, threshold: float) -> np.ndarray:
+        """The P(fake) shown with a verdict at ``threshold``: 50% exactly at the threshold (see
+        :func:`~deepfake_detectors.calibration.shown_probability`)."""
+        slope = 1.0 if self.calibration is None else self.calibration.slope
+        return shown_probability(combined, threshold, slope)
+
     def _result(
+        self,
         image: ImageInput,
         score: float,
-        probability: float,
+        calibrated_probability: float,
         member_scores: dict[str, float],
         error: Optional[str],
         threshold: float,
@@ -679,8 +712,9 @@ class EnsembleDeepfakeDetector:
             is_fake=bool(score >= threshold),
             threshold=threshold,
             threshold_name=threshold_name,
-            probability=float(probability),
+            probability=float(self.shown_probability(np.array([score]), threshold)[0]),
             member_scores={member: float(value) for member, value in member_scores.items()},
+            calibrated_probability=float(calibrated_probability),
         )
 
     def predict(

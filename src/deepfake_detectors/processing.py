@@ -29,7 +29,12 @@ MAX_DECODED_BYTES = 3 * MAX_IMAGE_PIXELS
 #: Modes converted to 8 bits through a float32 copy.
 HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I", "F")
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".avif"}
+#: Image formats Pillow cannot read here: a folder scan names such files as skipped instead of passing over them.
+UNSUPPORTED_IMAGE_EXTENSIONS = {
+    ".heic": "HEIC", ".heif": "HEIF", ".jxl": "JPEG XL", ".dng": "raw", ".cr2": "raw", ".cr3": "raw",
+    ".nef": "raw", ".arw": "raw", ".raf": "raw", ".orf": "raw", ".rw2": "raw",
+}
 
 
 class ImageLoadError(ValueError):
@@ -236,7 +241,8 @@ def iter_image_files(
     Args:
         paths: file paths, directory paths or glob patterns (``**`` matches any number of folders).
         skipped: when given, ``(path, reason)`` is appended for each special file (FIFO, device, socket) left out
-            of a folder or glob.
+            of a folder or glob, and for each image in a format that cannot be read (HEIC, raw; see
+            :data:`UNSUPPORTED_IMAGE_EXTENSIONS`) found in a folder.
 
     Example:
         >>> iter_image_files(["examples/"])[:1]
@@ -267,8 +273,12 @@ def iter_image_files(
         text = str(raw)
         if Path(text).is_dir():
             for candidate in _walk(text):
-                if Path(candidate).suffix.lower() in IMAGE_EXTENSIONS:
+                suffix = Path(candidate).suffix.lower()
+                if suffix in IMAGE_EXTENSIONS:
                     add(candidate, True)
+                elif suffix in UNSUPPORTED_IMAGE_EXTENSIONS and skipped is not None:
+                    kind = UNSUPPORTED_IMAGE_EXTENSIONS[suffix]
+                    skipped.append((candidate, f"{kind} images are not supported; convert to JPEG or PNG first"))
         elif any(ch in text for ch in "*?["):
             matches = _recursive_glob(text) if "**" in text else sorted(glob.glob(text))
             for candidate in matches:

@@ -25,8 +25,14 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         complexity_adjustment (`dict`, *optional*): a
             :class:`~deepfake_detectors.features.complexity.ComplexityAdjustment` as a dict. When set, the model's
             :meth:`score` is corrected for input complexity (fitted on real images only). ``None`` = raw scores.
+        default_threshold (`str`, *optional*): the named threshold every entry point (Python, CLI, Space) uses
+            unless told otherwise; defaults to the class's ``default_threshold_name`` (``"balanced"``, or
+            ``"optimal"`` for the supervised classifiers, whose cards report it).
         kwargs: passed to :class:`~transformers.PreTrainedConfig`.
     """
+
+    #: The default of ``default_threshold`` for this kind of detector.
+    default_threshold_name = "balanced"
 
     def __init__(
         self,
@@ -34,6 +40,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         num_channels: int = 3,
         calibration: Optional[dict[str, Any]] = None,
         complexity_adjustment: Optional[dict[str, Any]] = None,
+        default_threshold: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         if int(image_size) < 8:
@@ -42,6 +49,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         self.num_channels = int(num_channels)
         self.calibration = calibration
         self.complexity_adjustment = complexity_adjustment
+        self.default_threshold = str(default_threshold or self.default_threshold_name)
         kwargs.setdefault("id2label", dict(ID2LABEL))
         kwargs.setdefault("label2id", dict(LABEL2ID))
         super().__init__(**kwargs)

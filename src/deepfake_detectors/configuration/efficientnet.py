@@ -55,6 +55,8 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
     """
 
     model_type = "deepfake-efficientnet"
+    #: Supervised: the best-F1 threshold on labelled validation data, the one its card reports.
+    default_threshold_name = "optimal"
     #: Trainer's ``predictions`` are the logits only (``scores`` is the same information).
     keys_to_ignore_at_inference = ["scores"]
 

@@ -35,6 +35,8 @@ class ElaCnnConfig(DeepfakeDetectorConfig):
     """
 
     model_type = "deepfake-ela-cnn"
+    #: Supervised: the best-F1 threshold on labelled validation data, the one its card reports.
+    default_threshold_name = "optimal"
     #: Trainer's ``predictions`` are the logits only (``scores`` is the same information).
     keys_to_ignore_at_inference = ["scores"]
 
