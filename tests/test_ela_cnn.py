@@ -148,8 +148,12 @@ def test_model_shapes_scores_and_loss() -> None:
     assert torch.isclose(labelled.loss, torch.nn.functional.cross_entropy(output.logits, torch.tensor([0, 1, 1])))
     with pytest.raises(ValueError, match="input channels"):
         model(torch.zeros(1, 3, 32, 32))
-    explanation = model.explain(noisy_image(np.random.default_rng(0)))
-    assert explanation.mode == "RGB" and explanation.size == (32, 32)
+    picture = noisy_image(np.random.default_rng(0))
+    explanation = model.explain(picture)
+    assert explanation.method == "ELA map" and explanation.overlay.mode == "RGB" and explanation.overlay.size == (32, 32)
+    assert explanation.heatmap.shape == (32, 32) and 0.0 <= explanation.heatmap.min() <= explanation.heatmap.max() <= 1.0
+    own_input = ElaImageProcessor(size=model.config.image_size, ela_quality=model.config.ela_quality)([picture])
+    assert explanation.probability == pytest.approx(float(model.score(own_input["pixel_values"])[0]), abs=1e-6)
 
 
 def test_loss_decreases_on_a_fixed_batch() -> None:

@@ -56,6 +56,13 @@ def test_explain_image_gives_each_members_own_explanation() -> None:
     assert images["Grad-CAM (effnet)"].size == (40, 40)
     assert images["ELA map (ela)"].size == (40, 40)  # full resolution for images larger than the model input
     assert images["Autoencoder error (ae)"].size == (32, 32)
+    from deepfake_detectors.modeling.base import Explanation
+
+    for name, (model, processor) in members.items():  # one explanation type for every detector
+        explanation = model.explain(image, processor=processor)
+        assert isinstance(explanation, Explanation), name
+        assert explanation.heatmap.ndim == 2 and float(explanation.heatmap.max()) <= 1.0
+        assert explanation.probability is None or 0.0 <= explanation.probability <= 1.0
 
 
 def test_exif_metadata_reads_camera_software_and_dates(tmp_path: Path) -> None:
@@ -95,4 +102,11 @@ def test_prediction_figure_and_predict_script(tmp_path: Path) -> None:
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not an image")
     failed = subprocess.run(command[:2] + [str(bad)] + command[3:], capture_output=True, text=True, timeout=300)
-    assert failed.returncode == 1 and "broken.jpg" in failed.stderr
+    assert failed.returncode == 2 and "broken.jpg" in failed.stderr and "Traceback" not in failed.stderr
+    (tmp_path / "headless").mkdir()
+    headless = subprocess.run(  # --visualize without a display saves the figure instead
+        command[:3] + ["--visualize"], capture_output=True, text=True, timeout=300, cwd=tmp_path / "headless",
+        env={key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")},
+    )
+    assert headless.returncode == 0 and "no display" in headless.stderr
+    assert Image.open(tmp_path / "headless" / "prediction.png").format == "PNG"

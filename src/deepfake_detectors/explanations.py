@@ -67,23 +67,6 @@ def fft_spectrum(image: ImageInput) -> Image.Image:
     return Image.fromarray(np.round(scaled * 255).astype(np.uint8))
 
 
-def autoencoder_error_map(model: torch.nn.Module, processor: Any, image: ImageInput) -> Image.Image:
-    """Per-pixel reconstruction error of an autoencoder member as a heat image (bright = badly reconstructed).
-
-    Args:
-        model: a :class:`~deepfake_detectors.ResidualAutoencoderModel`.
-        processor: its image processor.
-        image: a path, PIL image, array or bytes.
-    """
-    from matplotlib import colormaps
-
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        error = model.error_map(processor([image])["pixel_values"].to(device))[0].float().cpu().numpy()
-    error = error / error.max() if error.max() > 0 else error
-    return Image.fromarray((colormaps["magma"](error)[..., :3] * 255).astype(np.uint8))
-
-
 def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict[str, Image.Image]:
     """Every explanation image the detector's members can give, plus the FFT spectrum.
 
@@ -96,23 +79,20 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
         for ELA + CNN members, ``"Evidence map (<member>)"`` for NPR members (each native-resolution
         tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
     """
-    from .modeling.autoencoder import ResidualAutoencoderModel
-    from .modeling.efficientnet import EfficientNetDetectorForImageClassification
-    from .modeling.ela_cnn import ElaCnnForImageClassification
     from .modeling.npr import NprDetectorForImageClassification
 
+    captions = {"Grad-CAM": "Grad-CAM", "ELA map": "ELA map", "NPR evidence map": "Evidence map",
+                "reconstruction error": "Autoencoder error"}
     pil = load_image(image)
     images: dict[str, Image.Image] = {}
     for name, model in detector.members.items():
-        processor = detector.processors[name]
-        if isinstance(model, EfficientNetDetectorForImageClassification):
-            images[f"Grad-CAM ({name})"] = model.explain(pil, processor=processor).overlay
-        elif isinstance(model, ElaCnnForImageClassification):
-            images[f"ELA map ({name})"] = processor.ela_map(pil, full_resolution=max(pil.size) > processor.size)
-        elif isinstance(model, NprDetectorForImageClassification):
-            images[f"Evidence map ({name})"] = model.explain(pil).overlay
-        elif isinstance(model, ResidualAutoencoderModel):
-            images[f"Autoencoder error ({name})"] = autoencoder_error_map(model, processor, pil)
+        if not hasattr(model, "explain"):  # the feature-based one-class members have no per-pixel evidence
+            continue
+        if isinstance(model, NprDetectorForImageClassification):
+            explanation = model.explain(pil)  # its own tiling; the processor's crops are for scoring
+        else:
+            explanation = model.explain(pil, processor=detector.processors[name])
+        images[f"{captions.get(explanation.method, explanation.method)} ({name})"] = explanation.overlay
     images["FFT spectrum"] = fft_spectrum(pil)
     return images
 

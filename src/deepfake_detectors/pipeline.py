@@ -7,6 +7,7 @@ CLI, the Space and notebooks all call the same ``predict``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -192,13 +193,28 @@ def resolve_model_dir(
 LOADING_LOCK = threading.RLock()
 
 
-def load_member(directory: Path, device: Union[str, torch.device] = "cpu") -> tuple[torch.nn.Module, Any]:
+@contextlib.contextmanager
+def loading_progress(show: bool) -> Iterator[None]:
+    """transformers' "Loading weights" progress bars only when ``show``; the previous setting is restored."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    (hf_logging.enable_progress_bar if show else hf_logging.disable_progress_bar)()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if was_enabled else hf_logging.disable_progress_bar)()
+
+
+def load_member(
+    directory: Path, device: Union[str, torch.device] = "cpu", progress: bool = False
+) -> tuple[torch.nn.Module, Any]:
     """Load one detector and its image processor from a directory, refusing missing or unexpected weights.
 
     Never runs code from the repo (``trust_remote_code=False``: an unknown ``model_type`` is an error, never a
-    prompt), and refuses non-finite fitted numbers (see :func:`check_finite_config`).
+    prompt), and refuses non-finite fitted numbers (see :func:`check_finite_config`). Quiet unless ``progress``.
     """
-    with LOADING_LOCK:
+    with LOADING_LOCK, loading_progress(progress):
         try:
             model, info = AutoModel.from_pretrained(directory, output_loading_info=True, trust_remote_code=False)
             processor = AutoImageProcessor.from_pretrained(directory, trust_remote_code=False)
@@ -295,6 +311,20 @@ class EnsembleDeepfakeDetector:
         self.calibration = calibration
         self._threshold: ThresholdSpec = config.default_threshold
 
+    def __repr__(self) -> str:
+        weights = [round(float(member.get("weight", 1.0)), 4) for member in self.config.members]
+        try:
+            value, name = self.threshold
+            threshold = f"threshold={name!r} ({value:.3f})"
+        except ValueError as error:  # e.g. a named default on an uncalibrated detector
+            threshold = f"threshold unavailable ({error})"
+        if self.calibration is None:
+            calibrated = "not calibrated"
+        else:
+            fakes = f" + {self.calibration.n_fake} fake" if self.calibration.n_fake else ""
+            calibrated = f"calibrated on {self.calibration.n_real} real{fakes} validation images"
+        return f"{type(self).__name__}(members={list(self.members)}, weights={weights}, {threshold}, {calibrated})"
+
     # ------------------------------------------------------------------ loading and saving
     @classmethod
     def from_pretrained(
@@ -306,6 +336,7 @@ class EnsembleDeepfakeDetector:
         cache_dir: Optional[PathLike] = None,
         local_files_only: Optional[bool] = None,
         device: Union[str, torch.device, None] = None,
+        progress: bool = False,
     ) -> "EnsembleDeepfakeDetector":
         """Load an ensemble repo, or a single detector repo as a one-member ensemble.
 
@@ -314,18 +345,24 @@ class EnsembleDeepfakeDetector:
             revision: Hub revision; token: Hub token; cache_dir: Hugging Face cache.
             local_files_only: never use the network (``HF_HUB_OFFLINE=1`` does the same).
             device: ``"cpu"``, ``"cuda"``...; defaults to CUDA when available.
+            progress: show transformers' weight-loading progress bars (quiet by default).
+
+        Example:
+            >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-npr-detector")
+            >>> detector
+            EnsembleDeepfakeDetector(members=['npr'], weights=[1.0], threshold='balanced' (1.559), calibrated on 302 real + 369 fake validation images)
         """
         hub = dict(revision=revision, token=token, cache_dir=cache_dir, local_files_only=local_files_only)
         root = resolve_model_dir(pretrained_model_name_or_path, **hub)
         with LOADING_LOCK:
             config = AutoConfig.from_pretrained(root, trust_remote_code=False)
         if not isinstance(config, DeepfakeEnsembleConfig):
-            return cls._from_single_detector(root, device)
+            return cls._from_single_detector(root, device, progress)
         check_finite_config(config, root)
         members, processors = {}, {}
         for member in config.members:
             member_dir = member_directory(root, member["path"], hub)
-            members[member["name"]], processors[member["name"]] = load_member(member_dir)
+            members[member["name"]], processors[member["name"]] = load_member(member_dir, progress=progress)
         calibration_path = root / CALIBRATION_FILE
         calibration = None
         if calibration_path.exists():
@@ -373,8 +410,10 @@ class EnsembleDeepfakeDetector:
         return cls(config, models, processors, calibration=calibration, device=device)
 
     @classmethod
-    def _from_single_detector(cls, root: Path, device: Union[str, torch.device, None]) -> "EnsembleDeepfakeDetector":
-        model, processor = load_member(root)
+    def _from_single_detector(
+        cls, root: Path, device: Union[str, torch.device, None], progress: bool = False
+    ) -> "EnsembleDeepfakeDetector":
+        model, processor = load_member(root, progress=progress)
         name = model.config.model_type.removeprefix("deepfake-").replace("-", "_")
         detector = cls.from_members({name: (model, processor)}, device=device)
         detector.config.members[0]["path"] = "."

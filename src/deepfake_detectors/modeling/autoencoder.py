@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import initialization as init
 
 from ..configuration.autoencoder import ResidualAutoencoderConfig
 from ..features.filters import highpass_residual
-from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
+from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput, Explanation
+
+if TYPE_CHECKING:
+    from ..processing import ImageInput
 
 
 class ResidualBlock(nn.Module):
@@ -121,6 +125,37 @@ class ResidualAutoencoderModel(DeepfakeDetectorPreTrainedModel):
             detail = highpass_residual(reconstruction) - highpass_residual(pixel_values)
             error = error + self.config.highpass_weight * detail.pow(2)
         return error.mean(dim=1)
+
+    @torch.no_grad()
+    def explain(self, image: "ImageInput", processor: Optional[Any] = None) -> Explanation:
+        """Where the autoencoder fails to reconstruct the image (bright = badly reconstructed, i.e. unusual).
+
+        Args:
+            image: a path, PIL image, array or bytes.
+            processor: the image processor saved with the model; by default one with this config's ``image_size``.
+
+        Returns:
+            An :class:`~deepfake_detectors.modeling.base.Explanation` with ``method="reconstruction error"`` at the
+            model's input size, and no probability (a one-class model has a score, not a P(fake)).
+
+        Example:
+            >>> model.explain("examples/real_01.jpg").overlay.save("error.png")  # doctest: +SKIP
+        """
+        from matplotlib import colormaps
+        from PIL import Image
+
+        from ..processing import DeepfakeImageProcessor
+
+        processor = processor or DeepfakeImageProcessor(size=self.config.image_size)
+        was_training = self.training
+        self.eval()
+        try:
+            error = self.error_map(processor([image])["pixel_values"].to(self.device))[0].float().cpu().numpy()
+        finally:
+            self.train(was_training)
+        heatmap = (error / error.max() if error.max() > 0 else error).astype(np.float32)
+        overlay = Image.fromarray((colormaps["magma"](heatmap)[..., :3] * 255).astype(np.uint8))
+        return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="reconstruction error")
 
     def reconstruction_error(
         self, pixel_values: torch.Tensor, reduction: Literal["none", "mean"] = "none"

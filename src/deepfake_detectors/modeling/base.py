@@ -7,12 +7,32 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from ..calibration import ScoreCalibration
 from ..configuration.base import DeepfakeDetectorConfig
 from ..features.complexity import ComplexityAdjustment
+
+
+@dataclass
+class Explanation:
+    """What a detector looked at in one image: the one type every detector's ``explain()`` returns.
+
+    Args:
+        heatmap: ``H x W`` float array in [0, 1] at the image's size (1 = most evidence for "fake", or most unusual).
+        overlay: the picture to show (the heatmap blended on the image, or the map itself), RGB.
+        probability: the model's own P(fake) for the image, ``None`` for one-class models (they have a score only).
+        method: what the heatmap is: ``"Grad-CAM"``, ``"NPR evidence map"``, ``"ELA map"``, ``"reconstruction error"``.
+        layer: where it comes from (a backbone layer, the tile size...), when that matters.
+    """
+
+    heatmap: np.ndarray
+    overlay: Image.Image
+    probability: Optional[float]
+    method: str
+    layer: Optional[str] = None
 
 
 @dataclass

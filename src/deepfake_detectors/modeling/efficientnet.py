@@ -17,7 +17,7 @@ from transformers.modeling_outputs import ImageClassifierOutput
 from ..configuration.efficientnet import BACKBONE_WEIGHT_SOURCES, EfficientNetDetectorConfig
 from ..features.backbones import create_backbone
 from ..processing import DeepfakeImageProcessor, ImageInput, load_image
-from .base import DeepfakeDetectorPreTrainedModel
+from .base import DeepfakeDetectorPreTrainedModel, Explanation
 
 
 @dataclass
@@ -35,21 +35,8 @@ class EfficientNetDetectorOutput(ImageClassifierOutput):
     scores: Optional[torch.FloatTensor] = None
 
 
-@dataclass
-class GradCamExplanation:
-    """A Grad-CAM explanation of one image.
-
-    Args:
-        heatmap: ``H x W`` float array in [0, 1] at the image's size (1 = most evidence for "fake").
-        overlay: the image with the heatmap blended on top (RGB).
-        probability: the model's P(fake) for the image.
-        layer: the backbone layer whose activations were used.
-    """
-
-    heatmap: np.ndarray
-    overlay: Image.Image
-    probability: float
-    layer: str
+#: The Grad-CAM explanation is the shared :class:`~deepfake_detectors.modeling.base.Explanation` (name kept).
+GradCamExplanation = Explanation
 
 
 class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
@@ -198,7 +185,7 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
         processor: Optional[DeepfakeImageProcessor] = None,
         layer: Optional[str] = None,
         alpha: float = 0.45,
-    ) -> GradCamExplanation:
+    ) -> Explanation:
         """Grad-CAM heatmap of the evidence for "fake" (Selvaraju et al., 2017).
 
         The activations of ``layer`` are weighted by the spatially averaged gradient of the fake logit, summed over
@@ -211,7 +198,8 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
             alpha: opacity of the heatmap in the overlay.
 
         Returns:
-            A :class:`GradCamExplanation` (heatmap at the loaded image's size, overlay, P(fake), layer).
+            An :class:`~deepfake_detectors.modeling.base.Explanation` (``method="Grad-CAM"``: heatmap at the loaded
+            image's size, overlay, P(fake), layer).
 
         Example:
             >>> explanation = model.explain("examples/fake_01.jpg")  # doctest: +SKIP
@@ -248,10 +236,11 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
         cam = F.interpolate(cam, size=original.size[::-1], mode="bilinear", align_corners=False)[0, 0]
         cam = cam / cam.max() if float(cam.max()) > 0 else cam
         heatmap = cam.cpu().numpy().astype(np.float32)
-        return GradCamExplanation(
+        return Explanation(
             heatmap=heatmap,
             overlay=overlay_heatmap(original, heatmap, alpha=alpha),
             probability=float(output.scores[0]),
+            method="Grad-CAM",
             layer=layer,
         )
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.ela_cnn import ElaCnnConfig
-from ..processing import ImageInput
+from ..processing import ImageInput, load_image
 from ..processing_ela import ElaImageProcessor
-from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
+from .base import DeepfakeDetectorPreTrainedModel, Explanation, init_cnn_classifier_weights
 
 
 @dataclass
@@ -118,13 +118,33 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
             scores=logits.detach().float().softmax(dim=-1)[:, 1],
         )
 
-    def explain(self, image: ImageInput, processor: Optional[ElaImageProcessor] = None) -> Image.Image:
-        """The ELA map the model looks at, as an RGB image (bright = high error level).
+    @torch.no_grad()
+    def explain(self, image: ImageInput, processor: Optional[ElaImageProcessor] = None) -> Explanation:
+        """The ELA map the model looks at (bright = high error level), with the model's P(fake).
 
         Args:
             image: a path, PIL image, array or bytes.
             processor: the processor saved with the model; by default one with this config's ``image_size`` and
                 ``ela_quality`` (and the default ``ela_scale``).
+
+        Returns:
+            An :class:`~deepfake_detectors.modeling.base.Explanation` with ``method="ELA map"``: ``overlay`` is the
+            ELA map at the image's size (the full-resolution map for images larger than the model's input),
+            ``heatmap`` its brightness in [0, 1].
+
+        Example:
+            >>> model.explain("examples/fake_01.jpg").overlay.save("ela.png")  # doctest: +SKIP
         """
         processor = processor or ElaImageProcessor(size=self.config.image_size, ela_quality=self.config.ela_quality)
-        return processor.ela_map(image)
+        rgb = load_image(image)
+        ela = processor.ela_map(rgb, full_resolution=max(rgb.size) > processor.size)
+        brightness = np.asarray(ela, dtype=np.float32).mean(axis=-1)
+        heatmap = brightness / brightness.max() if brightness.max() > 0 else brightness
+        was_training = self.training
+        self.eval()
+        try:
+            pixel_values = processor([rgb])["pixel_values"].to(self.device)
+            probability = float(self(pixel_values=pixel_values).scores[0])
+        finally:
+            self.train(was_training)
+        return Explanation(heatmap=heatmap, overlay=ela, probability=probability, method="ELA map")

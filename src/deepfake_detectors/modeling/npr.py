@@ -15,7 +15,8 @@ from ..configuration.npr import NprDetectorConfig
 from ..processing import ImageInput, load_image
 from ..processing_crops import NativeCropImageProcessor
 from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
-from .efficientnet import GradCamExplanation, overlay_heatmap
+from .base import Explanation
+from .efficientnet import overlay_heatmap
 
 
 @dataclass
@@ -215,7 +216,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
             count[top : top + tile_h, left : left + tile_w] += 1
         return (total / count.clamp_(min=1)).numpy()
 
-    def explain(self, image: ImageInput, tile: Optional[int] = None, alpha: float = 0.45) -> GradCamExplanation:
+    def explain(self, image: ImageInput, tile: Optional[int] = None, alpha: float = 0.45) -> Explanation:
         """Evidence map of the whole image: each pixel's P(fake) from :meth:`evidence_map`, over the image.
 
         Args:
@@ -224,7 +225,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
             alpha: opacity of the heatmap in the overlay.
 
         Returns:
-            A :class:`~deepfake_detectors.modeling.efficientnet.GradCamExplanation` whose ``heatmap`` is the
+            An :class:`~deepfake_detectors.modeling.base.Explanation` (``method="NPR evidence map"``) whose ``heatmap`` is the
             uncalibrated ``sigmoid`` of :meth:`evidence_map` (1 = evidence for "fake"), ``probability`` the sigmoid
             of the mean logit (uncalibrated; the verdict's probability comes from the detector's
             calibration) and ``layer`` names the tiling.
@@ -235,10 +236,11 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
         rgb = load_image(image)
         logits = self.evidence_map(rgb, tile=tile)
         heatmap = torch.sigmoid(torch.from_numpy(logits)).numpy()
-        return GradCamExplanation(
+        return Explanation(
             heatmap=heatmap.astype(np.float32),
             overlay=overlay_heatmap(rgb, heatmap, alpha=alpha),
             probability=float(torch.sigmoid(torch.tensor(float(logits.mean())))),
+            method="NPR evidence map",
             layer=f"tiles of {int(tile or self.config.image_size)} px",
         )
 
