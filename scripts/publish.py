@@ -18,15 +18,16 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from huggingface_hub import HfApi, SpaceCard
+from huggingface_hub import HfApi
 
-from deepfake_detectors.hub import validate_repo_folder
+from deepfake_detectors.hub import SPACE_SETTINGS_FILE, validate_repo_folder, validate_space
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Never uploaded: caches, checkpoints, local evaluation leftovers.
@@ -41,6 +42,8 @@ class Upload:
     repo_type: str
     folders: dict[str, Path]
     problems: list[str] = field(default_factory=list)
+    #: Files written for this upload only (path in repo -> bytes), e.g. the Space's settings.
+    generated: dict[str, bytes] = field(default_factory=dict)
 
     def files(self) -> list[tuple[str, int]]:
         """``(path in repo, size in bytes)`` of every file that would be uploaded (what :data:`IGNORE` leaves)."""
@@ -50,7 +53,7 @@ class Upload:
                 relative = path.relative_to(folder)
                 if path.is_file() and not _ignored(relative):
                     listed.append(((Path(prefix) / relative).as_posix(), path.stat().st_size))
-        return listed
+        return listed + [(name, len(data)) for name, data in self.generated.items()]
 
 
 def _ignored(relative: Path) -> bool:
@@ -68,35 +71,13 @@ def model_upload(folder: Path, namespace: str) -> Upload:
     return Upload(f"{namespace}/{folder.name}", "model", {"": folder}, validate_repo_folder(folder))
 
 
-def validate_space(space_dir: Path) -> list[str]:
-    """Problems with the Space folder: README YAML (sdk gradio, sdk_version = installed gradio, app_file, licence)."""
-    problems = []
-    readme = space_dir / "README.md"
-    if not readme.is_file():
-        return [f"{space_dir}: missing README.md"]
-    card = SpaceCard.load(readme).data
-    if card.sdk != "gradio":
-        problems.append(f"space README: sdk is {card.sdk!r}, not 'gradio'")
-    try:
-        import gradio
-
-        if str(card.sdk_version) != gradio.__version__:
-            problems.append(f"space README: sdk_version {card.sdk_version} but this project uses gradio {gradio.__version__}")
-    except ImportError:
-        problems.append("gradio is not installed, so sdk_version cannot be checked (pip install -e '.[dev]')")
-    if not card.app_file or not (space_dir / card.app_file).is_file():
-        problems.append(f"space README: app_file {card.app_file!r} not found")
-    if not card.license:
-        problems.append("space README: no license")
-    if not (space_dir / "requirements.txt").is_file():
-        problems.append("space: missing requirements.txt")
-    return problems
-
-
 def space_upload(namespace: str, name: str) -> Upload:
+    """The Space, set to load its models from ``namespace`` (written to its settings file, so it never silently
+    loads someone else's repos)."""
     space_dir = REPO_ROOT / "space"
     folders = {"": space_dir, "deepfake_detectors": REPO_ROOT / "src" / "deepfake_detectors", "examples": REPO_ROOT / "examples"}
-    return Upload(f"{namespace}/{name}", "space", folders, validate_space(space_dir))
+    settings = {SPACE_SETTINGS_FILE: (json.dumps({"model_namespace": namespace}, indent=2) + "\n").encode()}
+    return Upload(f"{namespace}/{name}", "space", folders, validate_space(space_dir), settings)
 
 
 def push(upload: Upload, token: Optional[str], private: bool) -> None:
@@ -112,6 +93,8 @@ def push(upload: Upload, token: Optional[str], private: bool) -> None:
             ignore_patterns=IGNORE,
             commit_message=f"Upload {prefix or upload.repo_id.split('/')[-1]} from deepfake-detectors",
         )
+    for name, data in upload.generated.items():
+        api.upload_file(path_or_fileobj=data, path_in_repo=name, repo_id=upload.repo_id, repo_type=upload.repo_type)
     print(f"pushed https://huggingface.co/{'spaces/' if upload.repo_type == 'space' else ''}{upload.repo_id}")
 
 
@@ -143,6 +126,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.dry_run:
             for path, size in files:
                 print(f"  {path}  ({size / 1024:.1f} KB)")
+        if upload.repo_type == "space":
+            print(f"  the Space loads its models from {args.namespace}/<repo> (publish them there too)")
         for problem in upload.problems:
             print(f"  PROBLEM: {problem}", file=sys.stderr)
         failed = failed or bool(upload.problems)

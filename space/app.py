@@ -36,7 +36,11 @@ from deepfake_detectors.explanations import exif_metadata, explain_image
 
 HERE = Path(__file__).resolve().parent
 HUB_DIR = Path(os.environ.get("DEEPFAKE_DETECTORS_HUB_DIR", HERE.parent / "hub_repos"))
-NAMESPACE = os.environ.get("DEEPFAKE_DETECTORS_NAMESPACE", "deepfake-detectors")
+#: Where models not in hub_repos/ come from: the env var, else the namespace publish.py wrote, else the project's.
+_SETTINGS = HERE / "space_settings.json"
+NAMESPACE = os.environ.get("DEEPFAKE_DETECTORS_NAMESPACE") or (
+    json.loads(_SETTINGS.read_text()).get("model_namespace", "deepfake-detectors") if _SETTINGS.is_file() else "deepfake-detectors"
+)
 EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if p.is_dir()), None)
 
 #: The detectors shown first: label -> repo folder name in hub_repos/ (and on the Hub).

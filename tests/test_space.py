@@ -74,6 +74,26 @@ def test_space_offers_every_detector_and_member(space_module) -> None:
     assert {m.split(": ")[1] for m in members if m.startswith("SVDD")} == {"autoencoder", "deep_svdd"}
 
 
+def test_a_published_space_loads_models_from_the_namespace_it_was_published_to(tmp_path, monkeypatch) -> None:
+    """publish.py writes space_settings.json; a Space without hub_repos/ then loads <namespace>/<repo>."""
+    import json
+
+    space = tmp_path / "space"
+    space.mkdir()
+    shutil.copy(REPO_ROOT / "space" / "app.py", space / "app.py")
+    (space / "space_settings.json").write_text(json.dumps({"model_namespace": "my-org"}))
+    monkeypatch.delenv("DEEPFAKE_DETECTORS_NAMESPACE", raising=False)
+    monkeypatch.setenv("DEEPFAKE_DETECTORS_HUB_DIR", str(tmp_path / "no_hub_repos"))
+    spec = importlib.util.spec_from_file_location("published_space_app", space / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    assert module.SOURCES["NPR detector (photos, native resolution)"] == "my-org/deepfake-npr-detector"
+
+
 def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
     monkeypatch.setenv("DEEPFAKE_DETECTORS_MODELS", f"My ELA={REPO_ROOT / 'hub_repos' / 'deepfake-ela-cnn'}")
     assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")

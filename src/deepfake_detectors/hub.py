@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from huggingface_hub import EvalResult, ModelCard, ModelCardData, SpaceCard
 
 #: results.json key -> (model-index metric type, display name)
 CARD_METRICS = {
@@ -239,3 +239,32 @@ def group_table(results: dict[str, Any], column: str, heading: str) -> str:
         auroc = "n/a" if row.get("auroc") is None else f"{row['auroc']:.3f}"
         lines.append(f"| {name} | {row['n_real']} / {row['n_fake']} | {100 * row['flagged']:.1f}% | {auroc} |")
     return "\n".join(lines)
+
+
+#: Written into a published Space: ``{"model_namespace": ...}``, the Hub namespace its models are loaded from.
+SPACE_SETTINGS_FILE = "space_settings.json"
+
+
+def validate_space(space_dir: Path) -> list[str]:
+    """Problems with the Space folder: README YAML (sdk gradio, sdk_version = installed gradio, app_file, licence)."""
+    problems = []
+    readme = space_dir / "README.md"
+    if not readme.is_file():
+        return [f"{space_dir}: missing README.md"]
+    card = SpaceCard.load(readme).data
+    if card.sdk != "gradio":
+        problems.append(f"space README: sdk is {card.sdk!r}, not 'gradio'")
+    try:
+        import gradio
+
+        if str(card.sdk_version) != gradio.__version__:
+            problems.append(f"space README: sdk_version {card.sdk_version} but this project uses gradio {gradio.__version__}")
+    except ImportError:
+        problems.append("gradio is not installed, so sdk_version cannot be checked (pip install -e '.[dev]')")
+    if not card.app_file or not (space_dir / card.app_file).is_file():
+        problems.append(f"space README: app_file {card.app_file!r} not found")
+    if not card.license:
+        problems.append("space README: no license")
+    if not (space_dir / "requirements.txt").is_file():
+        problems.append("space: missing requirements.txt")
+    return problems
