@@ -34,6 +34,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/benchmark.py --output docs/BENCHMARKS.md
+	$(BIN)/python scripts/bench_startup.py --output docs/BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info
