@@ -241,9 +241,9 @@ Part of the `deepfake-detectors` package: every number on this card was produced
 ```python
 from deepfake_detectors import EnsembleDeepfakeDetector
 
-detector = EnsembleDeepfakeDetector.from_pretrained("{repo}")
+detector = EnsembleDeepfakeDetector.from_pretrained("deepfake-detectors/{Path(repo).name}")
 score, is_fake = detector.predict("image.jpg")
-detector.set_threshold("strict")          # strict / balanced / sensitive / optimal, or a number
+detector.set_threshold("strict")          # strict / balanced / sensitive / optimal, or a probability such as 0.9
 results = detector.predict(["a.jpg", "b.png"])
 ```
 

@@ -126,8 +126,8 @@ score is the model's probability of "fake" in standard deviations above its mean
 ```python
 from deepfake_detectors import EnsembleDeepfakeDetector
 
-detector = EnsembleDeepfakeDetector.from_pretrained("{out}")
-detector.set_threshold("optimal")
+detector = EnsembleDeepfakeDetector.from_pretrained("deepfake-detectors/{Path(out).name}")
+detector.set_threshold("optimal")         # its default; strict / balanced / sensitive, or a probability
 score, is_fake = detector.predict("image.jpg")
 ```
 

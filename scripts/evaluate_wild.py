@@ -2,11 +2,13 @@
 """Score a bundled repo on wild test and put the result in its card (a section of its own, replaced on rerun).
 
 For the repos trained on CIFAKE only: the card then shows how they do on the images people actually check, per
-source and per generator, next to their CIFAKE figures. Writes ``results_wild_test.json`` and
+source and per generator, next to their CIFAKE figures, and opens the card with a plain-words section (what the
+model is for, where it fails, install, which figure comes from which split). Writes ``results_wild_test.json`` and
 ``predictions_wild_test.jsonl`` into the repo. The repo's default threshold is used.
 
 Example:
     python scripts/evaluate_wild.py hub_repos/deepfake-efficientnet hub_repos/deepfake-ela-cnn
+    python scripts/evaluate_wild.py --cards-only hub_repos/deepfake-autoencoder   # no scoring
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from deepfake_detectors import EnsembleDeepfakeDetector
-from deepfake_detectors.cards import replace_card_section, wild_section
+from deepfake_detectors.cards import plain_words_section, put_after_title, replace_card_section, wild_section
 from deepfake_detectors.evaluation import evaluate_detector
 
 
@@ -27,16 +29,23 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repos", nargs="+", help="hub_repos/<name> folders")
     parser.add_argument("--wild", default="../shared/data/wild")
+    parser.add_argument("--cards-only", action="store_true", help="rewrite the card sections from the saved results")
     args = parser.parse_args(argv)
     for repo in map(Path, args.repos):
+        command = f"python scripts/evaluate_wild.py {repo.as_posix()}"
+        if args.cards_only:
+            results = json.loads((repo / "results_wild_test.json").read_text())
+            replace_card_section(repo / "README.md", wild_section(results, command))
+            put_after_title(repo / "README.md", plain_words_section(repo.name, results))
+            continue
         detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
         with tempfile.TemporaryDirectory() as scratch:
             results = evaluate_detector(detector, args.wild, "test", output_dir=scratch, model_name=repo.name)
             shutil.copy(Path(scratch) / "predictions.jsonl", repo / "predictions_wild_test.jsonl")
         results.pop("plots", None)
         (repo / "results_wild_test.json").write_text(json.dumps(results, indent=2) + "\n")
-        command = f"python scripts/evaluate_wild.py {repo.as_posix()}"
         replace_card_section(repo / "README.md", wild_section(results, command))
+        put_after_title(repo / "README.md", plain_words_section(repo.name, results))
         print(json.dumps({"repo": repo.name, **{key: results[key] for key in ("auroc", "recall", "fpr")}}))
 
 

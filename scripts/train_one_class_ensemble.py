@@ -479,7 +479,7 @@ Weights: {detector.config.weighting}.{brightness_sentence(detector)}
 ```python
 from deepfake_detectors import EnsembleDeepfakeDetector
 
-detector = EnsembleDeepfakeDetector.from_pretrained("{out}")
+detector = EnsembleDeepfakeDetector.from_pretrained("deepfake-detectors/{Path(out).name}")
 result = detector.predict("image.jpg")
 result.score, result.is_fake, result.member_scores
 ```
@@ -515,8 +515,9 @@ Total training time: {total_training / 60:.1f} minutes on 2 CPU cores.
 
 ## Limitations
 
-- Trained and calibrated on 32x32 CIFAKE only; one-class members flag anything unlike CIFAR-10 photos, so other
-  real photos raise false alarms, and generated images close to real photo statistics are missed.
+- Trained and calibrated on 32x32 CIFAKE only; one-class members flag anything unlike CIFAR-10 photos, so it calls
+  almost every larger real photo fake (wild test, below), and generated images close to real photo statistics are
+  missed.
 - On another domain, recalibrate before trusting the named thresholds (see the second-domain row).
 
 ## Reproduce

@@ -90,7 +90,8 @@ from deepfake_detectors import EnsembleDeepfakeDetector
 detector = EnsembleDeepfakeDetector.from_pretrained("{repo_id}")
 score, is_fake = detector.predict("photo.jpg")          # default threshold: {wild['threshold_name']}
 result = detector.predict("photo.jpg")
-result.probability                                       # calibrated P(fake)
+print(result.label, result.confidence)                   # the verdict and its shown probability
+result.calibrated_probability                            # P(fake) on validation data, whatever the threshold
 ```
 
 From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
@@ -198,3 +199,80 @@ def replace_card_section(card_path: Any, section: str) -> None:
     insert = section.rstrip() + "\n\n"
     text = text[:marker] + insert + text[marker:] if marker != -1 else text.rstrip() + "\n\n" + insert
     path.write_text(text)
+
+
+#: The heading of the plain-words section put right under a card's title (:func:`put_after_title`).
+PLAIN_WORDS_HEADING = "## In plain words"
+
+#: What each CIFAKE-trained repo is for, in a sentence (the card's plain-words section starts with it).
+CIFAKE_REPO_PURPOSES = {
+    "fake-image-detection-ensemble": "a reimplementation, for research, of a published one-class ensemble of nine "
+    "detectors that learn what real images look like (from real images only) and flag what differs",
+    "deepfake-ensemble-detector": "a reimplementation, for research, of a published one-class detector (Deep SVDD "
+    "plus a residual autoencoder) that learns real images only and flags what differs",
+    "deepfake-autoencoder": "a reimplementation, for research, of a published residual autoencoder that learns to "
+    "rebuild real images and flags the ones it rebuilds badly",
+    "deepfake-efficientnet": "a reimplementation, for research, of a published transfer-learning classifier "
+    "(EfficientNet fine-tuned on labelled real and fake images)",
+    "deepfake-ela-cnn": "a reimplementation, for research, of a published Error Level Analysis + CNN classifier "
+    "(the difference between an image and its JPEG re-save, fed to a small CNN)",
+}
+
+
+def plain_words_section(repo_name: str, wild: dict[str, Any], namespace: str = "deepfake-detectors") -> str:
+    """The section a CIFAKE-trained repo's card opens with: what it is for, where it fails, install, figures' splits.
+
+    Args:
+        repo_name: the repo folder name (a key of :data:`CIFAKE_REPO_PURPOSES`).
+        wild: its wild-test results (``results_wild_test.json``): the failures are stated from them.
+        namespace: the Hub namespace of the repo id in the snippet.
+
+    Example:
+        >>> section = plain_words_section("deepfake-ela-cnn", json.load(open("results_wild_test.json")))  # doctest: +SKIP
+    """
+    purpose = CIFAKE_REPO_PURPOSES.get(repo_name, "a detector of AI-generated images")
+    return f"""{PLAIN_WORDS_HEADING}
+
+**What it is for:** {purpose}. It was trained on CIFAKE only: 32 x 32 pixel CIFAR-10 photos against Stable
+Diffusion 1.4 imitations of them. Use it to study that system or to compare detectors on small images like those.
+
+**Where it fails:** on the images people actually check. {plain_summary(wild)} Larger images are shrunk to its
+input size, which destroys the traces it learned. For photos, use `{namespace}/deepfake-npr-detector`; for any
+detector, treat a verdict as one piece of evidence, never as proof.
+
+**Install and use** (the code lives in the `deepfake-detectors` package; no remote code is run):
+
+```bash
+pip install -e .   # in a checkout of the deepfake-detectors package
+```
+
+```python
+from deepfake_detectors import EnsembleDeepfakeDetector
+
+detector = EnsembleDeepfakeDetector.from_pretrained("{namespace}/{repo_name}")
+result = detector.predict("image.jpg")     # default threshold: {wild['threshold_name']}
+print(result.label, result.confidence)     # the verdict and its shown probability (50% at the threshold)
+```
+
+**Which figures come from which split:** weights from CIFAKE train; thresholds, probabilities (and an
+ensemble's member weights) from CIFAKE validation; "CIFAKE test" figures from the CIFAKE test split, used for nothing else;
+"wild test" figures from `../shared/data/wild` test, whose sources share nothing with any training data, scored
+once and never tuned on. "The published system" below is the original project this repo reimplements; its
+reported figures are quoted only for comparison.
+"""
+
+
+def put_after_title(card_path: Any, section: str) -> None:
+    """Put ``section`` right under the card's ``# `` title, replacing an earlier section of the same heading."""
+    from pathlib import Path
+
+    path = Path(card_path)
+    text = path.read_text()
+    heading = section.splitlines()[0]
+    if heading in text:
+        start = text.index(heading)
+        following = text.find("\n## ", start + len(heading))
+        text = text[:start] + (text[following + 1 :] if following != -1 else "")
+    title = text.index("\n# ") + 1
+    end_of_title = text.index("\n", title) + 1
+    path.write_text(text[:end_of_title] + "\n" + section.rstrip() + "\n" + text[end_of_title:])
