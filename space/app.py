@@ -59,7 +59,7 @@ ENSEMBLE_SHORT_NAMES: dict[str, str] = {
 #: "default" is the threshold the detector's own config names (``optimal`` for the supervised classifiers,
 #: ``balanced`` for the others); "custom" is a probability of fake, set with the slider.
 THRESHOLD_PRESETS = ["default", "strict", "balanced", "sensitive", "optimal", "custom"]
-BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "error"]
+BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 #: Images scored per call to the detector in the batch tab (the progress bar moves once per chunk).
 BATCH_CHUNK = 64
@@ -240,6 +240,11 @@ def verdict_markdown(result: Any, detector_label: str) -> str:
     )
     if result.calibrated_probability is not None:
         line += f" Calibrated P(fake) on validation data, whatever the threshold: {result.calibrated_probability:.0%}."
+    if result.in_domain is False:
+        line = (
+            f"**Warning: this image is unlike anything this detector was trained on; the verdict is unreliable** "
+            f"({result.domain_note}).\n\n{line}"
+        )
     return line
 
 
@@ -323,7 +328,7 @@ def analyze_batch(
         scored = iter(_predict(detector, readable, preset, custom_threshold) if readable else [])
         for name, source in chunk:
             if isinstance(source, ImageLoadError):
-                rows.append([name, "error", None, None, None, f"{name}: {source.reason}"])
+                rows.append([name, "error", None, None, None, None, f"{name}: {source.reason}"])
                 continue
             result = next(scored)
             error = None if result.error is None else f"{name}: could not be read as an image"
@@ -333,6 +338,7 @@ def analyze_batch(
                 None if result.confidence is None else round(result.confidence, 4),
                 None if result.score is None else round(result.score, 4),
                 None if result.probability is None else round(result.probability, 4),
+                {True: "yes", False: "no (unreliable)", None: None}[result.in_domain],
                 error,
             ])
     header = BATCH_HEADER

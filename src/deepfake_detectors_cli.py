@@ -97,7 +97,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 DETECT_EXAMPLES = """\
 output (stdout): a header, then one tab-separated line per image: source, score, verdict, confidence
-(the shown probability of the verdict). Unreadable and skipped files are named on stderr and counted.
+(the shown probability of the verdict), in_domain (no: the image is unlike the detector's training images and the
+verdict is unreliable; the reason goes to stderr). Unreadable and skipped files are named on stderr and counted.
 
 examples:
   deepfake-detect detect examples/                       # the bundled NPR detector, its default threshold

@@ -40,7 +40,7 @@ def test_detect_folder_reports_the_bad_file_and_scores_the_rest(tiny_model_dir, 
     captured = capsys.readouterr()
     assert code == 0
     header, *lines = [line for line in captured.out.splitlines() if line.strip()]
-    assert header == "source\tscore\tverdict\tconfidence"
+    assert header == "source\tscore\tverdict\tconfidence\tin_domain"
     assert len(lines) == 12  # 6 real + 6 fake; broken.jpg is on stderr
     assert all(line.split("\t")[2] in ("real", "fake") for line in lines)
     assert all(float(line.split("\t")[3].rstrip("%")) >= 50.0 for line in lines)  # the verdict's own confidence

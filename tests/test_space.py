@@ -120,6 +120,18 @@ def test_client_analyses_one_image(client: Client) -> None:
     assert default["threshold_name"] == "optimal"  # the supervised classifier's own default
 
 
+def test_the_verdict_warns_when_the_image_is_unlike_the_training_images(client: Client) -> None:
+    _, summary, *_ = client.predict(
+        handle_file(str(EXAMPLES / "photo_real_01.jpg")), "ELA + CNN", "default", 0.5, api_name="/analyze"
+    )
+    assert summary.startswith("**Warning: this image is unlike anything this detector was trained on")
+    _, summary, *_ = client.predict(
+        handle_file(str(EXAMPLES / "photo_real_01.jpg")), "NPR detector (photos, native resolution)", "default", 0.5,
+        api_name="/analyze",
+    )
+    assert "Warning" not in summary
+
+
 def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_file: Path, tmp_path: Path) -> None:
     archive = tmp_path / "more.zip"
     with zipfile.ZipFile(archive, "w") as handle:
@@ -130,10 +142,10 @@ def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_fil
     rows = {row[0]: row for row in table["data"]}
     assert set(rows) == {"fake_02.jpg", "not_a_photo.jpg", "more.zip/folder/real_02.jpg"}
     assert rows["fake_02.jpg"][1] == "fake" and rows["more.zip/folder/real_02.jpg"][1] == "real"
-    assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][5]
+    assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][6]
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
-    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "error"] and len(written) == 4
+    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error"] and len(written) == 4
 
 
 def test_client_gets_a_readable_error_for_a_bad_upload(client: Client, bad_file: Path) -> None:
@@ -213,9 +225,9 @@ def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path
             handle.write(EXAMPLES / "fake_02.jpg", f"more_{index}.jpg")
     rows, csv_path = space_module.analyze_batch([str(archive)], "ELA + CNN", "balanced", 0.5, progress=NoProgress())
     by_name = {row[0]: row for row in rows}
-    assert by_name["=1+2.zip/photo.jpg"][1] in ("real", "fake") and by_name["=1+2.zip/photo.jpg"][5] is None
-    assert "larger than" in by_name["=1+2.zip/huge.png"][5]
-    assert "more than 3 images" in by_name["=1+2.zip/more_1.jpg"][5] and "=1+2.zip/more_2.jpg" not in by_name
+    assert by_name["=1+2.zip/photo.jpg"][1] in ("real", "fake") and by_name["=1+2.zip/photo.jpg"][6] is None
+    assert "larger than" in by_name["=1+2.zip/huge.png"][6]
+    assert "more than 3 images" in by_name["=1+2.zip/more_1.jpg"][6] and "=1+2.zip/more_2.jpg" not in by_name
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
     assert written[1][0] == "'=1+2.zip/photo.jpg"  # a spreadsheet shows the name, never runs it
@@ -249,7 +261,7 @@ def test_hostile_corpus_through_the_space_api(client) -> None:
     rows = table["data"] if isinstance(table, dict) else table
     assert len(rows) == len(corpus)
     for row in rows:
-        assert row[1] in ("real", "fake") or (row[1] == "error" and row[0] in row[5])
+        assert row[1] in ("real", "fake") or (row[1] == "error" and row[0] in row[6])
     assert all(row[1] in ("real", "fake") for row in rows if row[0].startswith("good_"))
 
 

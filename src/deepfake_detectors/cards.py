@@ -276,3 +276,29 @@ def put_after_title(card_path: Any, section: str) -> None:
     title = text.index("\n# ") + 1
     end_of_title = text.index("\n", title) + 1
     path.write_text(text[:end_of_title] + "\n" + section.rstrip() + "\n" + text[end_of_title:])
+
+
+#: The heading of the card section written by :func:`domain_section`.
+DOMAIN_HEADING = "## Domain: the images it knows"
+
+
+def domain_section(summary: str, report: dict[str, Any]) -> str:
+    """A card section stating the detector's domain and how often its domain check flags test images.
+
+    Args:
+        summary: :meth:`~deepfake_detectors.domain.DomainDescription.summary` of the repo's domain.
+        report: ``domain_report.json`` (flag rates on wild test, per source, and on CIFAKE test).
+    """
+    by_source = ", ".join(f"`{name}` {value:.1%}" for name, value in report["wild_test_by_source"].items())
+    return f"""{DOMAIN_HEADING}
+
+Every verdict carries `in_domain`: whether the image looks like this detector's training images, judged by a
+small Gaussian mixture over five cheap statistics (or the ones that matter to this detector) in
+`domain.safetensors`, {summary}. An image below the 1st percentile of held-out training images is out of domain;
+its verdict is marked unreliable, with the reason (the CLI prints an `in_domain` column, the Space a warning).
+No fake image and no test image was used to fit it (`scripts/fit_domain.py`; the exact command is in
+`scripts/README.md`).
+
+Out-of-domain rate: wild test {report['wild_test']:.1%} ({by_source}); CIFAKE test {report['cifake_test']:.1%}.
+Command: `{report['command']}` (`domain_report.json`).
+"""

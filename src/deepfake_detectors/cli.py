@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 #: Show a progress bar for more images than this.
 PROGRESS_MIN_IMAGES = 8
 #: The header line of ``detect``'s standard output.
-STDOUT_HEADER = "source\tscore\tverdict\tconfidence"
+STDOUT_HEADER = "source\tscore\tverdict\tconfidence\tin_domain"
 
 
 def _quiet_transformers() -> None:
@@ -73,7 +73,7 @@ def command_detect(args: argparse.Namespace) -> int:
     todo = remaining[rank::world]
     if done and rank == 0:
         print(f"resuming: {len(paths) - len(remaining)} of {len(paths)} images already in {output}", file=sys.stderr)
-    scored = failed = 0
+    scored = failed = out_of_domain = 0
     status = 0
     bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
     try:
@@ -86,7 +86,11 @@ def command_detect(args: argparse.Namespace) -> int:
                     print(f"error: {result.error}", file=sys.stderr)
                 else:
                     scored += 1
-                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}")
+                    domain = {True: "yes", False: "no", None: "-"}[result.in_domain]
+                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}")
+                    if result.in_domain is False:
+                        out_of_domain += 1
+                        print(f"unreliable: {result.source}: {result.domain_note}", file=sys.stderr)
             sys.stdout.flush()
             if sink is not None:
                 sink.write([result.to_dict() for result in results])
@@ -109,6 +113,7 @@ def command_detect(args: argparse.Namespace) -> int:
     print(
         f"{scored} of {len(todo)} images scored, {failed} could not be read"
         + (f", {len(skipped)} skipped" if skipped else "")
+        + (f", {out_of_domain} unlike the detector's training images (verdict unreliable)" if out_of_domain else "")
         + f"; threshold {name} = {value:.3f} "
         f"(score = standard deviations above real images; higher = more likely fake)"
         + (f"; results in {output}" if output is not None else ""),
@@ -156,7 +161,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     )
     summary = {
         key: results.get(key)
-        for key in ("n_real", "n_fake", "auroc", "accuracy", "recall", "fpr", "expected_calibration_error")
+        for key in ("n_real", "n_fake", "auroc", "accuracy", "recall", "fpr", "expected_calibration_error", "out_of_domain")
     }
     print(json.dumps(summary))
     return 0

@@ -46,6 +46,7 @@ from .processing import (
     load_image,
     mean_luma,
 )
+from .domain import DOMAIN_FILE, DomainDescription, image_statistics
 from .processing_crops import NativeCropImageProcessor
 
 CALIBRATION_FILE = "thresholds_calibrated.json"
@@ -69,6 +70,11 @@ class DetectionResult:
         error: why the image could not be scored, naming the file; ``None`` when it was.
         calibrated_probability: P(fake) whatever the threshold, Platt-scaled on labelled validation data when
             available (the number to average or to check calibration with); ``None`` on error.
+        in_domain: whether the image looks like the detector's training images (``domain.safetensors``);
+            ``None`` when the repo has no domain description or the image was not scored. When ``False`` the
+            verdict is unreliable: every member of our ensembles shares one training set, so the whole verdict
+            is marked, not single members.
+        domain_note: why the image is out of domain, in words; ``None`` otherwise.
     """
 
     source: str
@@ -80,6 +86,8 @@ class DetectionResult:
     member_scores: dict[str, float] = field(default_factory=dict)
     error: Optional[str] = None
     calibrated_probability: Optional[float] = None
+    in_domain: Optional[bool] = None
+    domain_note: Optional[str] = None
 
     def __iter__(self) -> Iterator[Any]:
         yield self.score
@@ -232,6 +240,12 @@ def load_member(
     return model.to(device).eval(), processor
 
 
+def load_domain(root: Path) -> Optional[DomainDescription]:
+    """The repo's ``domain.safetensors`` (see :mod:`deepfake_detectors.domain`), or ``None`` when it has none."""
+    path = root / DOMAIN_FILE
+    return DomainDescription.load(path) if path.is_file() else None
+
+
 def check_finite_config(config: Any, where: Union[str, os.PathLike]) -> None:
     """Refuse a config whose fitted numbers (calibration, complexity or brightness correction) are not finite.
 
@@ -310,6 +324,8 @@ class EnsembleDeepfakeDetector:
         self.processors = {name: processors[name] for name in config.member_names}
         self.calibration = calibration
         self._threshold: ThresholdSpec = config.default_threshold
+        #: What the training images looked like (``domain.safetensors``); ``None``: no domain check.
+        self.domain: Optional[DomainDescription] = None
 
     def __repr__(self) -> str:
         weights = [round(float(member.get("weight", 1.0)), 4) for member in self.config.members]
@@ -369,7 +385,9 @@ class EnsembleDeepfakeDetector:
             stored = json.loads(calibration_path.read_text())["ensemble"]
             check_finite_numbers({"ensemble": stored}, calibration_path)
             calibration = ScoreCalibration.from_dict(stored)
-        return cls(config, members, processors, calibration, device=device)
+        detector = cls(config, members, processors, calibration, device=device)
+        detector.domain = load_domain(root)
+        return detector
 
     @classmethod
     def from_members(
@@ -417,6 +435,7 @@ class EnsembleDeepfakeDetector:
         name = model.config.model_type.removeprefix("deepfake-").replace("-", "_")
         detector = cls.from_members({name: (model, processor)}, device=device)
         detector.config.members[0]["path"] = "."
+        detector.domain = load_domain(root)
         return detector
 
     def save_pretrained(self, save_directory: PathLike) -> Path:
@@ -435,6 +454,8 @@ class EnsembleDeepfakeDetector:
             model.save_pretrained(member_dir)
             self.processors[name].save_pretrained(member_dir)
         self.save_thresholds(root)
+        if self.domain is not None:
+            self.domain.save(root / DOMAIN_FILE)
         self.config = config
         return root
 
@@ -623,11 +644,12 @@ class EnsembleDeepfakeDetector:
 
     def score_batches(
         self, images: Sequence[ImageInput], batch_size: int = 64
-    ) -> Iterator[tuple[range, np.ndarray, dict[str, np.ndarray], list[Optional[str]]]]:
-        """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors)``.
+    ) -> Iterator[tuple[range, np.ndarray, dict[str, np.ndarray], list[Optional[str]], list[Optional[tuple]]]]:
+        """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors, domain)``.
 
         ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed and
-        ``errors`` the message naming it (else ``None``). One background thread decodes the next batch while
+        ``errors`` the message naming it (else ``None``); ``domain`` holds ``(in_domain, note)`` per image, or
+        ``None`` (no domain description, or the image failed). One background thread decodes the next batch while
         this one is scored (Pillow releases the GIL).
         """
         min_size = self.decode_min_size
@@ -653,10 +675,20 @@ class EnsembleDeepfakeDetector:
                     for name, values in batch_members.items():
                         members[name][local] = values
                 errors = [failures.get(index) for index in positions]
+                domain = self._domain_checks(positions, indices, loaded)
                 del loaded  # this batch's pixels go before the next batch is waited for
                 if not overlap and end < len(images):
                     pending = loader.submit(_load_batch, images, end, batch_size, min_size)
-                yield positions, combined, members, errors
+                yield positions, combined, members, errors, domain
+
+    def _domain_checks(self, positions: range, indices: list[int], loaded: list[Image.Image]) -> list[Optional[tuple]]:
+        checks: list[Optional[tuple]] = [None] * len(positions)
+        if self.domain is None or not indices:
+            return checks
+        inside, notes = self.domain.check(image_statistics(loaded))
+        for index, ok, note in zip(indices, inside, notes):
+            checks[index - positions.start] = (bool(ok), note)
+        return checks
 
     def _score_loaded(
         self, indices: list[int], loaded: list[Image.Image], failures: dict[int, str], names: Sequence[str]
@@ -683,25 +715,37 @@ class EnsembleDeepfakeDetector:
         images: Sequence[ImageInput],
         batch_size: int = 64,
         progress: bool = False,
-    ) -> tuple[np.ndarray, dict[str, np.ndarray], list[Optional[str]]]:
+        return_domain: bool = False,
+    ) -> tuple:
         """Score many images, skipping unreadable ones.
+
+        Args:
+            images: paths, PIL images or arrays.
+            batch_size: images per forward pass.
+            progress: show a progress bar.
+            return_domain: also return the domain check of each image.
 
         Returns:
             ``(combined, calibrated_members, errors)``: arrays with NaN where an image failed, and per image
-            ``None`` or the error message naming the file.
+            ``None`` or the error message naming the file; with ``return_domain``, a fourth list of
+            ``(in_domain, note)`` or ``None`` per image.
         """
         count = len(images)
         combined = np.full(count, np.nan)
         members = {name: np.full(count, np.nan) for name in self.members}
         errors: list[Optional[str]] = [None] * count
+        domain: list[Optional[tuple]] = [None] * count
         with tqdm(total=count, desc="scoring", unit="img", disable=not progress) as bar:
-            for positions, batch_combined, batch_members, batch_errors in self.score_batches(images, batch_size):
+            for positions, batch_combined, batch_members, batch_errors, batch_domain in self.score_batches(
+                images, batch_size
+            ):
                 combined[positions.start : positions.stop] = batch_combined
                 for name, values in batch_members.items():
                     members[name][positions.start : positions.stop] = values
                 errors[positions.start : positions.stop] = batch_errors
+                domain[positions.start : positions.stop] = batch_domain
                 bar.update(len(positions))
-        return combined, members, errors
+        return (combined, members, errors, domain) if return_domain else (combined, members, errors)
 
     def predict_batches(
         self, images: Sequence[ImageInput], batch_size: int = 64, threshold: Optional[ThresholdSpec] = None
@@ -718,11 +762,12 @@ class EnsembleDeepfakeDetector:
             ...     write(results)
         """
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
-        for positions, combined, members, errors in self.score_batches(images, batch_size):
+        for positions, combined, members, errors, domain in self.score_batches(images, batch_size):
             probabilities = self.probability(combined)
             yield [
                 self._result(images[index], combined[local], probabilities[local],
-                             {member: values[local] for member, values in members.items()}, errors[local], value, name)
+                             {member: values[local] for member, values in members.items()}, errors[local], value, name,
+                             domain[local])
                 for local, index in enumerate(positions)
             ]
 
@@ -741,6 +786,7 @@ class EnsembleDeepfakeDetector:
         error: Optional[str],
         threshold: float,
         threshold_name: str,
+        domain: Optional[tuple] = None,
     ) -> DetectionResult:
         source = describe_source(image)
         if error is not None or not math.isfinite(score):
@@ -754,6 +800,8 @@ class EnsembleDeepfakeDetector:
             probability=float(self.shown_probability(np.array([score]), threshold)[0]),
             member_scores={member: float(value) for member, value in member_scores.items()},
             calibrated_probability=float(calibrated_probability),
+            in_domain=None if domain is None else domain[0],
+            domain_note=None if domain is None else domain[1],
         )
 
     def predict(
@@ -783,11 +831,14 @@ class EnsembleDeepfakeDetector:
         # A single input is decoded here, so that an unreadable one raises a clear error (and is decoded once).
         to_score = [load_image(batch[0], min_size=self.decode_min_size)] if single else batch
         value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
-        combined, members, errors = self.score_images(to_score, batch_size=batch_size, progress=progress)
+        combined, members, errors, domain = self.score_images(
+            to_score, batch_size=batch_size, progress=progress, return_domain=True
+        )
         probabilities = self.probability(combined)
         results = [
             self._result(image, combined[index], probabilities[index],
-                         {member: values[index] for member, values in members.items()}, errors[index], value, name)
+                         {member: values[index] for member, values in members.items()}, errors[index], value, name,
+                         domain[index])
             for index, image in enumerate(batch)
         ]
         return results[0] if single else results

@@ -143,9 +143,12 @@ def _load_rgb(image: ImageInput, source: str, min_size: Optional[int]) -> Image.
         return _array_to_image(image, source)
     if isinstance(image, Image.Image):
         try:
-            return _to_rgb(image)
+            rgb = _to_rgb(image)
         except (OSError, ValueError) as error:
             raise ImageLoadError(source, str(error)) from error
+        if "source_size" not in rgb.info:  # an image opened by the caller: record what it was stored as
+            rgb.info.update(_stored_facts(image, image.size))
+        return rgb
     if isinstance(image, (str, os.PathLike)):
         opener: Any = Path(image)
         try:
@@ -192,9 +195,21 @@ def _load_rgb(image: ImageInput, source: str, min_size: Optional[int]) -> Image.
             if min_size is not None and opened.format == "JPEG" and min(width, height) >= 2 * min_size:
                 opened.draft("RGB", (int(min_size), int(min_size)))
             opened.load()
-            return _shrink(_to_rgb(opened), min_size)
+            rgb = _shrink(_to_rgb(opened), min_size)
+            rgb.info.update(_stored_facts(opened, (width, height)))
+            return rgb
         except (OSError, ValueError, SyntaxError) as error:
             raise ImageLoadError(source, f"corrupt or truncated image ({error})") from error
+
+
+def _stored_facts(opened: Image.Image, size: tuple[int, int]) -> dict[str, Any]:
+    """What the domain check needs to know about the stored file: its size and, for JPEGs, the quality."""
+    from .domain import jpeg_quality
+
+    facts: dict[str, Any] = {"source_size": (int(size[0]), int(size[1]))}
+    if getattr(opened, "format", None) == "JPEG":
+        facts["jpeg_quality"] = jpeg_quality(getattr(opened, "quantization", None))
+    return facts
 
 
 def _shrink(image: Image.Image, min_size: Optional[int]) -> Image.Image:

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, TextIO
 
 #: Columns of the CSV output, before one ``member_<name>`` column per ensemble member.
-CSV_FIELDS = ["source", "label", "score", "is_fake", "probability", "threshold", "threshold_name", "error"]
+CSV_FIELDS = [
+    "source", "label", "confidence", "score", "is_fake", "probability", "calibrated_probability", "threshold",
+    "threshold_name", "in_domain", "domain_note", "error",
+]
 SUFFIXES = (".jsonl", ".json", ".csv")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -119,7 +119,9 @@ def evaluate_detector(
         except ImageLoadError:
             images.append(image)
     threshold, threshold_name = detector.threshold
-    scores, members, errors = detector.score_images(images, batch_size=batch_size, progress=progress)
+    scores, members, errors, domain = detector.score_images(
+        images, batch_size=batch_size, progress=progress, return_domain=True
+    )
     ok = np.isfinite(scores)
     labels = data.labels[ok]
     results: dict[str, Any] = {
@@ -134,6 +136,7 @@ def evaluate_detector(
     probabilities = detector.probability(scores)
     results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
     flagged = scores >= threshold
+    results.update(out_of_domain_fractions(domain, data.groups))
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]
         results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)
@@ -160,8 +163,28 @@ def evaluate_detector(
             for name, path in save_evaluation_plots(labels, scores[ok], threshold, out, title=results["model"]).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors)
+        write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors, domain)
     return results
+
+
+def out_of_domain_fractions(domain: list, groups: dict[str, list]) -> dict[str, Any]:
+    """``out_of_domain``: the fraction of checked images the detector's domain description rejects, overall and
+    per group (``out_of_domain_by_source``...); empty when the detector has no domain description.
+
+    Example:
+        >>> out_of_domain_fractions([(True, None), (False, "size"), None], {"source": ["a", "b", "b"]})
+        {'out_of_domain': 0.5, 'out_of_domain_by_source': {'a': 0.0, 'b': 1.0}}
+    """
+    checked = [(index, check[0]) for index, check in enumerate(domain) if check is not None]
+    if not checked:
+        return {}
+    fractions: dict[str, Any] = {"out_of_domain": float(np.mean([not inside for _, inside in checked]))}
+    for column, values in groups.items():
+        by_group: dict[str, list[bool]] = {}
+        for index, inside in checked:
+            by_group.setdefault(str(values[index]), []).append(not inside)
+        fractions[f"out_of_domain_by_{column}"] = {name: float(np.mean(flags)) for name, flags in sorted(by_group.items())}
+    return fractions
 
 
 def write_predictions(
@@ -171,6 +194,7 @@ def write_predictions(
     probabilities: np.ndarray,
     flagged: np.ndarray,
     errors: list,
+    domain: Optional[list] = None,
 ) -> None:
     """One JSON line per image: index, name, label, score, probability, is_fake, source / generator, error.
 
@@ -179,6 +203,7 @@ def write_predictions(
         data: the :class:`~deepfake_detectors.evaluation.data.LabelledImages` that was scored.
         scores, probabilities, flagged: per image, NaN / anything for images that failed.
         errors: per image, ``None`` or the error message.
+        domain: per image, ``(in_domain, note)`` or ``None`` (written as ``in_domain`` / ``domain_note``).
     """
     with path.open("w") as handle:
         for index, name in enumerate(data.names):
@@ -192,6 +217,8 @@ def write_predictions(
                 "is_fake": None if failed else bool(flagged[index]),
             }
             row.update({column: values[index] for column, values in data.groups.items()})
+            if domain is not None and domain[index] is not None:
+                row["in_domain"], row["domain_note"] = domain[index]
             if failed:
                 row["error"] = errors[index] or "not scored"
             handle.write(json.dumps(row) + "\n")
