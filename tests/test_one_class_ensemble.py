@@ -22,6 +22,7 @@ from deepfake_detectors import (
     StatisticalModel,
 )
 from deepfake_detectors.evaluation.evaluate import leave_one_out
+from deepfake_detectors.processing import load_image, mean_luma
 from deepfake_detectors.features import FEATURES
 
 
@@ -113,3 +114,23 @@ def test_training_script_end_to_end(tmp_path: Path) -> None:
         assert (stored is not None) == row["kept"]
     detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
     assert detector.predict(str(REPO_ROOT / "examples" / "fake_01.jpg")).error is None
+
+
+def test_members_with_weight_zero_are_not_run_and_the_score_is_unchanged(monkeypatch) -> None:
+    """The bundled nine-member ensemble has members of weight 0: they add nothing to the vote and are skipped."""
+    from conftest import REPO_ROOT
+
+    detector = EnsembleDeepfakeDetector.from_pretrained(REPO_ROOT / "hub_repos" / "fake-image-detection-ensemble")
+    idle = [m["name"] for m in detector.config.members if m["weight"] == 0]
+    assert idle and set(detector.voting_members) == set(detector.members) - set(idle)
+    examples = sorted((REPO_ROOT / "examples").glob("*.jpg"))
+    images = [load_image(path, min_size=detector.decode_min_size) for path in examples]
+    everything = detector.raw_member_scores(images)  # all nine, as calibration and weighting use them
+    expected, _ = detector.combine(everything, mean_luma(images))
+    calls = []
+    for name in idle:
+        monkeypatch.setattr(detector.members[name], "score", lambda *a, _n=name, **k: calls.append(_n))
+    results = detector.predict(examples)
+    assert calls == []
+    np.testing.assert_allclose([r.score for r in results], expected, rtol=1e-9, atol=1e-9)
+    assert set(results[0].member_scores) == set(detector.voting_members)

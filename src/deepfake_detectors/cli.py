@@ -66,7 +66,7 @@ def command_detect(args: argparse.Namespace) -> int:
     if output is not None:
         earlier = earlier_rows(output) if args.resume else []  # read before the partial file is started again
         done = {str(row.get("source")) for row in earlier}
-        sink = ScanOutput(output if world == 1 else shard_path(output, rank), members=list(detector.members))
+        sink = ScanOutput(output if world == 1 else shard_path(output, rank), members=detector.voting_members)
         if rank == 0:
             sink.write(earlier)
     remaining = [path for path in paths if path not in done]
@@ -108,7 +108,7 @@ def command_detect(args: argparse.Namespace) -> int:
     if state is not None and output is not None:
         state.wait_for_everyone()
         if rank == 0:
-            merge_shards(output, world, list(detector.members))
+            merge_shards(output, world, detector.voting_members)
     value, name = detector.threshold
     print(
         f"{scored} of {len(todo)} images scored, {failed} could not be read"

@@ -560,19 +560,30 @@ class EnsembleDeepfakeDetector:
             return None
         return 2 * max(sizes)
 
+    @property
+    def voting_members(self) -> list[str]:
+        """The members whose weight is above 0: the only ones run when scoring (a weight-0 member adds nothing)."""
+        return [member["name"] for member in self.config.members if member.get("weight", 1.0) > 0]
+
     @torch.no_grad()
-    def raw_member_scores(self, images: Sequence[Image.Image]) -> dict[str, np.ndarray]:
+    def raw_member_scores(
+        self, images: Sequence[Image.Image], members: Optional[Sequence[str]] = None
+    ) -> dict[str, np.ndarray]:
         """Each member's raw score for already-loaded RGB images (one batch).
 
         Each image is resized once per distinct input size and shared by the members that use that size, and so
         are its hand-made features and its compressed size (for members with a complexity correction).
+
+        Args:
+            images: loaded RGB images.
+            members: the members to run (default: all of them, as calibration and weighting need).
         """
         unit_cache: dict[tuple[int, str], torch.Tensor] = {}
         feature_caches: dict[tuple[int, str], FeatureCache] = {}
         bits_cache: dict[tuple[int, str, str], torch.Tensor] = {}
         scores = {}
-        for name, model in self.members.items():
-            processor = self.processors[name]
+        for name in self.members if members is None else members:
+            model, processor = self.members[name], self.processors[name]
             if isinstance(processor, NativeCropImageProcessor):
                 scores[name] = self._native_crop_scores(model, processor, images)
                 continue
@@ -632,6 +643,8 @@ class EnsembleDeepfakeDetector:
         calibrated, total, weight_sum = {}, 0.0, 0.0
         for member in self.config.members:
             name = member["name"]
+            if member["weight"] <= 0 and name not in raw_scores:  # not run: it has no say in the vote
+                continue
             member_calibration = self.members[name].config.get_calibration()
             if member_calibration is None:
                 raise ValueError(f"member {name!r} is not calibrated; run calibrate() first")
@@ -667,7 +680,7 @@ class EnsembleDeepfakeDetector:
                 positions = range(start, end)
                 start = end
                 combined = np.full(len(positions), np.nan)
-                members = {name: np.full(len(positions), np.nan) for name in self.members}
+                members = {name: np.full(len(positions), np.nan) for name in self.voting_members}
                 names = {index: describe_source(images[index]) for index in indices}
                 for kept, batch_combined, batch_members in self._score_loaded(indices, loaded, failures, names):
                     local = [index - positions.start for index in kept]
@@ -699,14 +712,14 @@ class EnsembleDeepfakeDetector:
             return
         try:
             brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
-            yield (indices, *self.combine(self.raw_member_scores(loaded), brightness))
+            yield (indices, *self.combine(self.raw_member_scores(loaded, self.voting_members), brightness))
             return
         except (ValueError, RuntimeError, IndexError):
             pass  # find the image(s) that cannot be scored; the others are scored one by one
         for index, image in zip(indices, loaded):
             try:
                 brightness = mean_luma([image]) if self.config.brightness_normalisation else None
-                yield ([index], *self.combine(self.raw_member_scores([image]), brightness))
+                yield ([index], *self.combine(self.raw_member_scores([image], self.voting_members), brightness))
             except (ValueError, RuntimeError, IndexError) as error:
                 failures[index] = f"cannot score image {names[index]!r}: {error}"
 
@@ -732,7 +745,7 @@ class EnsembleDeepfakeDetector:
         """
         count = len(images)
         combined = np.full(count, np.nan)
-        members = {name: np.full(count, np.nan) for name in self.members}
+        members = {name: np.full(count, np.nan) for name in self.voting_members}
         errors: list[Optional[str]] = [None] * count
         domain: list[Optional[tuple]] = [None] * count
         with tqdm(total=count, desc="scoring", unit="img", disable=not progress) as bar:
