@@ -3,9 +3,10 @@
 
 Runs unchanged under `accelerate launch scripts/train_autoencoder.py ...`.
 
-Example (the bundled weights):
-    python scripts/train_autoencoder.py --dataset ../shared/data/cifake --image-size 32 \
-        --hidden-sizes 32 64 128 128 256 --latent-dim 128 --epochs 10 --output-dir runs/autoencoder
+Example (the bundled weights, as in scripts/bundled_weights.sh):
+    python scripts/train_autoencoder.py --dataset ../shared/data/cifake --max-train-samples 12000 --image-size 32 \
+        --hidden-sizes 16 32 64 128 256 --latent-dim 512 --highpass-weight 4 --epochs 5 --batch-size 64 \
+        --learning-rate 1e-3 --output-dir runs/autoencoder
 """
 
 from __future__ import annotations

@@ -13,15 +13,11 @@ class LocalOutlierFactorConfig(SklearnDetectorConfig):
 
     The features describe how contrast and fine detail are spread over 4x4 and 2x2 patch grids, the
     per-frequency energy of the 8x8 patches of the block DCT (JPEG grid), and how unevenly those 8x8 patches carry
-    detail (``jpeg_block_profile``: on the CIFAKE validation split it raised this member's AUROC from 0.847 to
-    0.854). The high-pass residual statistics are not in the defaults:
-    on the CIFAKE validation split they lowered this member's AUROC.
+    detail (``jpeg_block_profile``). The high-pass residual statistics are not in the defaults.
 
     The neighbour search runs on the first ``projection_dim`` principal components of the standardised features.
     LOF keeps every training vector, so the projection is what lets it keep all 20,000 real CIFAKE training
-    images in a few MB. On the CIFAKE validation split, 20,000 images on 48 components (5.6 MB) reach AUROC 0.850
-    alone, against 0.854 for 5,000 images on all 270 features (5.85 MB), but raise the stacked ensemble's recall at
-    5% false alarms from 54.0% to 56.9% (5-fold cross-validation on that split).
+    images in a few MB (48 components: about 5.6 MB). The member's measured figures are in the ensemble's card.
 
     Args:
         feature_names (`list[str]`, defaults to `["patch_stats", "jpeg_dct_stats", "jpeg_block_profile"]`):

@@ -28,9 +28,8 @@ class StatisticalConfig(FeatureDetectorConfig):
         block_top_k (`int`, defaults to 2): the block distance of an image is the mean of its ``block_top_k``
             largest block distances (1 = the single least typical block; images with fewer blocks use them all).
         whole_image_weight (`float`, defaults to 0.25): weight of the whole-image log-distance against the block
-            one (1) in the score, both in standard deviations of their real training values. On CIFAKE
-            validation, after the complexity correction, 0.25 with ``block_top_k=2`` reaches AUROC 0.898 against
-            0.871 for 1 with the single worst block: the whole-image statistics carry less evidence.
+            one (1) in the score, both in standard deviations of their real training values: the whole-image
+            statistics carry less evidence than the least typical blocks.
         image_size (`int`, defaults to 32): the image processor resizes every input to this side.
         calibration (`dict`, *optional*): stored real-score statistics and thresholds.
 
