@@ -383,7 +383,8 @@ class ScoreCalibration:
         if name == "optimal" and name not in self.thresholds:
             raise ValueError(
                 "threshold 'optimal' is not available: this calibration was fitted without labelled fake "
-                "scores; use strict, balanced, sensitive or a number, or recalibrate with fakes"
+                "scores; use strict, balanced, sensitive, a probability between 0 and 1 or score:<number>, or "
+                "recalibrate with fakes"
             )
         if name not in self.thresholds:
             available = ", ".join(sorted(self.thresholds))

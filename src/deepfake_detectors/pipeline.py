@@ -829,7 +829,8 @@ class EnsembleDeepfakeDetector:
         Args:
             images: a path, PIL image or array, or a list of them.
             batch_size: images per forward pass.
-            threshold: use this threshold for this call only (a name or a number).
+            threshold: use this threshold for this call only (a name, a probability between 0 and 1, or
+                ``"score:<number>"``).
             progress: show a tqdm progress bar on stderr.
 
         Returns:
