@@ -181,6 +181,15 @@ Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`).
 """
 
 
+def without_section(text: str, heading: str) -> str:
+    """``text`` without the section that starts with the line ``heading`` (up to the next ``## `` heading)."""
+    if heading not in text:
+        return text
+    start = text.index(heading)
+    following = text.find("\n## ", start + len(heading))
+    return text[:start] + (text[following + 1 :] if following != -1 else "")
+
+
 def replace_card_section(card_path: Any, section: str) -> None:
     """Put ``section`` (starting with a ``## `` heading) into a card, replacing the section of that heading if any.
 
@@ -189,12 +198,7 @@ def replace_card_section(card_path: Any, section: str) -> None:
     from pathlib import Path
 
     path = Path(card_path)
-    text = path.read_text()
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        following = text.find("\n## ", start + len(heading))
-        text = text[:start] + (text[following + 1 :] if following != -1 else "")
+    text = without_section(path.read_text(), section.splitlines()[0])
     marker = text.find("## Reproduce")
     insert = section.rstrip() + "\n\n"
     text = text[:marker] + insert + text[marker:] if marker != -1 else text.rstrip() + "\n\n" + insert
@@ -267,12 +271,7 @@ def put_after_title(card_path: Any, section: str) -> None:
     from pathlib import Path
 
     path = Path(card_path)
-    text = path.read_text()
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        following = text.find("\n## ", start + len(heading))
-        text = text[:start] + (text[following + 1 :] if following != -1 else "")
+    text = without_section(path.read_text(), section.splitlines()[0])
     title = text.index("\n# ") + 1
     end_of_title = text.index("\n", title) + 1
     path.write_text(text[:end_of_title] + "\n" + section.rstrip() + "\n" + text[end_of_title:])
