@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -76,42 +77,67 @@ def _luma_crop(image: Image.Image) -> np.ndarray:
     return np.asarray(image.crop((left, top, left + side, top + side)).convert("L"), dtype=np.float64)
 
 
-def spectral_slope(luma: np.ndarray) -> float:
-    """Slope of log power against log frequency over the radial power spectrum of a square luma crop."""
-    side = luma.shape[0]
-    if side < 8:
-        return 0.0
+@functools.lru_cache(maxsize=16)
+def _spectrum_geometry(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Window, radius bins, bin counts and centred log frequencies of a ``side`` x ``side`` spectrum (cached)."""
     window = np.hanning(side)
-    power = np.abs(np.fft.fftshift(np.fft.fft2((luma - luma.mean()) * np.outer(window, window)))) ** 2
-    y, x = np.indices(power.shape)
-    radius = np.hypot(y - side // 2, x - side // 2).astype(int)
-    radial = np.bincount(radius.ravel(), power.ravel()) / np.maximum(np.bincount(radius.ravel()), 1)
-    frequencies = np.arange(1, side // 2)
-    return float(np.polyfit(np.log(frequencies), np.log(radial[frequencies] + 1e-8), 1)[0])
+    y, x = np.indices((side, side))
+    radius = np.hypot(y - side // 2, x - side // 2).astype(int).ravel()
+    counts = np.maximum(np.bincount(radius), 1)
+    log_frequencies = np.log(np.arange(1, side // 2))
+    return np.outer(window, window), radius, counts, log_frequencies - log_frequencies.mean()
+
+
+def spectral_slopes(lumas: np.ndarray) -> np.ndarray:
+    """Slope of log power against log frequency over the radial power spectrum of each square luma crop.
+
+    Args:
+        lumas: ``[n, side, side]`` crops of one size.
+    """
+    count, side = lumas.shape[0], lumas.shape[1]
+    if side < 8:
+        return np.zeros(count)
+    window, radius, counts, centred = _spectrum_geometry(side)
+    centred_lumas = lumas - lumas.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fftshift(np.fft.fft2(centred_lumas * window), axes=(1, 2))) ** 2
+    bins = len(counts)
+    offsets = (radius[None, :] + bins * np.arange(count)[:, None]).ravel()  # one bincount for the whole batch
+    radial = np.bincount(offsets, power.reshape(count, -1).ravel(), minlength=bins * count).reshape(count, bins)
+    log_power = np.log(radial[:, 1 : side // 2] / counts[1 : side // 2] + 1e-8)
+    log_power -= log_power.mean(axis=1, keepdims=True)
+    return (log_power @ centred) / (centred**2).sum()  # least-squares slopes
 
 
 def image_statistics(images: Sequence[Image.Image]) -> np.ndarray:
     """The :data:`DOMAIN_FEATURES` of each loaded RGB image, ``[len(images), 5]``.
 
+    Images whose centred crops have the same size are computed together (a batch of small images costs little).
+
     Args:
         images: images as :func:`~deepfake_detectors.load_image` returns them (their ``info`` says the stored
             size and JPEG quality).
     """
-    rows = []
-    for image in images:
+    rows = np.zeros((len(images), len(DOMAIN_FEATURES)), dtype=np.float64)
+    groups: dict[int, list[int]] = {}
+    lumas = []
+    for index, image in enumerate(images):
         facts = source_facts(image)
         width, height = facts["source_size"]
-        luma = _luma_crop(image)
-        laplacian = (4 * luma[1:-1, 1:-1] - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:])
-        noise = float(np.median(np.abs(laplacian))) if laplacian.size else 0.0
-        rows.append([
+        rows[index, :3] = [
             math.log10(max(width * height, 1) / 1e6),
             abs(math.log(max(width, 1) / max(height, 1))),
             facts["jpeg_quality"],
-            math.log(noise + 0.1),
-            spectral_slope(luma),
-        ])
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(DOMAIN_FEATURES))
+        ]
+        lumas.append(_luma_crop(image))
+        groups.setdefault(lumas[-1].shape[0], []).append(index)
+    for indices in groups.values():
+        stack = np.stack([lumas[index] for index in indices])
+        laplacian = (4 * stack[:, 1:-1, 1:-1] - stack[:, :-2, 1:-1] - stack[:, 2:, 1:-1] - stack[:, 1:-1, :-2]
+                     - stack[:, 1:-1, 2:])
+        noise = np.median(np.abs(laplacian.reshape(len(indices), -1)), axis=1) if laplacian.size else 0.0
+        rows[indices, 3] = np.log(noise + 0.1)
+        rows[indices, 4] = spectral_slopes(stack)
+    return rows
 
 
 @dataclass
