@@ -35,7 +35,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     def fix_center(model: DeepSVDDModel, loader) -> None:
         batches = (batch["pixel_values"] for _, batch in zip(range(args.center_batches), loader))
-        model.initialize_center(batches)
+        model.fit_initial_statistics(batches)
 
     run_one_class_training(args, config, DeepSVDDModel, before_training=fix_center)
 

@@ -30,7 +30,7 @@ import gradio as gr
 from matplotlib.figure import Figure
 from PIL import Image
 
-from deepfake_detectors import EnsembleDeepfakeDetector, ImageLoadError
+from deepfake_detectors import REGISTRY, EnsembleDeepfakeDetector, ImageLoadError
 from deepfake_detectors.scan_output import escape_cell
 from deepfake_detectors.explanations import exif_metadata, explain_image
 
@@ -398,6 +398,8 @@ def about_markdown() -> str:
         lines.append(f"| {label} | {' | '.join(wild + cifake)} |")
     lines += ["", "What each one does:", ""]
     lines += [f"- **{label}**: {ABOUT_DESCRIPTIONS[folder]}" for label, folder in MAIN_DETECTORS.items()]
+    lines += ["", "Every detector type in the package (the registry; ensembles combine them):", ""]
+    lines += [f"- `{spec.name}` ({spec.family}): {spec.description}" for spec in REGISTRY.values()]
     lines += [
         "",
         "Wild test: 1,041 photos and AI images at native resolution from sources no detector was trained on "

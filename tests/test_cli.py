@@ -25,7 +25,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     rng = np.random.default_rng(0)
     processor = DeepfakeImageProcessor(size=32)
     model = DeepSVDDModel(DeepSVDDConfig(image_size=32, hidden_sizes=[4, 8], rep_dim=8))
-    model.initialize_center([processor([smooth_image(rng) for _ in range(16)])["pixel_values"]])
+    model.fit_initial_statistics([processor([smooth_image(rng) for _ in range(16)])["pixel_values"]])
     detector = EnsembleDeepfakeDetector.from_members({"deep_svdd": (model, processor)}, device="cpu")
     detector.calibrate([smooth_image(rng) for _ in range(30)], [noisy_image(rng) for _ in range(30)])
     directory = tmp_path_factory.mktemp("model")

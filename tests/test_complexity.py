@@ -105,7 +105,7 @@ def test_pipeline_calibrates_on_adjusted_scores() -> None:
 
 
 def test_ensemble_compresses_each_image_once_for_all_corrected_members(monkeypatch) -> None:
-    import deepfake_detectors.pipeline as pipeline
+    import deepfake_detectors.pipeline.scoring as scoring
 
     processor = DeepfakeImageProcessor(size=32)
     rng = np.random.default_rng(4)
@@ -124,7 +124,7 @@ def test_ensemble_compresses_each_image_once_for_all_corrected_members(monkeypat
         calls.append(images.shape[0])
         return compressed_bits_per_dimension(images, compressor)
 
-    monkeypatch.setattr(pipeline, "compressed_bits_per_dimension", counting)
+    monkeypatch.setattr(scoring, "compressed_bits_per_dimension", counting)
     shared = detector.raw_member_scores(real)
     assert calls == [len(real)]  # one compression of the batch, shared by both members
     for name, (model, _) in members.items():

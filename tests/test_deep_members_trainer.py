@@ -25,11 +25,11 @@ from deepfake_detectors.training.trainer import OneClassTrainingConfig, train_on
 
 
 def _prepare_edge_flow(model: EdgeFlowModel, batches) -> None:
-    model.fit_normalisation(batches)
+    model.fit_initial_statistics(batches)
 
 
 def _prepare_semantic_svdd(model: SemanticSVDDModel, batches) -> None:
-    model.initialize_center(batches)
+    model.fit_initial_statistics(batches)
 
 
 # (config, model class, side of the processed images, step run before training on real batches)

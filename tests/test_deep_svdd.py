@@ -22,7 +22,7 @@ def test_encoder_has_no_bias_and_no_affine_norm() -> None:
 def test_center_from_mean_embedding_with_eps() -> None:
     model = DeepSVDDModel(DeepSVDDConfig(**TINY, center_eps=0.1))
     batches = [torch.rand(8, 3, 32, 32) * 2 - 1 for _ in range(3)]
-    center = model.initialize_center(batches).clone()
+    center = model.fit_initial_statistics(batches).center.clone()
     model.eval()
     with torch.no_grad():
         mean = torch.cat([model.embed(batch) for batch in batches]).mean(0)
@@ -31,7 +31,7 @@ def test_center_from_mean_embedding_with_eps() -> None:
     assert (center[~big].abs() == pytest.approx(0.1)) if (~big).any() else True
     assert (center.abs() >= 0.1 - 1e-7).all()
     with pytest.raises(ValueError):
-        model.initialize_center([])
+        model.fit_initial_statistics([])
 
 
 def test_score_is_squared_distance_to_center() -> None:
@@ -47,7 +47,7 @@ def test_score_is_squared_distance_to_center() -> None:
 def test_training_pulls_real_images_towards_the_center() -> None:
     model = DeepSVDDModel(DeepSVDDConfig(**TINY))
     pixels = torch.rand(32, 3, 32, 32) * 2 - 1
-    model.initialize_center([pixels])
+    model.fit_initial_statistics([pixels])
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     first = model(pixels).loss.item()
     for _ in range(30):
@@ -60,7 +60,7 @@ def test_training_pulls_real_images_towards_the_center() -> None:
 
 def test_save_and_load_keep_the_center_and_scores(tmp_path) -> None:
     model = DeepSVDDModel(DeepSVDDConfig(**TINY))
-    model.initialize_center([torch.rand(8, 3, 32, 32) * 2 - 1])
+    model.fit_initial_statistics([torch.rand(8, 3, 32, 32) * 2 - 1])
     model.eval().save_pretrained(tmp_path)
     assert isinstance(AutoConfig.from_pretrained(tmp_path), DeepSVDDConfig)
     loaded, info = AutoModel.from_pretrained(tmp_path, output_loading_info=True)

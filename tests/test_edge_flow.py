@@ -63,7 +63,7 @@ def test_couplings_are_invertible_with_the_right_log_determinant() -> None:
 def test_identity_couplings_at_init_give_the_gaussian_nll(soft_clip: float) -> None:
     model = EdgeFlowModel(EdgeFlowConfig(**STATS, soft_clip=soft_clip)).eval()
     pixels = torch.rand(4, 3, 32, 32) * 2 - 1
-    model.fit_normalisation([pixels[:2], pixels[2:]])
+    model.fit_initial_statistics([pixels[:2], pixels[2:]])
     pixels = torch.rand(4, 3, 32, 32) * 2 - 1
     x = (model.edge_features(pixels) - model.feature_mean) / model.feature_std
     if soft_clip:  # change of variables y = c * asinh(x / c), dy/dx = 1 / sqrt(1 + (x / c)^2)
@@ -77,14 +77,14 @@ def test_identity_couplings_at_init_give_the_gaussian_nll(soft_clip: float) -> N
     assert torch.allclose(output.scores, expected, rtol=1e-5, atol=1e-4)
     assert (model.feature_std >= model.config.min_feature_std).all()
     with pytest.raises(ValueError):
-        model.fit_normalisation([])
+        model.fit_initial_statistics([])
 
 
 @pytest.mark.parametrize("representation", [STATS, TINY], ids=["statistics", "wavelet"])
 def test_training_lowers_the_nll_and_noise_scores_higher(representation: dict) -> None:
     model = EdgeFlowModel(EdgeFlowConfig(**representation))
     real = _pixels(smooth_image, 16, seed=0)
-    model.fit_normalisation([real])
+    model.fit_initial_statistics([real])
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     first = model(real).loss.item()
     for _ in range(30):
@@ -134,7 +134,7 @@ def test_save_and_load_keep_the_normalisation_and_scores(tmp_path, representatio
     model = EdgeFlowModel(EdgeFlowConfig(**representation))
     for coupling in model.couplings:
         torch.nn.init.normal_(coupling.net[-1].weight, std=0.1)
-    model.fit_normalisation([torch.rand(8, 3, 32, 32) * 2 - 1])
+    model.fit_initial_statistics([torch.rand(8, 3, 32, 32) * 2 - 1])
     model.eval().save_pretrained(tmp_path)
     limit = 500_000 if model.config.feature_dim == 48 else 8_000_000  # the 1008 x 1008 whitening: 4 MB
     assert (tmp_path / "model.safetensors").stat().st_size < limit
@@ -170,7 +170,7 @@ def test_whitened_flow_at_init_is_the_full_gaussian_of_real_features() -> None:
 
     model = EdgeFlowModel(EdgeFlowConfig(**TINY, soft_clip=0.0)).eval()
     real = _pixels(smooth_image, 40, seed=0)
-    model.fit_normalisation([real[:20], real[20:]])
+    model.fit_initial_statistics([real[:20], real[20:]])
     standardised = ((model.edge_features(real) - model.feature_mean) / model.feature_std).double().numpy()
     covariance = LedoitWolf().fit(standardised).covariance_
     test = _pixels(noisy_image, 4, seed=3)

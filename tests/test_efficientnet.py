@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +225,106 @@ def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(t
     with safe_open(str(out / "model.safetensors"), "pt") as weights:
         assert weights.get_tensor("head.0.weight").dtype == torch.float16
     assert EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "real_01.jpg")).error is None
+
+
+# ---------------------------------------------------------------- the two-phase recipe and its repo card
+def _phase_options(run_dir: Path, **overrides) -> argparse.Namespace:
+    options = dict(
+        head_epochs=1.0, head_learning_rate=1e-2, epochs=1.0, learning_rate=1e-2, unfreeze_stages=None, max_steps=-1,
+        batch_size=8, weight_decay=0.0, seed=0, num_workers=0, eval_every=0.5, scheduler="cosine",
+        run_dir=str(run_dir), output_dir="unused",
+    )
+    return argparse.Namespace(**{**options, **overrides})
+
+
+def test_phase_training_arguments_cap_only_the_finetuning_phase(tmp_path: Path) -> None:
+    from deepfake_detectors.training.supervised import phase_training_arguments
+
+    args = _phase_options(tmp_path, max_steps=5, eval_every=0.25)
+    head = phase_training_arguments(args, "head", 1.0, 1e-3, steps_per_epoch=10)
+    finetune = phase_training_arguments(args, "finetune", 2.0, 3e-4, steps_per_epoch=10)
+    assert (head.max_steps, finetune.max_steps) == (-1, 5)
+    assert (head.output_dir, finetune.output_dir) == (f"{tmp_path}/head", f"{tmp_path}/finetune")
+    assert (finetune.learning_rate, finetune.num_train_epochs, finetune.eval_steps, finetune.save_steps) == (3e-4, 2.0, 2, 2)
+    assert finetune.lr_scheduler_type == "cosine" and finetune.warmup_steps == 0.05 and finetune.load_best_model_at_end
+    plateau = phase_training_arguments(_phase_options(tmp_path, scheduler="plateau"), "finetune", 1.0, 1e-3, 3)
+    assert (plateau.lr_scheduler_type, plateau.warmup_steps, plateau.eval_steps) == ("reduce_lr_on_plateau", 0.0, 1)
+
+
+def test_head_then_finetune_trains_the_head_first_then_only_the_last_stage(tmp_path: Path) -> None:
+    import datasets
+
+    from deepfake_detectors.training import ImageTransform, SupervisedData, SupervisedTransform, train_head_then_finetune
+
+    model = _small_model(image_size=32).train()
+    images, labels = _batch(32, seed=5)  # 4 steps per epoch, evaluated and saved every 2 (after the warm-up step)
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["real", "fake"])})
+    table = datasets.Dataset.from_dict({"image": images, "label": labels.tolist()}, features)
+    rows = table.with_transform(SupervisedTransform(ImageTransform(model.default_processor(), augment=False), {0: 0, 1: 1}))
+    stem, last_stage = model.backbone_stages()[0], model.backbone_stages()[-1]
+    before = {name: [p.detach().clone() for p in part.parameters()] for name, part in
+              (("stem", stem), ("last", last_stage), ("head", model.head))}
+    trained, history = train_head_then_finetune(
+        model, _phase_options(tmp_path, unfreeze_stages=1), SupervisedData(train=rows, evaluation=rows, validation=table)
+    )
+
+    def changed(name: str, part: torch.nn.Module) -> bool:
+        return any(not torch.equal(old, new) for old, new in zip(before[name], part.parameters()))
+
+    head_size = sum(p.numel() for p in trained.head.parameters())
+    assert history["head"]["trainable_parameters"] == head_size
+    assert history["finetune"]["trainable_parameters"] == head_size + sum(p.numel() for p in last_stage.parameters())
+    assert all(0.0 <= phase["best_validation_accuracy"] <= 1.0 for phase in history.values())
+    assert changed("head", trained.head) and changed("last", trained.backbone_stages()[-1])
+    assert not changed("stem", trained.backbone_stages()[0])  # frozen in both phases
+    assert any((tmp_path / "head").glob("checkpoint-*")) and any((tmp_path / "finetune").glob("checkpoint-*"))
+    _, only_finetune = train_head_then_finetune(
+        _small_model(image_size=32), _phase_options(tmp_path / "again", head_epochs=0, max_steps=1),
+        SupervisedData(train=rows, evaluation=rows, validation=table),
+    )
+    assert list(only_finetune) == ["finetune"]
+
+
+def test_init_from_a_trained_detector_keeps_every_earlier_training_record(tmp_path: Path) -> None:
+    from deepfake_detectors.training.supervised_recipes import efficientnet_to_train
+
+    first = _small_model(image_size=32)
+    first.config.training = {"image_size": 32}
+    first.save_pretrained(tmp_path / "first")
+    second = efficientnet_to_train(argparse.Namespace(init_from=str(tmp_path / "first"), image_size=64))
+    assert second.config.image_size == 64 and second.config.training_history == [{"image_size": 32}]
+    assert torch.equal(second.head[0].weight, first.head[0].weight)
+    second.config.training = {"image_size": 64}
+    second.save_pretrained(tmp_path / "second")
+    third = efficientnet_to_train(argparse.Namespace(init_from=str(tmp_path / "second"), image_size=96))
+    assert third.config.training_history == [{"image_size": 32}, {"image_size": 64}]
+
+
+def test_save_trained_detector_stores_float16_weights_and_the_record(saved_model: Path, tmp_path: Path, capsys) -> None:
+    import json
+
+    from deepfake_detectors.training import save_trained_detector
+
+    model = EfficientNetDetectorForImageClassification.from_pretrained(saved_model)
+    summary = save_trained_detector(model, model.default_processor(), str(tmp_path), {"epochs": 1}, float16=True)
+    assert summary == {"output_dir": str(tmp_path), "epochs": 1, "thresholds": model.config.calibration["thresholds"]}
+    assert json.loads(capsys.readouterr().out) == summary
+    loaded = EfficientNetDetectorForImageClassification.from_pretrained(tmp_path)
+    assert loaded.config.training == {"epochs": 1} and loaded.head[0].weight.dtype == torch.float32
+    assert torch.equal(loaded.head[0].weight, model.head[0].weight.half().float())
+
+
+def test_supervised_card_of_a_resized_input_model_names_its_limit_and_earlier_stages(tmp_path: Path) -> None:
+    from deepfake_detectors.supervised_repos import ELA_LIMIT, RESAMPLING_LIMIT, supervised_card_body
+
+    model = _small_model(image_size=128)
+    model.config.training = {"image_size": 128}
+    model.config.training_history = [{"image_size": 64}, {"image_size": 96}]
+    row = {"accuracy": 0.9, "recall": 0.8, "fpr": 0.1, "auroc": 0.95, "threshold_name": "optimal", "threshold": 1.0}
+    body = supervised_card_body(
+        title="EfficientNet", description="", notes="", repo_dir=tmp_path / "deepfake-efficientnet", model=model,
+        test={**row, "robustness": {}}, aiart=None, explanation_png="explanation_examples.png", reproduce="x",
+    )
+    assert RESAMPLING_LIMIT in body and ELA_LIMIT not in body and "AI-art test" not in body
+    assert "Earlier stage 1 (this run started from its result):\n\n| setting | value |\n|---|---|\n| image_size | 64 |" in body
+    assert "Earlier stage 2" in body and "Earlier stage 3" not in body and "| image_size | 128 |" in body

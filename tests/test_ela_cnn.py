@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,135 @@ def test_ela_member_next_to_a_pixel_member_gets_its_own_input(saved_model: Path)
     assert raw["autoencoder"].shape == (4,)
     expected = ela_model.score(ela_processor(images)["pixel_values"]).numpy()
     assert np.allclose(raw["ela_cnn"], expected, atol=1e-6)
+
+
+# ---------------------------------------------------------------- training recipe, options and repo card
+def _labelled_splits(root: Path, per_class: int, seed: int = 0) -> Path:
+    """A `datasets` folder (parquet) whose train and validation splits hold smooth "real" and noise "fake" images."""
+    import datasets
+
+    rng = np.random.default_rng(seed)
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["real", "fake"])})
+    for split in ("train", "validation"):
+        images = [smooth_image(rng) for _ in range(per_class)] + [noisy_image(rng) for _ in range(per_class)]
+        table = datasets.Dataset.from_dict({"image": images, "label": [0] * per_class + [1] * per_class}, features)
+        table.to_parquet(str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root / "data"
+
+
+def _script(name: str):
+    import importlib.util
+
+    from conftest import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_optimisation_options_keep_each_scripts_defaults_and_build_training_arguments() -> None:
+    from deepfake_detectors.training.supervised import KEEP_BEST_BY_ACCURACY, run_directory, training_arguments
+
+    args = _script("train_ela_cnn").parse_args(["--output-dir", "models/ela", "--optimizer", "rmsprop"])
+    assert (args.epochs, args.max_steps, args.batch_size, args.learning_rate, args.weight_decay) == (5.0, -1, 128, 1e-3, 1e-4)
+    assert (args.optimizer, args.resume, args.seed, args.num_workers) == ("rmsprop", None, 0, 0)
+    assert run_directory(args) == "runs/ela_trainer"
+    settings = training_arguments(
+        args, run_directory(args), warmup_steps=0.03, eval_strategy="epoch", save_strategy="epoch", **KEEP_BEST_BY_ACCURACY
+    )
+    assert (settings.output_dir, settings.per_device_train_batch_size, settings.learning_rate) == ("runs/ela_trainer", 128, 1e-3)
+    assert (settings.weight_decay, settings.lr_scheduler_type, settings.warmup_steps) == (1e-4, "cosine", 0.03)
+    assert settings.load_best_model_at_end and settings.metric_for_best_model == "accuracy" and settings.report_to == []
+    assert not settings.remove_unused_columns  # the labels column reaches the model
+    overridden = training_arguments(args, "elsewhere", learning_rate=5e-2, lr_scheduler_type="constant")
+    assert (overridden.output_dir, overridden.learning_rate, overridden.lr_scheduler_type) == ("elsewhere", 5e-2, "constant")
+
+
+def test_training_script_keeps_the_best_epoch_calibrates_and_saves(tmp_path: Path) -> None:
+    dataset = _labelled_splits(tmp_path, per_class=8)
+    out = tmp_path / "model"
+    _script("train_ela_cnn").main([
+        "--dataset", str(dataset), "--max-eval-samples", "8", "--max-calibration-samples", "4", "--hidden-sizes", "4", "8",
+        "--batch-size", "8", "--epochs", "1", "--optimizer", "rmsprop", "--output-dir", str(out),
+        "--run-dir", str(tmp_path / "run"),
+    ])
+    loaded = ElaCnnForImageClassification.from_pretrained(out)
+    training = loaded.config.training
+    assert (training["n_train_images"], training["optimizer"], training["epochs"]) == (16, "rmsprop", 1.0)
+    assert 0.0 <= training["best_validation_accuracy"] <= 1.0  # evaluated on validation after the epoch
+    assert loaded.config.hidden_sizes == [4, 8] and ElaImageProcessor.from_pretrained(out).size == 32
+    assert set(loaded.calibration.thresholds) == {"strict", "balanced", "sensitive", "optimal"}
+    assert any((tmp_path / "run").glob("checkpoint-*"))
+    assert EnsembleDeepfakeDetector.from_pretrained(out).predict(_batch(1)[0][0]).error is None
+
+
+def _results(auroc: float) -> dict:
+    row = {"accuracy": 0.9, "recall": 0.8, "fpr": 0.1, "auroc": auroc, "precision": 0.88, "f1": 0.84}
+    return {**row, "n_real": 5, "n_fake": 5, "threshold_name": "optimal", "threshold": 1.25,
+            "robustness": {"jpeg_q70": {**row, "accuracy": 0.7}}}
+
+
+def test_supervised_card_shows_results_robustness_training_and_the_ela_limit(saved_model: Path, tmp_path: Path) -> None:
+    from deepfake_detectors.supervised_repos import ELA_LIMIT, RESAMPLING_LIMIT, supervised_card_body
+
+    model = ElaCnnForImageClassification.from_pretrained(saved_model)
+    model.config.training = {"epochs": 5, "phase": {"learning_rate": 0.002}}
+    body = supervised_card_body(
+        title="ELA", description="what it is", notes="context", repo_dir=tmp_path / "deepfake-ela-cnn", model=model,
+        test=_results(0.95), aiart=_results(0.6), explanation_png="explanation_examples.png", reproduce="bash x.sh\n",
+    )
+    assert ELA_LIMIT in body and RESAMPLING_LIMIT not in body
+    assert "| CIFAKE test (re-split) | 5 / 5 | 0.9500 |" in body and "| AI-art test (second domain, not tuned) | 5 / 5 | 0.6000 |" in body
+    assert "| jpeg_q70 | 0.7000 | 0.8000 | 0.1000 | 0.9500 |" in body and "`optimal` = 1.250" in body
+    assert "| phase.learning_rate | 0.002 |" in body and "Earlier stage" not in body
+    assert 'from_pretrained("deepfake-detectors/deepfake-ela-cnn")' in body and "```bash\nbash x.sh\n```" in body
+
+
+def test_prepare_repo_copies_only_what_is_published_and_writes_the_thresholds(saved_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from deepfake_detectors.supervised_repos import prepare_repo
+
+    run = tmp_path / "run"
+    shutil.copytree(saved_model, run)
+    (run / "checkpoint-10").mkdir()
+    (run / "training_args.bin").write_bytes(b"pickle")
+    repo = tmp_path / "hub" / "deepfake-ela-cnn"
+    repo.mkdir(parents=True)
+    (repo / "stale.txt").write_text("from an earlier build")
+    detector = prepare_repo(str(run), repo)
+    assert not (repo / "stale.txt").exists() and not (repo / "checkpoint-10").exists()
+    assert not (repo / "training_args.bin").exists() and (repo / "model.safetensors").is_file()
+    thresholds = json.loads((repo / "thresholds_calibrated.json").read_text())
+    assert set(thresholds["members"]) == set(detector.members)
+    (repo / "notes.txt").write_text("kept")
+    prepare_repo(None, repo, cards_only=True)  # a card-only rewrite leaves the folder alone
+    assert (repo / "notes.txt").read_text() == "kept"
+
+
+def test_build_script_evaluates_with_robustness_and_rewrites_the_card_from_the_files(
+    saved_model: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from conftest import REPO_ROOT
+    from deepfake_detectors.hub import card_metrics, validate_repo_folder
+
+    dataset = _labelled_splits(tmp_path / "cifake", per_class=4)
+    for split in ("train", "validation"):  # the same rows serve as a test split here
+        (dataset / f"{split}-00000-of-00001.parquet").rename(dataset / f"test-{split}.parquet")
+    (tmp_path / "weights.sh").write_text("python scripts/train_ela_cnn.py --output-dir runs/ela_cnn\n")
+    monkeypatch.chdir(REPO_ROOT)  # the explanation panels use examples/
+    options = ["--name", "ela-test", "--title", "ELA test", "--hub-dir", str(tmp_path / "hub"),
+               "--reproduce-script", str(tmp_path / "weights.sh")]
+    script = _script("build_supervised_repo")
+    script.main(["--model", str(saved_model), "--dataset", str(dataset), "--second-domain", str(tmp_path / "none"),
+                 *options])
+    repo = tmp_path / "hub" / "ela-test"
+    summary = json.loads((repo / "results_summary.json").read_text())
+    assert (summary["n_real"], summary["n_fake"], summary["threshold_name"]) == (8, 8, "optimal")
+    assert summary["robustness"] and json.loads((repo / "results_extra.json").read_text()) == {"aiart_test": None}
+    assert validate_repo_folder(repo) == []  # card figures = results files, images present, no pickles
+    assert (repo / "explanation_examples.png").is_file() and "| none |" in (repo / "README.md").read_text()
+    (repo / "results_summary.json").write_text(json.dumps({**summary, "auroc": 0.5}))
+    script.main(["--cards-only", *options])  # no --model needed to rewrite the card
+    assert card_metrics(repo / "README.md")[("cifake", "test", "roc_auc")] == 0.5

@@ -92,7 +92,7 @@ def test_publish_dry_run_lists_and_validates_without_network(tmp_path: Path) -> 
     for repo in REPOS:
         assert f"model me/{repo.name}:" in completed.stdout
     assert "space me/deepfake-detectors:" in completed.stdout
-    assert "  deepfake_detectors/pipeline.py" in completed.stdout and "  app.py" in completed.stdout
+    assert "  deepfake_detectors/pipeline/detector.py" in completed.stdout and "  app.py" in completed.stdout
     assert "nothing uploaded" in completed.stdout
     assert "  space_settings.json" in completed.stdout  # the Space is told to load its models from "me"
     assert "loads its models from me/<repo>" in completed.stdout

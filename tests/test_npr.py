@@ -303,3 +303,95 @@ def test_aligned_pairs_pair_each_real_crop_with_its_reconstruction(tmp_path: Pat
     assert all(image.size == (32, 32) for image in pairs["image"])
     with pytest.raises(ValueError, match="multiple of 8"):
         build_aligned_pairs(table, autoencoder, crop_size=30)
+
+
+# ---------------------------------------------------------------- training recipe and repo building
+def _npr_splits(root: Path, per_class: int, splits: tuple[str, ...], seed: int = 0) -> Path:
+    """A `datasets` folder (parquet): noise "real" photos and up-sampled "fake" images, with source and generator."""
+    import datasets
+
+    rng = np.random.default_rng(seed)
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["real", "fake"]),
+                                  "source": datasets.Value("string"), "generator": datasets.Value("string")})
+    for split in splits:
+        images = [noisy_image(rng, 48) for _ in range(per_class)] + [upsampled_image(rng, 48) for _ in range(per_class)]
+        table = datasets.Dataset.from_dict(
+            {"image": images, "label": [0] * per_class + [1] * per_class,
+             "source": ["cam"] * per_class + ["gen"] * per_class, "generator": [""] * per_class + ["x"] * per_class},
+            features,
+        )
+        table.to_parquet(str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root / "data"
+
+
+def _script(name: str):
+    import importlib.util
+
+    from conftest import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_training_options_have_no_epochs_and_minus_one_means_all() -> None:
+    from deepfake_detectors.training.supervised import optional_limit, training_arguments
+
+    script = _script("train_npr")
+    args = script.parse_args(["--output-dir", "runs/npr"])
+    assert (args.max_steps, args.batch_size, args.learning_rate, args.weight_decay) == (4000, 32, 2e-3, 1e-4)
+    assert args.max_train_samples == [-1, 10000] and [optional_limit(v) for v in args.max_train_samples] == [None, 10000]
+    with pytest.raises(SystemExit):
+        script.parse_args(["--output-dir", "runs/npr", "--epochs", "2"])  # a fixed number of steps, never epochs
+    settings = training_arguments(args, "runs/npr_trainer", save_total_limit=1)
+    assert (settings.max_steps, settings.per_device_train_batch_size, settings.save_total_limit) == (4000, 32, 1)
+
+
+def test_training_script_runs_fixed_steps_and_calibrates_on_the_validation_splits(tmp_path: Path, capsys) -> None:
+    dataset = str(_npr_splits(tmp_path, per_class=4, splits=("train", "validation")))
+    out = tmp_path / "npr"
+    _script("train_npr").main([
+        "--dataset", dataset, "--max-train-samples", "-1", "--calibration-dataset", dataset, "--crop-size", "32",
+        "--crops-per-side", "2", "--hidden-sizes", "4", "8", "--max-steps", "2", "--batch-size", "4",
+        "--output-dir", str(out),
+    ])
+    loaded = NprDetectorForImageClassification.from_pretrained(out)
+    training = loaded.config.training
+    assert (training["datasets"], training["n_train_images"], training["max_steps"]) == ([dataset], 8, 2)
+    assert training["calibration"] == f"validation splits of {[dataset]} (4 real, 4 fake)"
+    assert set(loaded.calibration.thresholds) >= {"strict", "balanced", "sensitive", "optimal"}
+    assert NativeCropImageProcessor.from_pretrained(out).crop_size == 32
+    printed = capsys.readouterr().out
+    summary = json.loads(printed[printed.rindex('{\n  "output_dir"'):])
+    assert summary["output_dir"] == str(out) and "thresholds" not in summary  # the record only, as before
+
+
+def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the_files(
+    saved_model: Path, tmp_path: Path
+) -> None:
+    from deepfake_detectors.hub import card_metrics
+
+    dataset = str(_npr_splits(tmp_path, per_class=4, splits=("test",), seed=1))
+    (tmp_path / "selection.md").write_text("Chosen on held-out wild-train sources.")
+    (tmp_path / "weights.sh").write_text("python scripts/train_npr.py --output-dir runs/npr\n")
+    options = ["--name", "npr-test", "--hub-dir", str(tmp_path / "hub"), "--selection", str(tmp_path / "selection.md"),
+               "--reproduce-script", str(tmp_path / "weights.sh")]
+    script = _script("build_npr_repo")
+    with pytest.raises(SystemExit):
+        script.main(options)  # --model is needed to build the repo
+    script.main(["--model", str(saved_model), "--wild", dataset, "--cifake", dataset, "--aiart", str(tmp_path / "none"),
+                 *options])
+    repo = tmp_path / "hub" / "npr-test"
+    summary = json.loads((repo / "results_summary.json").read_text())
+    extra = json.loads((repo / "results_extra.json").read_text())
+    assert (summary["n_real"], summary["n_fake"]) == (4, 4) and extra["aiart_test"] is None
+    assert extra["cifake_test"]["auroc"] == summary["auroc"]  # the same images, scored again
+    assert len((repo / "predictions_wild_test.jsonl").read_text().splitlines()) == 8
+    assert not (repo / "results.json").exists() and (repo / "thresholds_calibrated.json").is_file()
+    assert card_metrics(repo / "README.md")[("wild", "test", "roc_auc")] == round(summary["auroc"], 4)
+    card = (repo / "README.md").read_text()
+    assert "Chosen on held-out wild-train sources." in card and "neighbouring pixel relationships" in card
+    (repo / "results_summary.json").write_text(json.dumps({**summary, "auroc": 0.5}))
+    script.main(["--cards-only", *options])
+    assert card_metrics(repo / "README.md")[("wild", "test", "roc_auc")] == 0.5

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
+import torch
 from conftest import CIFAKE, REPO_ROOT, noisy_image, smooth_image
+
 from deepfake_detectors import (
     ColourDistributionConfig,
     ColourDistributionModel,
@@ -21,9 +24,24 @@ from deepfake_detectors import (
     StatisticalConfig,
     StatisticalModel,
 )
+from deepfake_detectors.evaluation.ablation import (
+    complexity_ablation,
+    noise_sanity_check,
+)
 from deepfake_detectors.evaluation.evaluate import leave_one_out
-from deepfake_detectors.processing import load_image, mean_luma
 from deepfake_detectors.features import FEATURES
+from deepfake_detectors.one_class_cards import (
+    limitations_section,
+    limits_paragraph,
+    robustness_sentence,
+)
+from deepfake_detectors.processing import load_image, mean_luma
+from deepfake_detectors.training.one_class import (
+    one_class_members,
+    fit_complexity_adjustments,
+    fit_feature_members,
+    member_weights,
+)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +152,161 @@ def test_members_with_weight_zero_are_not_run_and_the_score_is_unchanged(monkeyp
     assert calls == []
     np.testing.assert_allclose([r.score for r in results], expected, rtol=1e-9, atol=1e-9)
     assert set(results[0].member_scores) == set(detector.voting_members)
+
+
+# --- library code of the one-class repos (training/one_class.py, one_class_cards.py, evaluation/ablation.py) ---
+
+def _validation_scores(seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    is_real = np.r_[np.ones(200, bool), np.zeros(200, bool)]
+    fake = (~is_real).astype(float)
+    return {"informative": 2.0 * fake + rng.normal(size=400), "noise": rng.normal(size=400)}, is_real
+
+
+def test_logistic_weights_favour_the_informative_member_and_sum_to_one() -> None:
+    raw, is_real = _validation_scores()
+    weights, how = member_weights("logistic", raw, is_real)
+    assert weights["informative"] > 0.8 and 0.0 <= weights["noise"] < 0.2
+    assert abs(sum(weights.values()) - 1.0) < 1e-3
+    assert ">= 0" in how
+
+
+def test_auroc_and_equal_weights() -> None:
+    raw, is_real = _validation_scores(1)
+    weights, _ = member_weights("validation_auroc", raw, is_real)
+    assert weights["informative"] > 0.3 and 0.0 <= weights["noise"] < 0.1  # max(AUROC - 0.5, 0)
+    raw["inverted"] = -raw["informative"]  # an anti-correlated member gets weight 0, never a negative one
+    assert member_weights("validation_auroc", raw, is_real)[0]["inverted"] == 0.0
+    assert member_weights("logistic", raw, is_real)[0]["inverted"] == 0.0
+    assert member_weights("equal", raw, is_real)[0] == {"informative": 1.0, "noise": 1.0, "inverted": 1.0}
+    with pytest.raises(ValueError):
+        member_weights("median", raw, is_real)
+
+
+def test_complexity_adjustments_are_kept_only_where_they_raise_validation_auroc(feature_ensemble) -> None:
+    rng = np.random.default_rng(4)
+    real = [smooth_image(rng) for _ in range(24)]
+    fake = [noisy_image(rng) if i % 2 else smooth_image(rng) for i in range(24)]
+    raw, report = fit_complexity_adjustments(feature_ensemble, real, fake, "none", batch_size=16)
+    assert report == {} and set(raw) == set(feature_ensemble.members)
+    assert all(m.config.complexity_adjustment is None for m in feature_ensemble.members.values())
+    try:
+        raw, report = fit_complexity_adjustments(feature_ensemble, real, fake, "auto", batch_size=16)
+        assert set(report) == set(feature_ensemble.members)
+        for name, row in report.items():
+            assert row["kept"] == (row["validation_auroc_corrected"] > row["validation_auroc_raw"])
+            member = feature_ensemble.members[name]
+            assert (member.config.complexity_adjustment is not None) == row["kept"]
+            # the returned scores are the member's scores as finally configured
+            np.testing.assert_allclose(raw[name], feature_ensemble.raw_scores(real + fake)[name], rtol=1e-6)
+        raw, report = fit_complexity_adjustments(feature_ensemble, real, fake, "png", batch_size=16)
+        assert all(row["kept"] for row in report.values())
+        assert all(m.config.complexity_adjustment is not None for m in feature_ensemble.members.values())
+    finally:
+        for member in feature_ensemble.members.values():
+            member.config.complexity_adjustment = None
+
+
+def test_fit_feature_members_shares_features_and_learns_real_images(monkeypatch) -> None:
+    calls: dict[str, int] = {}
+    for name, function in list(FEATURES.items()):
+        def counting(images, _name=name, _function=function):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _function(images)
+        monkeypatch.setitem(FEATURES, name, counting)
+    rng = np.random.default_rng(5)
+    names = ["colour_distribution", "statistical"]
+    members, fit_seconds, feature_seconds = fit_feature_members([smooth_image(rng) for _ in range(48)], names, 24)
+    assert list(members) == names and set(fit_seconds) == set(names) and feature_seconds >= 0
+    assert calls["colour_moments"] == 2  # used by both members, computed once per batch of 24
+    processors = {id(processor) for _, processor in members.values()}
+    assert len(processors) == 1  # one shared processor
+    model, processor = members["statistical"]
+    assert not model.training
+    smooth = model.score(processor([smooth_image(rng) for _ in range(8)])["pixel_values"])
+    noisy = model.score(processor([noisy_image(rng) for _ in range(8)])["pixel_values"])
+    assert noisy.min() > smooth.max()
+
+
+def test_member_table_has_one_entry_per_member_and_one_pre_training_hook() -> None:
+    members, deep, features = one_class_members(), one_class_members("deep"), one_class_members("features")
+    assert list(deep) == ["frequency_vae", "edge_flow", "semantic_svdd"] and len(features) == 6
+    assert set(deep) | set(features) == set(members) and list(members) == list(deep) + list(features)
+    assert members["semantic_svdd"].one_class_recipe.weight_decay == 5e-4
+    assert members["edge_flow"].one_class_recipe.statistics_on_all_images
+    for name in deep:
+        assert callable(members[name].model_class.fit_initial_statistics)
+    vae = members["frequency_vae"].build()
+    assert vae.fit_initial_statistics(iter(())) is vae
+    flow = members["edge_flow"].build()
+    assert flow.config.hidden_size == 32 and flow.config.num_coupling_layers == 4
+    assert flow.fit_initial_statistics([torch.rand(4, 3, 32, 32) * 2 - 1]) is flow
+    assert not torch.equal(flow.feature_mean, torch.zeros_like(flow.feature_mean))
+
+
+def _card_results(feature_ensemble) -> dict:
+    names = [m["name"] for m in feature_ensemble.config.members]
+    row = {"accuracy": 0.6111, "recall": 0.4321, "fpr": 0.0456}
+    return {
+        "test": {
+            "auroc": 0.8771, **row,
+            "members": {name: {"auroc": value} for name, value in zip(names, (0.7123, 0.6234, 0.5347))},
+            "robustness": {
+                "jpeg_50": {"auroc": 0.8899, "accuracy": 0.6, "recall": 0.4, "fpr": 0.0222},
+                "gaussian_blur_1": {"auroc": 0.6612, "accuracy": 0.5, "recall": 0.3, "fpr": 0.1357},
+            },
+        },
+        "aiart_test": {"auroc": 0.4111},
+        "complexity_ablation": {names[0]: {"auroc_uncorrected": 0.6543, "auroc_corrected": 0.7123, "slope": 1.5}},
+    }
+
+
+def test_limits_text_takes_every_figure_from_the_results(feature_ensemble) -> None:
+    results = _card_results(feature_ensemble)
+    text = limits_paragraph(feature_ensemble, results) + limitations_section(feature_ensemble, results)
+    for figure in ("0.877", "43.2%", "4.6%", "0.712", "0.623", "0.535", "0.411", "0.654", "0.890", "0.661",
+                   "2.2%", "13.6%", "0.165"):  # 0.165 = ensemble AUROC minus its best member's
+        assert figure in text
+    config_numbers = {f"{m.config.whole_image_weight:g}" for m in feature_ensemble.members.values()
+                      if getattr(m.config, "whole_image_weight", None) is not None}
+    allowed = {"0.877", "43.2%", "4.6%", "0.712", "0.623", "0.535", "0.411", "0.654", "0.890", "0.661", "2.2%",
+               "13.6%", "0.165", "1.4"} | config_numbers  # "Stable Diffusion 1.4" is a name
+    assert set(re.findall(r"\d+\.\d+%?", text)) <= allowed
+
+
+def test_robustness_claims_follow_the_measured_sweep(feature_ensemble) -> None:
+    results = _card_results(feature_ensemble)
+    assert "0.661 (`gaussian_blur_1`)" in robustness_sentence(results["test"])
+    results["test"]["robustness"]["gaussian_blur_1"]["auroc"] = 0.9001  # blur now helps: the text says so
+    sentence = robustness_sentence(results["test"])
+    assert "0.890 (`jpeg_50`) to 0.900 (`gaussian_blur_1`)" in sentence
+    del results["test"]["robustness"]
+    assert robustness_sentence(results["test"]) == ""
+    assert "robustness" not in limitations_section(feature_ensemble, results)
+
+
+def test_train_script_keeps_its_options() -> None:
+    spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "scripts" / "train_one_class_ensemble.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = script.build_parser().parse_args(["--reuse-members", "--retrain", "statistical", "--no-normalise-brightness"])
+    assert args.members == list(one_class_members()) and args.max_train_samples == 10000
+    assert args.max_calibration_samples == 1500 and args.init_batches == 20 and args.weights == "logistic"
+    assert args.retrain == ["statistical"] and args.normalise_brightness is False
+    with pytest.raises(SystemExit):
+        script.main(["--retrain", "statistical"])  # --retrain needs --reuse-members
+
+
+@pytest.mark.skipif(not CIFAKE.exists(), reason="../shared/data/cifake is not available")
+def test_noise_check_and_complexity_ablation_on_the_bundled_autoencoder() -> None:
+    detector = EnsembleDeepfakeDetector.from_pretrained(REPO_ROOT / "hub_repos" / "deepfake-autoencoder", device="cpu")
+    noise = noise_sanity_check(detector, str(CIFAKE), "test", 12, 0)
+    assert noise["n_real"] == 12 and noise["n_fake"] == 12 and noise["auroc"] > 0.9
+    member = next(iter(detector.members.values()))
+    slope = member.config.complexity_adjustment["slope"]
+    ablation = complexity_ablation(detector, str(CIFAKE), "test", 24)
+    row = ablation[next(iter(detector.members))]
+    assert row["slope"] == slope and row["auroc_corrected"] != row["auroc_uncorrected"]
+    assert member.config.complexity_adjustment["slope"] == slope  # restored after the uncorrected pass
+    member.config.complexity_adjustment = None
+    assert complexity_ablation(detector, str(CIFAKE), "test", 24) == {}

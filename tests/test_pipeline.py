@@ -46,7 +46,7 @@ def ensemble() -> EnsembleDeepfakeDetector:
     )
     _fit(autoencoder, train)
     svdd = DeepSVDDModel(DeepSVDDConfig(image_size=32, hidden_sizes=[4, 8], rep_dim=8))
-    svdd.initialize_center([train])
+    svdd.fit_initial_statistics([train])
     _fit(svdd, train, steps=20)
     detector = EnsembleDeepfakeDetector.from_members(
         {"autoencoder": (autoencoder, processor), "deep_svdd": (svdd, processor)},
@@ -261,9 +261,9 @@ def test_batches_end_early_at_the_byte_budget(monkeypatch, ensemble) -> None:
     """A batch holds at most BATCH_BYTE_BUDGET bytes of decoded pixels (at least one image), whatever batch_size."""
     from PIL import Image
 
-    from deepfake_detectors import pipeline
+    from deepfake_detectors.pipeline import scoring
 
-    monkeypatch.setattr(pipeline, "BATCH_BYTE_BUDGET", 3 * 64 * 64 * 3)
+    monkeypatch.setattr(scoring, "BATCH_BYTE_BUDGET", 3 * 64 * 64 * 3)
     images = [Image.new("RGB", (64, 64), (index, 0, 0)) for index in range(7)] + [Image.new("RGB", (200, 200))]
     batches = [list(positions) for positions, *_ in ensemble.score_batches(images, batch_size=64)]
     assert batches == [[0, 1, 2], [3, 4, 5], [6, 7]]

@@ -52,20 +52,20 @@ def test_shapes_any_input_size_and_input_gradients(model: SemanticSVDDModel) -> 
 
 def test_center_from_mean_embedding_with_eps(model: SemanticSVDDModel) -> None:
     batches = [torch.rand(2, 3, 64, 64) * 2 - 1 for _ in range(2)]
-    center = model.initialize_center(batches).clone()
+    center = model.fit_initial_statistics(batches).center.clone()
     with torch.no_grad():
         mean = torch.cat([model.embed(batch) for batch in batches]).mean(0)
     big = mean.abs() >= 0.1
     assert torch.allclose(center[big], mean[big], atol=1e-5)
     assert (center.abs() >= 0.1 - 1e-7).all()
     with pytest.raises(ValueError):
-        model.initialize_center([])
+        model.fit_initial_statistics([])
 
 
 def test_training_lowers_the_loss_and_noise_scores_higher() -> None:
     model = SemanticSVDDModel(SemanticSVDDConfig(**TINY))
     real = _pixels(smooth_image, 8, seed=0)
-    model.initialize_center([real])
+    model.fit_initial_statistics([real])
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     first = model(real).loss.item()
@@ -83,7 +83,7 @@ def test_training_lowers_the_loss_and_noise_scores_higher() -> None:
 
 
 def test_save_and_load_give_identical_scores_without_the_backbone(tmp_path, model: SemanticSVDDModel) -> None:
-    model.initialize_center([torch.rand(2, 3, 64, 64) * 2 - 1])
+    model.fit_initial_statistics([torch.rand(2, 3, 64, 64) * 2 - 1])
     model.eval().save_pretrained(tmp_path)
     assert (tmp_path / "model.safetensors").stat().st_size < 200_000  # head only (the backbone is ~13 MB)
     assert isinstance(AutoConfig.from_pretrained(tmp_path), SemanticSVDDConfig)

@@ -1,8 +1,9 @@
 """deepfake-detectors: detectors for AI-generated images with a transformers-style API.
 
-Importing the package registers every detector with ``AutoConfig`` / ``AutoModel`` (its image processor with
-``AutoImageProcessor``, supervised classifiers also with ``AutoModelForImageClassification``), so
-``AutoModel.from_pretrained(path)`` works for our repos without ``trust_remote_code``.
+Importing the package registers every detector of :mod:`deepfake_detectors.registry` with ``AutoConfig`` /
+``AutoModel`` (its image processor with ``AutoImageProcessor``, supervised classifiers also with
+``AutoModelForImageClassification``), so ``AutoModel.from_pretrained(path)`` works for our repos without
+``trust_remote_code``.
 
 Example:
     >>> from deepfake_detectors import EnsembleDeepfakeDetector
@@ -10,7 +11,7 @@ Example:
     >>> score, is_fake = detector.predict("examples/fake_01.jpg")
 """
 
-from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification
+from transformers import AutoConfig
 
 from .calibration import BrightnessNormalisation, ScoreCalibration
 from .configuration import (
@@ -51,50 +52,11 @@ from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
 from .processing_crops import NativeCropImageProcessor
 from .processing_ela import ElaImageProcessor
+from .registry import REGISTRY, DetectorSpec, detector_spec, register_detector  # registers every detector
 
 __version__ = "0.1.0"
 
-#: (config class, model class) of every registered detector.
-DETECTORS = [
-    (ResidualAutoencoderConfig, ResidualAutoencoderModel),
-    (DeepSVDDConfig, DeepSVDDModel),
-    (TextureOCSVMConfig, TextureOCSVMModel),
-    (IsolationForestConfig, IsolationForestModel),
-    (LocalOutlierFactorConfig, LocalOutlierFactorModel),
-    (GaussianMixtureConfig, GaussianMixtureModel),
-    (ColourDistributionConfig, ColourDistributionModel),
-    (StatisticalConfig, StatisticalModel),
-    (FrequencyVAEConfig, FrequencyVAEModel),
-    (EdgeFlowConfig, EdgeFlowModel),
-    (SemanticSVDDConfig, SemanticSVDDModel),
-    (ElaCnnConfig, ElaCnnForImageClassification),
-    (EfficientNetDetectorConfig, EfficientNetDetectorForImageClassification),
-    (NprDetectorConfig, NprDetectorForImageClassification),
-]
-
-#: Detectors whose input needs its own image processor; every other detector uses DeepfakeImageProcessor.
-IMAGE_PROCESSORS = {ElaCnnConfig: ElaImageProcessor, NprDetectorConfig: NativeCropImageProcessor}
-
-#: Supervised detectors that are also transformers image classifiers (``pipeline("image-classification")``).
-IMAGE_CLASSIFIERS = {
-    ElaCnnConfig: ElaCnnForImageClassification,
-    EfficientNetDetectorConfig: EfficientNetDetectorForImageClassification,
-    NprDetectorConfig: NprDetectorForImageClassification,
-}
-
 AutoConfig.register(DeepfakeEnsembleConfig.model_type, DeepfakeEnsembleConfig, exist_ok=True)
-for _config_class, _model_class in DETECTORS:
-    AutoConfig.register(_config_class.model_type, _config_class, exist_ok=True)
-    AutoModel.register(_config_class, _model_class, exist_ok=True)
-    _processor_class = IMAGE_PROCESSORS.get(_config_class, DeepfakeImageProcessor)
-    # Our processors are plain PIL + torch: the same class answers both transformers backends.
-    AutoImageProcessor.register(
-        _config_class,
-        image_processor_classes={"pil": _processor_class, "torchvision": _processor_class},
-        exist_ok=True,
-    )
-for _config_class, _model_class in IMAGE_CLASSIFIERS.items():
-    AutoModelForImageClassification.register(_config_class, _model_class, exist_ok=True)
 
 __all__ = [
     "ColourDistributionConfig",
@@ -104,6 +66,7 @@ __all__ = [
     "DeepSVDDConfig",
     "DeepSVDDModel",
     "DetectionResult",
+    "DetectorSpec",
     "DetectorOutput",
     "EdgeFlowConfig",
     "EdgeFlowModel",
@@ -135,5 +98,8 @@ __all__ = [
     "StatisticalModel",
     "TextureOCSVMConfig",
     "TextureOCSVMModel",
+    "REGISTRY",
+    "detector_spec",
     "load_image",
+    "register_detector",
 ]

@@ -14,14 +14,14 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 from PIL import ExifTags, Image
 
 from .processing import ImageInput, load_image
+from .registry import REGISTRY
 
 if TYPE_CHECKING:
     from .pipeline import DetectionResult, EnsembleDeepfakeDetector
@@ -79,20 +79,16 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
         for ELA + CNN members, ``"Evidence map (<member>)"`` for NPR members (each native-resolution
         tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
     """
-    from .modeling.npr import NprDetectorForImageClassification
-
-    captions = {"Grad-CAM": "Grad-CAM", "ELA map": "ELA map", "NPR evidence map": "Evidence map",
-                "reconstruction error": "Autoencoder error"}
     pil = load_image(image)
     images: dict[str, Image.Image] = {}
     for name, model in detector.members.items():
-        if not hasattr(model, "explain"):  # the feature-based one-class members have no per-pixel evidence
+        spec = REGISTRY.get(model.config.model_type)
+        if spec is None or spec.explanation is None:  # e.g. the feature-based one-class members: no pixel evidence
             continue
-        if isinstance(model, NprDetectorForImageClassification):
-            explanation = model.explain(pil)  # its own tiling; the processor's crops are for scoring
-        else:
-            explanation = model.explain(pil, processor=detector.processors[name])
-        images[f"{captions.get(explanation.method, explanation.method)} ({name})"] = explanation.overlay
+        # A detector that tiles the image itself (NPR) is not given the processor, whose crops are for scoring.
+        explanation = model.explain(pil, processor=detector.processors[name]) if spec.explain_with_processor \
+            else model.explain(pil)
+        images[f"{spec.explanation} ({name})"] = explanation.overlay
     images["FFT spectrum"] = fft_spectrum(pil)
     return images
 

@@ -29,7 +29,7 @@ class EdgeFlowConfig(DeepfakeDetectorConfig):
         num_scales (`int`, defaults to 3): pyramid levels (full, half, quarter resolution...).
         edge_representation (`str`, defaults to `"wavelet"`): `"wavelet"` or `"statistics"` (see above).
         whiten (`bool`, defaults to `True`): after standardising, apply the inverse Cholesky factor of the
-            Ledoit-Wolf covariance of real training features (fitted by ``fit_normalisation``; its log-determinant
+            Ledoit-Wolf covariance of real training features (fitted by ``fit_initial_statistics``; its log-determinant
             is part of the likelihood), so the couplings start from a full Gaussian rather than independent
             features.
         magnitude_bins (`int`, defaults to 8): log-spaced gradient-magnitude histogram bins per scale

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional
 
 import numpy as np
 import torch
@@ -102,6 +102,17 @@ class ResidualAutoencoderModel(DeepfakeDetectorPreTrainedModel):
             init.zeros_(module.bias)
             init.zeros_(module.running_mean)
             init.ones_(module.running_var)
+
+    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "ResidualAutoencoderModel":
+        """The pre-training hook every deep one-class member has; the autoencoder fixes no statistics.
+
+        Args:
+            batches: an iterable of ``pixel_values`` batches of real training images (left unread).
+
+        Returns:
+            The model itself.
+        """
+        return self
 
     def encode(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Map images in [-1, 1] to the ``latent_dim`` bottleneck vector."""

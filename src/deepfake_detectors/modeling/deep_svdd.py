@@ -20,14 +20,14 @@ class HypersphereMixin:
     """
 
     @torch.no_grad()
-    def initialize_center(self, batches: Iterable[torch.Tensor]) -> torch.Tensor:
+    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "HypersphereMixin":
         """Fix the centre to the mean embedding of real images (run once, before training).
 
         Args:
             batches: an iterable of ``pixel_values`` batches of real training images.
 
         Returns:
-            The new centre (also stored in the ``center`` buffer).
+            The model itself; the new centre is in the ``center`` buffer.
         """
         was_training = self.training
         self.eval()
@@ -38,13 +38,13 @@ class HypersphereMixin:
             count += embeddings.shape[0]
         self.train(was_training)
         if count == 0:
-            raise ValueError("initialize_center needs at least one batch of images")
+            raise ValueError("fit_initial_statistics needs at least one batch of images")
         center = total / count
         eps = self.config.center_eps
         center[(center.abs() < eps) & (center < 0)] = -eps
         center[(center.abs() < eps) & (center >= 0)] = eps
         self.center.copy_(center)
-        return self.center
+        return self
 
     def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
         """Embed the batch; ``scores`` are squared distances to the centre and ``loss`` their mean.
@@ -62,7 +62,7 @@ class DeepSVDDModel(HypersphereMixin, DeepfakeDetectorPreTrainedModel):
     """One-class Deep SVDD (Ruff et al., ICML 2018): score = squared distance of the embedding to the centre.
 
     The centre ``center`` is a persistent buffer, fixed once from the mean embedding of real training images
-    (:meth:`initialize_center`) and never trained. Loss = mean squared distance of the batch.
+    (:meth:`fit_initial_statistics`) and never trained. Loss = mean squared distance of the batch.
 
     Args:
         config: a :class:`DeepSVDDConfig`.

@@ -168,7 +168,7 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
     Images in [-1, 1] are mapped to :func:`edge_features` (``config.feature_dim`` values), standardised with the
     persistent buffers ``feature_mean`` / ``feature_std``, whitened with ``whitening`` (``config.whiten``; the
     inverse Cholesky factor of the real features' Ledoit-Wolf covariance, a fixed invertible linear flow layer),
-    all three fixed by :meth:`fit_normalisation` on real training images before training, soft-clipped
+    all three fixed by :meth:`fit_initial_statistics` on real training images before training, soft-clipped
     (``c * asinh(x / c)``, ``c = soft_clip``) and pushed through ``num_coupling_layers`` affine couplings to a
     standard normal. With the couplings still at their identity initialisation (and ``soft_clip=0``) the model is
     exactly the Gaussian of the real features; training moves it beyond.
@@ -179,7 +179,7 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
 
     Example:
         >>> model = EdgeFlowModel(EdgeFlowConfig(num_coupling_layers=4, hidden_size=16)).eval()
-        >>> model.fit_normalisation([torch.rand(8, 3, 32, 32) * 2 - 1])[0].shape
+        >>> model.fit_initial_statistics([torch.rand(8, 3, 32, 32) * 2 - 1]).feature_mean.shape
         torch.Size([1008])
         >>> model(torch.zeros(2, 3, 32, 32)).scores.shape
         torch.Size([2])
@@ -224,7 +224,7 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
         return edge_features((pixel_values.float() + 1.0) / 2.0, self.config)
 
     @torch.no_grad()
-    def fit_normalisation(self, batches: Iterable[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "EdgeFlowModel":
         """Fix ``feature_mean`` / ``feature_std`` (and ``whitening``) from real training images (run once, before
         training).
 
@@ -235,14 +235,14 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
             batches: an iterable of ``pixel_values`` batches of real training images.
 
         Returns:
-            The new mean and standard deviation (also stored in the buffers).
+            The model itself; the new mean and standard deviation are in the buffers.
         """
         features = [self.edge_features(batch.to(self.feature_mean.device)) for batch in batches]
         if not features:
-            raise ValueError("fit_normalisation needs at least one batch of images")
+            raise ValueError("fit_initial_statistics needs at least one batch of images")
         features = torch.cat(features)
         if features.shape[0] < 2:
-            raise ValueError("fit_normalisation needs at least two images")
+            raise ValueError("fit_initial_statistics needs at least two images")
         self.feature_mean.copy_(features.mean(dim=0))
         self.feature_std.copy_(features.std(dim=0).clamp_min(self.config.min_feature_std))
         if self.config.whiten:
@@ -254,7 +254,7 @@ class EdgeFlowModel(DeepfakeDetectorPreTrainedModel):
             identity = torch.eye(factor.shape[0], dtype=factor.dtype)
             inverse_factor = torch.linalg.solve_triangular(factor, identity, upper=False).tril()
             self.whitening.copy_(inverse_factor.to(self.whitening))
-        return self.feature_mean, self.feature_std
+        return self
 
     def to_base(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Standardise raw features, whiten and soft-clip them and run the couplings.

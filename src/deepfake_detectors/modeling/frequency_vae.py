@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -101,6 +101,17 @@ class FrequencyVAEModel(DeepfakeDetectorPreTrainedModel):
         elif isinstance(module, nn.Linear):
             init.xavier_uniform_(module.weight)
             init.zeros_(module.bias)
+
+    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "FrequencyVAEModel":
+        """The pre-training hook every deep one-class member has; the VAE fixes no statistics, so it reads nothing.
+
+        Args:
+            batches: an iterable of ``pixel_values`` batches of real training images (left unread).
+
+        Returns:
+            The model itself.
+        """
+        return self
 
     @property
     def num_spectral_elements(self) -> int:

@@ -13,7 +13,6 @@ from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.npr import NprDetectorConfig
 from ..processing import ImageInput, load_image
-from ..processing_crops import NativeCropImageProcessor
 from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
 from .base import Explanation
 from .efficientnet import overlay_heatmap

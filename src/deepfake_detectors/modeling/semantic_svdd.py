@@ -75,7 +75,7 @@ class SemanticSVDDModel(HypersphereMixin, DeepfakeDetectorPreTrainedModel):
     pretrained weights in ``__init__`` and kept out of the module tree: it is not in ``state_dict`` (saved weights
     are only the bias-free MLP head and the ``center`` buffer, a few MB), not in ``parameters()`` (an optimiser,
     e.g. Trainer's, trains only the head) and always in eval mode; ``.to()`` / ``.cuda()`` / ``.half()`` still move
-    it with the model. The centre is a persistent buffer fixed once by :meth:`initialize_center` from the mean
+    it with the model. The centre is a persistent buffer fixed once by :meth:`fit_initial_statistics` from the mean
     embedding of real training images (coordinates with ``|c| < center_eps`` pushed to ``+-center_eps``).
 
     Args:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+
+if TYPE_CHECKING:
+    import datasets
 
 
 def _conv(in_channels: int, out_channels: int, **kwargs) -> nn.Conv2d:

@@ -1,0 +1,171 @@
+"""``EnsembleDeepfakeDetector``: one class for every use, assembled from its four jobs.
+
+An ensemble repo or a single detector repo (wrapped as a one-member ensemble), so that the CLI, the Space and
+notebooks all call the same ``predict``. Loading and saving live in :mod:`.loading`, scoring in :mod:`.scoring`,
+thresholds in :mod:`.thresholds`, calibration in :mod:`.calibrating`; this file holds the verdicts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from ..calibration import ScoreCalibration, ThresholdSpec
+from ..configuration.ensemble import DeepfakeEnsembleConfig
+from ..domain import DomainDescription
+from ..processing import DeepfakeImageProcessor, ImageInput, describe_source, load_image
+from .calibrating import EnsembleCalibration
+from .loading import EnsembleIO
+from .result import DetectionResult
+from .scoring import EnsembleScoring
+from .thresholds import ThresholdPolicy
+
+
+class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, EnsembleCalibration):
+    """Score images with one or more detectors and return calibrated verdicts.
+
+    Each member's raw score is calibrated against its own real-validation statistics; calibrated scores are
+    combined by the configured weighted mean; the combined score is compared with a threshold that defaults to
+    the 95th percentile of combined real-validation scores (``balanced``).
+
+    Args:
+        config: the ensemble configuration (member names, paths and weights).
+        members: ``{name: model}``, each a detector whose ``score(pixel_values)`` returns raw scores.
+        processors: ``{name: image processor}`` for the members.
+        calibration: the statistics and named thresholds of the combined score (``None`` until calibrated).
+        device: where the members run.
+
+    Example:
+        >>> detector = EnsembleDeepfakeDetector.from_pretrained("hub_repos/deepfake-ensemble-detector")
+        >>> score, is_fake = detector.predict("examples/fake_01.jpg")
+        >>> detector.set_threshold("strict")
+    """
+
+    def __init__(
+        self,
+        config: DeepfakeEnsembleConfig,
+        members: dict[str, torch.nn.Module],
+        processors: dict[str, DeepfakeImageProcessor],
+        calibration: Optional[ScoreCalibration] = None,
+        device: Union[str, torch.device, None] = None,
+    ) -> None:
+        missing = [name for name in config.member_names if name not in members or name not in processors]
+        if missing:
+            raise ValueError(f"no model or processor given for members {missing}")
+        self.config = config
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.members = {name: members[name].to(self.device).eval() for name in config.member_names}
+        self.processors = {name: processors[name] for name in config.member_names}
+        self.calibration = calibration
+        self._threshold: ThresholdSpec = config.default_threshold
+        #: What the training images looked like (``domain.safetensors``); ``None``: no domain check.
+        self.domain: Optional[DomainDescription] = None
+
+    def __repr__(self) -> str:
+        weights = [round(float(member.get("weight", 1.0)), 4) for member in self.config.members]
+        try:
+            value, name = self.threshold
+            threshold = f"threshold={name!r} ({value:.3f})"
+        except ValueError as error:  # e.g. a named default on an uncalibrated detector
+            threshold = f"threshold unavailable ({error})"
+        if self.calibration is None:
+            calibrated = "not calibrated"
+        else:
+            fakes = f" + {self.calibration.n_fake} fake" if self.calibration.n_fake else ""
+            calibrated = f"calibrated on {self.calibration.n_real} real{fakes} validation images"
+        return f"{type(self).__name__}(members={list(self.members)}, weights={weights}, {threshold}, {calibrated})"
+
+    def predict_batches(
+        self, images: Sequence[ImageInput], batch_size: int = 64, threshold: Optional[ThresholdSpec] = None
+    ) -> Iterator[list[DetectionResult]]:
+        """Verdicts batch by batch, each list as soon as its batch is scored (for scans that stream results).
+
+        Args:
+            images: paths, PIL images or arrays.
+            batch_size: images per forward pass (and per yielded list).
+            threshold: use this threshold instead of the current one.
+
+        Example:
+            >>> for results in detector.predict_batches(paths):  # doctest: +SKIP
+            ...     write(results)
+        """
+        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        for positions, combined, members, errors, domain in self.score_batches(images, batch_size):
+            probabilities = self.probability(combined)
+            yield [
+                self._result(images[index], combined[local], probabilities[local],
+                             {member: values[local] for member, values in members.items()}, errors[local], value, name,
+                             domain[local])
+                for local, index in enumerate(positions)
+            ]
+
+    def _result(
+        self,
+        image: ImageInput,
+        score: float,
+        calibrated_probability: float,
+        member_scores: dict[str, float],
+        error: Optional[str],
+        threshold: float,
+        threshold_name: str,
+        domain: Optional[tuple] = None,
+    ) -> DetectionResult:
+        source = describe_source(image)
+        if error is not None or not math.isfinite(score):
+            return DetectionResult(source, None, None, threshold, threshold_name, error=error or "not scored")
+        return DetectionResult(
+            source=source,
+            score=float(score),
+            is_fake=bool(score >= threshold),
+            threshold=threshold,
+            threshold_name=threshold_name,
+            probability=float(self.shown_probability(np.array([score]), threshold)[0]),
+            member_scores={member: float(value) for member, value in member_scores.items()},
+            calibrated_probability=float(calibrated_probability),
+            in_domain=None if domain is None else domain[0],
+            domain_note=None if domain is None else domain[1],
+        )
+
+    def predict(
+        self,
+        images: Union[ImageInput, Sequence[ImageInput]],
+        batch_size: int = 64,
+        threshold: Optional[ThresholdSpec] = None,
+        progress: bool = False,
+    ) -> Union[DetectionResult, list[DetectionResult]]:
+        """Verdicts for one image or a list of images.
+
+        Args:
+            images: a path, PIL image or array, or a list of them.
+            batch_size: images per forward pass.
+            threshold: use this threshold for this call only (a name, a probability between 0 and 1, or
+                ``"score:<number>"``).
+            progress: show a tqdm progress bar on stderr.
+
+        Returns:
+            One :class:`DetectionResult` for a single input (``score, is_fake = result``), else a list with one
+            result per input, in order. An unreadable file in a list gives a result with ``error`` set.
+
+        Raises:
+            ImageLoadError: when a single input cannot be read.
+        """
+        single = not isinstance(images, (list, tuple))
+        batch = [images] if single else list(images)
+        # A single input is decoded here, so that an unreadable one raises a clear error (and is decoded once).
+        to_score = [load_image(batch[0], min_size=self.decode_min_size)] if single else batch
+        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        combined, members, errors, domain = self.score_images(
+            to_score, batch_size=batch_size, progress=progress, return_domain=True
+        )
+        probabilities = self.probability(combined)
+        results = [
+            self._result(image, combined[index], probabilities[index],
+                         {member: values[index] for member, values in members.items()}, errors[index], value, name,
+                         domain[index])
+            for index, image in enumerate(batch)
+        ]
+        return results[0] if single else results
+

@@ -1,0 +1,273 @@
+"""Scoring: decode images in bounded batches, run the voting members, calibrate and combine their scores.
+
+:class:`EnsembleScoring` is the scoring part of :class:`~deepfake_detectors.EnsembleDeepfakeDetector`. Images are
+decoded one batch ahead in a background thread; a batch never holds more than :data:`BATCH_BYTE_BUDGET` bytes of
+pixels; an image that cannot be read or scored gets an error naming it and the others are scored.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from ..configuration.ensemble import DeepfakeEnsembleConfig
+from ..domain import DomainDescription, image_statistics
+from ..features import FeatureCache
+from ..features.complexity import compressed_bits_per_dimension
+from ..processing import DeepfakeImageProcessor, ImageInput, ImageLoadError, describe_source, load_image, mean_luma
+from ..processing_crops import NativeCropImageProcessor
+
+#: Decoded pixels held by one batch at most (bytes); a batch of large photos ends early instead of growing.
+BATCH_BYTE_BUDGET = 128 * 2**20
+
+
+def _load_batch(
+    images: Sequence[ImageInput], start: int, batch_size: int, min_size: Optional[int] = None
+) -> tuple[list[int], list[Image.Image], dict[int, str], int, int]:
+    """Load from ``images[start]`` on: (indices loaded, RGB images, {index: error message}, next start, bytes).
+
+    A batch ends after ``batch_size`` inputs or once its decoded images hold :data:`BATCH_BYTE_BUDGET` bytes
+    (at least one image always), so peak memory does not grow with the content of a batch. ``min_size`` is passed
+    to :func:`~deepfake_detectors.load_image` (reduced decoding).
+    """
+    indices, loaded, failures, held = [], [], {}, 0
+    index = start
+    while index < min(start + batch_size, len(images)) and (held < BATCH_BYTE_BUDGET or index == start):
+        try:
+            image = load_image(images[index], min_size=min_size)
+            loaded.append(image)
+            indices.append(index)
+            held += image.width * image.height * 3
+        except ImageLoadError as error:
+            failures[index] = str(error)
+        index += 1
+    return indices, loaded, failures, index, held
+
+
+class EnsembleScoring:
+    """The scoring part of :class:`~deepfake_detectors.EnsembleDeepfakeDetector`: raw member scores, their
+    calibrated weighted mean, and batched scoring of many images with per-image errors and domain checks."""
+
+    config: DeepfakeEnsembleConfig
+    members: dict[str, torch.nn.Module]
+    processors: dict[str, DeepfakeImageProcessor]
+    device: torch.device
+    domain: Optional[DomainDescription]
+
+    @property
+    def decode_min_size(self) -> Optional[int]:
+        """How small a JPEG may be decoded (see :func:`~deepfake_detectors.load_image`): twice the largest input
+        side of the members when every member resizes its input, ``None`` (every pixel) when one needs the
+        native-resolution pixels."""
+        sizes = [getattr(processor, "size", None) for processor in self.processors.values()]
+        if any(size is None for size in sizes) or any(
+            isinstance(processor, NativeCropImageProcessor) for processor in self.processors.values()
+        ):
+            return None
+        return 2 * max(sizes)
+
+    @property
+    def voting_members(self) -> list[str]:
+        """The members whose weight is above 0: the only ones run when scoring (a weight-0 member adds nothing)."""
+        return [member["name"] for member in self.config.members if member.get("weight", 1.0) > 0]
+
+    @torch.no_grad()
+    def raw_member_scores(
+        self, images: Sequence[Image.Image], members: Optional[Sequence[str]] = None
+    ) -> dict[str, np.ndarray]:
+        """Each member's raw score for already-loaded RGB images (one batch).
+
+        Each image is resized once per distinct input size and shared by the members that use that size, and so
+        are its hand-made features and its compressed size (for members with a complexity correction).
+
+        Args:
+            images: loaded RGB images.
+            members: the members to run (default: all of them, as calibration and weighting need).
+        """
+        unit_cache: dict[tuple[int, str], torch.Tensor] = {}
+        feature_caches: dict[tuple[int, str], FeatureCache] = {}
+        bits_cache: dict[tuple[int, str, str], torch.Tensor] = {}
+        scores = {}
+        for name in self.members if members is None else members:
+            model, processor = self.members[name], self.processors[name]
+            if isinstance(processor, NativeCropImageProcessor):
+                scores[name] = self._native_crop_scores(model, processor, images)
+                continue
+            key = (processor.size, processor.resample)
+            if key not in unit_cache:
+                unit_cache[key] = processor.unit_tensors(images)
+            pixel_values = processor.normalize_tensor(unit_cache[key]).to(self.device)
+            extra = {}
+            if getattr(model, "accepts_feature_cache", False) and processor.is_identity_normalisation:
+                # Members on hand-made features share one computation of each feature per input size.
+                if key not in feature_caches:
+                    feature_caches[key] = FeatureCache(unit_cache[key].to(self.device))
+                extra["feature_cache"] = feature_caches[key]
+            adjustment = model.config.get_complexity_adjustment()
+            if adjustment is not None:
+                bits_key = (*key, adjustment.compressor)
+                if bits_key not in bits_cache:
+                    bits_cache[bits_key] = compressed_bits_per_dimension(unit_cache[key], adjustment.compressor)
+                extra["complexity_bits"] = bits_cache[bits_key]
+            scores[name] = model.score(pixel_values, **extra).cpu().numpy().astype(np.float64)
+        return scores
+
+    def _native_crop_scores(
+        self, model: torch.nn.Module, processor: NativeCropImageProcessor, images: Sequence[Image.Image]
+    ) -> np.ndarray:
+        """Raw scores of a member on native-resolution crops: one forward pass per group of equal crop shapes."""
+        scores = np.empty(len(images), dtype=np.float64)
+        for indices, crops in processor.crop_groups(images):
+            pixel_values = processor.normalize_tensor(crops).to(self.device)
+            scores[indices] = model.score(pixel_values).cpu().numpy()
+        return scores
+
+    def combine(
+        self, raw_scores: dict[str, np.ndarray], brightness: Optional[np.ndarray] = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Calibrate each member's raw scores, take the weighted mean and, when the ensemble has a brightness
+        normalisation, express it relative to real images of the same brightness.
+
+        Args:
+            raw_scores: ``{member: raw scores}``.
+            brightness: the images' :func:`~deepfake_detectors.processing.mean_luma`; needed only with a
+                brightness normalisation.
+
+        Returns:
+            ``(combined, calibrated)``: the combined scores and each member's calibrated scores.
+        """
+        combined, calibrated = self.weighted_mean(raw_scores)
+        normalisation = self.config.get_brightness_normalisation()
+        if normalisation is None:
+            return combined, calibrated
+        if brightness is None:
+            raise ValueError("this ensemble normalises its score by brightness: pass the images' mean_luma")
+        return normalisation.apply(combined, brightness), calibrated
+
+    def weighted_mean(self, raw_scores: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Each member's calibrated scores and their weighted mean: ``(weighted mean, calibrated)``."""
+        calibrated, total, weight_sum = {}, 0.0, 0.0
+        for member in self.config.members:
+            name = member["name"]
+            if member["weight"] <= 0 and name not in raw_scores:  # not run: it has no say in the vote
+                continue
+            member_calibration = self.members[name].config.get_calibration()
+            if member_calibration is None:
+                raise ValueError(f"member {name!r} is not calibrated; run calibrate() first")
+            calibrated[name] = member_calibration.normalize(raw_scores[name])
+            total = total + member["weight"] * calibrated[name]
+            weight_sum += member["weight"]
+        if weight_sum <= 0:
+            raise ValueError("the member weights sum to zero")
+        return np.asarray(total / weight_sum, dtype=np.float64), calibrated
+
+    def score_batches(
+        self, images: Sequence[ImageInput], batch_size: int = 64
+    ) -> Iterator[tuple[range, np.ndarray, dict[str, np.ndarray], list[Optional[str]], list[Optional[tuple]]]]:
+        """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors, domain)``.
+
+        ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed and
+        ``errors`` the message naming it (else ``None``); ``domain`` holds ``(in_domain, note)`` per image, or
+        ``None`` (no domain description, or the image failed). One background thread decodes the next batch while
+        this one is scored (Pillow releases the GIL).
+        """
+        min_size = self.decode_min_size
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
+            start = 0
+            pending = loader.submit(_load_batch, images, 0, batch_size, min_size) if len(images) else None
+            while pending is not None:
+                indices, loaded, failures, end, held = pending.result()
+                pending = None
+                # Decode the next batch during this one's scoring, unless this one alone fills the byte budget
+                # (huge images): then one at a time, so two of them are never in memory together.
+                overlap = end < len(images) and held < BATCH_BYTE_BUDGET
+                if overlap:
+                    pending = loader.submit(_load_batch, images, end, batch_size, min_size)
+                positions = range(start, end)
+                start = end
+                combined = np.full(len(positions), np.nan)
+                members = {name: np.full(len(positions), np.nan) for name in self.voting_members}
+                names = {index: describe_source(images[index]) for index in indices}
+                for kept, batch_combined, batch_members in self._score_loaded(indices, loaded, failures, names):
+                    local = [index - positions.start for index in kept]
+                    combined[local] = batch_combined
+                    for name, values in batch_members.items():
+                        members[name][local] = values
+                errors = [failures.get(index) for index in positions]
+                domain = self._domain_checks(positions, indices, loaded)
+                del loaded  # this batch's pixels go before the next batch is waited for
+                if not overlap and end < len(images):
+                    pending = loader.submit(_load_batch, images, end, batch_size, min_size)
+                yield positions, combined, members, errors, domain
+
+    def _domain_checks(self, positions: range, indices: list[int], loaded: list[Image.Image]) -> list[Optional[tuple]]:
+        checks: list[Optional[tuple]] = [None] * len(positions)
+        if self.domain is None or not indices:
+            return checks
+        inside, notes = self.domain.check(image_statistics(loaded))
+        for index, ok, note in zip(indices, inside, notes):
+            checks[index - positions.start] = (bool(ok), note)
+        return checks
+
+    def _score_loaded(
+        self, indices: list[int], loaded: list[Image.Image], failures: dict[int, str], names: Sequence[str]
+    ) -> Iterator[tuple[list[int], np.ndarray, dict[str, np.ndarray]]]:
+        """Combined and member scores of loaded images: the batch at once, or (if a member cannot score one of
+        them, e.g. a 5000 x 1 strip) image by image, the ones that fail recorded in ``failures``."""
+        if not loaded:
+            return
+        try:
+            brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
+            yield (indices, *self.combine(self.raw_member_scores(loaded, self.voting_members), brightness))
+            return
+        except (ValueError, RuntimeError, IndexError):
+            pass  # find the image(s) that cannot be scored; the others are scored one by one
+        for index, image in zip(indices, loaded):
+            try:
+                brightness = mean_luma([image]) if self.config.brightness_normalisation else None
+                yield ([index], *self.combine(self.raw_member_scores([image], self.voting_members), brightness))
+            except (ValueError, RuntimeError, IndexError) as error:
+                failures[index] = f"cannot score image {names[index]!r}: {error}"
+
+    def score_images(
+        self,
+        images: Sequence[ImageInput],
+        batch_size: int = 64,
+        progress: bool = False,
+        return_domain: bool = False,
+    ) -> tuple:
+        """Score many images, skipping unreadable ones.
+
+        Args:
+            images: paths, PIL images or arrays.
+            batch_size: images per forward pass.
+            progress: show a progress bar.
+            return_domain: also return the domain check of each image.
+
+        Returns:
+            ``(combined, calibrated_members, errors)``: arrays with NaN where an image failed, and per image
+            ``None`` or the error message naming the file; with ``return_domain``, a fourth list of
+            ``(in_domain, note)`` or ``None`` per image.
+        """
+        count = len(images)
+        combined = np.full(count, np.nan)
+        members = {name: np.full(count, np.nan) for name in self.voting_members}
+        errors: list[Optional[str]] = [None] * count
+        domain: list[Optional[tuple]] = [None] * count
+        with tqdm(total=count, desc="scoring", unit="img", disable=not progress) as bar:
+            for positions, batch_combined, batch_members, batch_errors, batch_domain in self.score_batches(
+                images, batch_size
+            ):
+                combined[positions.start : positions.stop] = batch_combined
+                for name, values in batch_members.items():
+                    members[name][positions.start : positions.stop] = values
+                errors[positions.start : positions.stop] = batch_errors
+                domain[positions.start : positions.stop] = batch_domain
+                bar.update(len(positions))
+        return (combined, members, errors, domain) if return_domain else (combined, members, errors)
+

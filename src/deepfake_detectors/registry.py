@@ -1,0 +1,265 @@
+"""The one registry of detectors: every consumer (Auto classes, training, explanations, the Space, the CLI, the
+benchmark) reads what a detector is from its :class:`DetectorSpec` here.
+
+Adding a detector = its configuration file, its modeling file, one :func:`register_detector` call in
+:data:`BUILT_IN_DETECTORS` (or in your own code, for a detector outside the package) and one test file; see
+``docs/ARCHITECTURE.md``.
+
+Example:
+    >>> from deepfake_detectors.registry import detector_spec
+    >>> detector_spec("deepfake-npr").name
+    'npr'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Optional, Union
+
+from transformers import (
+    AutoConfig,
+    AutoImageProcessor,
+    AutoModel,
+    AutoModelForImageClassification,
+    PretrainedConfig,
+    PreTrainedModel,
+)
+
+from . import configuration as cfg
+from . import modeling as mdl
+from .processing import DeepfakeImageProcessor
+from .processing_crops import NativeCropImageProcessor
+from .processing_ela import ElaImageProcessor
+
+#: How a detector learns: from real images only, from features of real images only, or from labelled images.
+FAMILIES = ("one-class-deep", "one-class-features", "supervised")
+
+
+@dataclass(frozen=True)
+class OneClassRecipe:
+    """How the one-class training (:mod:`deepfake_detectors.training.one_class`) fits a member on real images
+    (the published hyper-parameters).
+
+    Args:
+        settings: configuration values that differ from the config's defaults.
+        learning_rate: Adam learning rate (deep members; cosine decay).
+        weight_decay: Adam weight decay (deep members).
+        statistics_on_all_images: fit ``fit_initial_statistics`` on every training image rather than the first
+            ``init_batches`` batches (e.g. a large whitening covariance).
+    """
+
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    learning_rate: Optional[float] = None
+    weight_decay: Optional[float] = None
+    statistics_on_all_images: bool = False
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """Everything the package needs to know about one detector.
+
+    Args:
+        name: the short name, used as the member name in ensembles (``"npr"``).
+        config_class: its ``PretrainedConfig`` (whose ``model_type`` is the registry key).
+        model_class: its ``PreTrainedModel``; ``score(pixel_values)`` returns raw fake-ness scores.
+        processor_class: the image processor its repos save (``preprocessor_config.json``).
+        family: one of :data:`FAMILIES`.
+        image_classifier: also register with ``AutoModelForImageClassification`` (supervised classifiers).
+        explanation: the caption of what ``model.explain(image)`` shows (``"Grad-CAM"``); ``None`` when the
+            detector has no per-pixel evidence.
+        explain_with_processor: ``explain`` takes the repo's processor (``False``: it tiles the image itself).
+        description: one sentence for people (the Space's About page, listings).
+        one_class_recipe: how the one-class ensemble's training fits it (its members only).
+
+    Example:
+        >>> DetectorSpec("my_detector", MyConfig, MyModel, family="supervised")  # doctest: +SKIP
+    """
+
+    name: str
+    config_class: type[PretrainedConfig]
+    model_class: type[PreTrainedModel]
+    processor_class: type = DeepfakeImageProcessor
+    family: str = "one-class-deep"
+    image_classifier: bool = False
+    explanation: Optional[str] = None
+    explain_with_processor: bool = True
+    description: str = ""
+    one_class_recipe: Optional[OneClassRecipe] = None
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"{self.name}: family must be one of {FAMILIES}, not {self.family!r}")
+
+    @property
+    def model_type(self) -> str:
+        """The ``model_type`` of its config (``"deepfake-npr"``)."""
+        return self.config_class.model_type
+
+    @property
+    def deep(self) -> bool:
+        """Trained by ``transformers.Trainer`` (one-class deep members), not fitted on features."""
+        return self.family == "one-class-deep"
+
+    def build(self, **settings: Any) -> PreTrainedModel:
+        """A new, untrained model: the config's defaults, then the one-class recipe's settings, then ``settings``.
+
+        Example:
+            >>> detector_spec("edge_flow").build().config.hidden_size
+            32
+        """
+        recipe_settings = dict(self.one_class_recipe.settings) if self.one_class_recipe else {}
+        return self.model_class(self.config_class(**{**recipe_settings, **settings}))
+
+
+#: model_type -> spec of every registered detector, in registration order.
+REGISTRY: dict[str, DetectorSpec] = {}
+
+
+def register_detector(spec: DetectorSpec) -> DetectorSpec:
+    """Add a detector to the registry and to transformers' Auto classes (no ``trust_remote_code`` needed).
+
+    Registering the same spec again is harmless; another detector under a taken ``model_type`` or name is refused.
+
+    Args:
+        spec: the detector's :class:`DetectorSpec`.
+
+    Returns:
+        The spec, so that it can be kept: ``SPEC = register_detector(DetectorSpec(...))``.
+
+    Raises:
+        ValueError: when the ``model_type`` or the name belongs to another detector.
+    """
+    for other in REGISTRY.values():
+        if other != spec and (other.model_type == spec.model_type or other.name == spec.name):
+            raise ValueError(f"{spec.name} ({spec.model_type}) clashes with the registered {other.name}")
+    REGISTRY[spec.model_type] = spec
+    AutoConfig.register(spec.model_type, spec.config_class, exist_ok=True)
+    AutoModel.register(spec.config_class, spec.model_class, exist_ok=True)
+    # Our processors are plain PIL + torch: the same class answers both transformers backends.
+    AutoImageProcessor.register(
+        spec.config_class,
+        image_processor_classes={"pil": spec.processor_class, "torchvision": spec.processor_class},
+        exist_ok=True,
+    )
+    if spec.image_classifier:
+        AutoModelForImageClassification.register(spec.config_class, spec.model_class, exist_ok=True)
+    return spec
+
+
+def detector_spec(key: Union[str, PretrainedConfig, PreTrainedModel]) -> DetectorSpec:
+    """The spec of a detector, looked up by ``model_type``, short name, config or model.
+
+    Raises:
+        KeyError: naming the registered detectors, for an unknown one.
+    """
+    if isinstance(key, PreTrainedModel):
+        key = key.config
+    if isinstance(key, PretrainedConfig):
+        key = key.model_type
+    if key in REGISTRY:
+        return REGISTRY[key]
+    by_name = {spec.name: spec for spec in REGISTRY.values()}
+    if key in by_name:
+        return by_name[key]
+    raise KeyError(f"no detector {key!r} is registered; registered: {sorted(by_name)}")
+
+
+def detectors(family: Optional[str] = None) -> list[DetectorSpec]:
+    """The registered detectors, optionally of one family (``"supervised"``...)."""
+    return [spec for spec in REGISTRY.values() if family is None or spec.family == family]
+
+
+_ONE_CLASS_FEATURES = "one-class-features"
+
+#: The detectors of this package. The semantic SVDD sees the channel statistics of EfficientNet-Lite0's first 3
+#: stages at 64 px (rather than the pooled last layer at 128 px), which trains about 5x faster; the edge flow's
+#: 1008 wavelet coefficients use small couplings so its weights stay at a few MB (the whitening is 4 MB).
+BUILT_IN_DETECTORS: tuple[DetectorSpec, ...] = (
+    DetectorSpec(
+        "residual_autoencoder", cfg.ResidualAutoencoderConfig, mdl.ResidualAutoencoderModel,
+        explanation="Autoencoder error",
+        description="A residual convolutional autoencoder trained on real images; its reconstruction error is the score.",
+    ),
+    DetectorSpec(
+        "deep_svdd", cfg.DeepSVDDConfig, mdl.DeepSVDDModel,
+        description="Deep SVDD: a CNN maps real images close to a centre; the distance to it is the score.",
+    ),
+    DetectorSpec(
+        "frequency_vae", cfg.FrequencyVAEConfig, mdl.FrequencyVAEModel,
+        description="A VAE on FFT magnitude and phase of real images, with a spectral consistency loss.",
+        one_class_recipe=OneClassRecipe(learning_rate=1e-3, weight_decay=1e-6),
+    ),
+    DetectorSpec(
+        "edge_flow", cfg.EdgeFlowConfig, mdl.EdgeFlowModel,
+        description="A normalizing flow on multi-scale edge coefficients of real images.",
+        one_class_recipe=OneClassRecipe(
+            settings=MappingProxyType(dict(num_coupling_layers=4, hidden_size=32)),
+            learning_rate=1e-3,
+            weight_decay=1e-6,
+            statistics_on_all_images=True,  # the whitening is a 1008 x 1008 covariance
+        ),
+    ),
+    DetectorSpec(
+        "semantic_svdd", cfg.SemanticSVDDConfig, mdl.SemanticSVDDModel,
+        description="Deep SVDD on pretrained EfficientNet-Lite0 features of real images.",
+        one_class_recipe=OneClassRecipe(
+            settings=MappingProxyType(
+                dict(image_size=64, backbone_image_size=64, backbone_stages=3, hidden_size=256, rep_dim=64)
+            ),
+            learning_rate=1e-4,
+            weight_decay=5e-4,
+        ),
+    ),
+    DetectorSpec(
+        "texture_ocsvm", cfg.TextureOCSVMConfig, mdl.TextureOCSVMModel, family=_ONE_CLASS_FEATURES,
+        description="A One-Class SVM (RBF kernel) on texture features of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "isolation_forest", cfg.IsolationForestConfig, mdl.IsolationForestModel, family=_ONE_CLASS_FEATURES,
+        description="An Isolation Forest on frequency and spatial features of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "local_outlier_factor", cfg.LocalOutlierFactorConfig, mdl.LocalOutlierFactorModel,
+        family=_ONE_CLASS_FEATURES,
+        description="Local Outlier Factor (novelty mode) on multi-scale patch features of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "gaussian_mixture", cfg.GaussianMixtureConfig, mdl.GaussianMixtureModel, family=_ONE_CLASS_FEATURES,
+        description="A Gaussian mixture (full covariance) on colour features of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "colour_distribution", cfg.ColourDistributionConfig, mdl.ColourDistributionModel,
+        family=_ONE_CLASS_FEATURES,
+        description="Mahalanobis distance of RGB histograms and colour moments from those of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "statistical", cfg.StatisticalConfig, mdl.StatisticalModel, family=_ONE_CLASS_FEATURES,
+        description="Mahalanobis distance of multi-scale Sobel edge statistics from those of real images.",
+        one_class_recipe=OneClassRecipe(),
+    ),
+    DetectorSpec(
+        "ela_cnn", cfg.ElaCnnConfig, mdl.ElaCnnForImageClassification, processor_class=ElaImageProcessor,
+        family="supervised", image_classifier=True, explanation="ELA map",
+        description="Error Level Analysis (JPEG re-save difference) stacked with the image, fed to a compact CNN.",
+    ),
+    DetectorSpec(
+        "efficientnet", cfg.EfficientNetDetectorConfig, mdl.EfficientNetDetectorForImageClassification,
+        family="supervised", image_classifier=True, explanation="Grad-CAM",
+        description="EfficientNet-Lite pretrained on ImageNet, fine-tuned on labelled real and fake images.",
+    ),
+    DetectorSpec(
+        "npr", cfg.NprDetectorConfig, mdl.NprDetectorForImageClassification,
+        processor_class=NativeCropImageProcessor, family="supervised", image_classifier=True,
+        explanation="Evidence map", explain_with_processor=False,
+        description="A small CNN on the neighbouring-pixel residual (NPR) of native-resolution crops.",
+    ),
+)
+
+for _spec in BUILT_IN_DETECTORS:
+    register_detector(_spec)

@@ -1,0 +1,338 @@
+"""Hub repo folders of the supervised detectors (ELA + CNN, EfficientNet, NPR): results files and card text.
+
+Used by ``scripts/build_supervised_repo.py`` and ``scripts/build_npr_repo.py``. A repo folder is built in three
+steps: :func:`prepare_repo` copies the trained model in (or, with ``cards_only``, keeps the folder as it is);
+:func:`evaluate_into_repo` and :func:`evaluate_if_present` score the test splits once and
+:func:`write_extra_results` stores the secondary ones (:func:`read_repo_results` reads them back for a card-only
+rewrite); the card text comes from :func:`supervised_card_body` (CIFAKE-trained repos) or
+:func:`~deepfake_detectors.cards.native_crop_card_body` (the NPR detector), its figures only from those files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+from .hub import metrics_table, plots_markdown
+
+#: The limitation sentence of an Error Level Analysis detector's card.
+ELA_LIMIT = (
+    "Error Level Analysis depends on JPEG history: re-compression and resizing change the map "
+    "(see the robustness table)."
+)
+#: The limitation sentence of a detector that resizes its input (EfficientNet).
+RESAMPLING_LIMIT = (
+    "Its evidence includes fine detail: downscaling, blur and strong JPEG compression cost accuracy (see the "
+    "robustness table), and larger photos are shrunk to the model's input size first."
+)
+#: What the NPR detector is, for its card.
+NPR_DESCRIPTION = (
+    "A small residual CNN that never sees the image itself, only its *neighbouring pixel relationships* (NPR, Tan "
+    "et al., CVPR 2024): the difference between each pixel and the top-left pixel of its 2 x 2 block. Image "
+    "generators end with up-sampling layers that tie those pixels together; camera sensors do not. Trained on "
+    "labelled real and AI images, so unlike the one-class detectors of this package it needs examples of fakes."
+)
+#: Files of a training run that never go into a repo (Trainer checkpoints and logs, pickle-based weights).
+NOT_PUBLISHED = ("checkpoint-*", "runs", "*.bin")
+
+
+# ---------------------------------------------------------------- command-line options
+def add_repo_arguments(
+    parser: argparse.ArgumentParser, *, name: Optional[str] = None, title: Optional[str] = None
+) -> None:
+    """The options every repo-building script shares: ``--model``, ``--name``, ``--title``, ``--hub-dir``,
+    ``--reproduce-script`` and ``--cards-only``.
+
+    Args:
+        parser: the script's argument parser.
+        name: the default repo folder name; ``None`` makes ``--name`` required.
+        title: the default card title; ``None`` makes ``--title`` required.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_repo_arguments(parser, name="deepfake-npr-detector", title="NPR")
+        >>> parser.parse_args(["--reproduce-script", "x.sh", "--cards-only"]).name
+        'deepfake-npr-detector'
+    """
+    parser.add_argument("--model", help="trained model directory (save_pretrained output); not with --cards-only")
+    parser.add_argument("--name", default=name, required=name is None, help="repo folder name under --hub-dir")
+    parser.add_argument("--title", default=title, required=title is None)
+    parser.add_argument("--hub-dir", default="hub_repos")
+    parser.add_argument("--reproduce-script", required=True)
+    parser.add_argument(
+        "--cards-only", action="store_true",
+        help="rewrite the card from the repo's existing results files (no copy, no test scoring)",
+    )
+
+
+def check_repo_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop with a usage error when ``--model`` is missing and the repo is to be built (not ``--cards-only``)."""
+    if args.model is None and not args.cards_only:
+        parser.error("--model is required unless --cards-only")
+
+
+# ---------------------------------------------------------------- the repo folder and its results files
+def prepare_repo(model_dir: Optional[str], repo_dir: Path, cards_only: bool = False) -> Any:
+    """Copy a trained model into a fresh repo folder (or keep the folder, ``cards_only``) and load it.
+
+    A fresh folder also gets ``thresholds_calibrated.json`` (the calibration in ``config.json``, for readers).
+    Trainer checkpoints, logs and pickle-based files (:data:`NOT_PUBLISHED`) are never copied.
+
+    Args:
+        model_dir: the ``save_pretrained`` folder of the trained model (unused with ``cards_only``).
+        repo_dir: the repo folder; replaced when it exists (unless ``cards_only``).
+        cards_only: keep the folder as it is, to rewrite its card only.
+
+    Returns:
+        The repo's :class:`~deepfake_detectors.EnsembleDeepfakeDetector`, on the CPU.
+
+    Example:
+        >>> detector = prepare_repo("runs/ela_cnn", Path("hub_repos/deepfake-ela-cnn"))  # doctest: +SKIP
+    """
+    from .pipeline import EnsembleDeepfakeDetector
+
+    repo_dir = Path(repo_dir)
+    if not cards_only:
+        if repo_dir.exists():
+            shutil.rmtree(repo_dir)
+        shutil.copytree(model_dir, repo_dir, ignore=shutil.ignore_patterns(*NOT_PUBLISHED))
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo_dir, device="cpu")
+    if not cards_only:
+        detector.save_thresholds(repo_dir)
+    return detector
+
+
+def evaluate_into_repo(
+    detector: Any,
+    dataset: str,
+    repo_dir: Path,
+    model_name: str,
+    robustness: bool = False,
+    predictions_name: Optional[str] = None,
+) -> dict[str, Any]:
+    """Score the headline test split once into the repo: ``results_summary.json``, the plots and predictions.
+
+    Args:
+        detector: the repo's detector at its threshold.
+        dataset: the `datasets` source whose ``test`` split is scored.
+        repo_dir: the repo folder.
+        model_name: recorded in the results.
+        robustness: also run the robustness sweep.
+        predictions_name: a new name for ``predictions.jsonl`` (e.g. ``predictions_wild_test.jsonl``).
+
+    Returns:
+        The results (also in ``results_summary.json``).
+    """
+    from .evaluation import evaluate_detector
+
+    repo_dir = Path(repo_dir)
+    results = evaluate_detector(
+        detector, dataset, "test", output_dir=str(repo_dir), model_name=model_name, robustness=robustness
+    )
+    (repo_dir / "results.json").rename(repo_dir / "results_summary.json")
+    if predictions_name:
+        (repo_dir / "predictions.jsonl").rename(repo_dir / predictions_name)
+    return results
+
+
+def evaluate_if_present(detector: Any, dataset: str, model_name: str) -> Optional[dict[str, Any]]:
+    """The results on ``dataset``'s test split, or ``None`` when the dataset folder is not there (nothing written)."""
+    from .evaluation import evaluate_detector
+
+    return evaluate_detector(detector, dataset, "test", model_name=model_name) if Path(dataset).exists() else None
+
+
+def write_extra_results(repo_dir: Path, extra: dict[str, Any]) -> None:
+    """Write the secondary evaluations (``{"aiart_test": ..., ...}``) to the repo's ``results_extra.json``."""
+    (Path(repo_dir) / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
+
+
+def read_repo_results(repo_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(results_summary.json, results_extra.json)`` of a repo folder, for a card-only rewrite."""
+    repo_dir = Path(repo_dir)
+    return (
+        json.loads((repo_dir / "results_summary.json").read_text()),
+        json.loads((repo_dir / "results_extra.json").read_text()),
+    )
+
+
+# ---------------------------------------------------------------- card tables and figures
+def robustness_rows(results: dict[str, Any]) -> str:
+    """The robustness sweep of a results dict as a Markdown table, the unperturbed row (``none``) first.
+
+    Args:
+        results: results with ``accuracy``, ``recall``, ``fpr``, ``auroc`` and ``robustness`` (perturbation -> the
+            same four figures).
+
+    Example:
+        >>> row = {"accuracy": 0.9, "recall": 0.8, "fpr": 0.1, "auroc": 0.95}
+        >>> robustness_rows({**row, "robustness": {}}).splitlines()[-1]
+        '| none | 0.9000 | 0.8000 | 0.1000 | 0.9500 |'
+    """
+    lines = ["| perturbation (CIFAKE test) | accuracy | recall | false-alarm rate | AUROC |", "|---|---|---|---|---|"]
+    entries = {"none": {k: results[k] for k in ("accuracy", "recall", "fpr", "auroc")}, **results["robustness"]}
+    for name, f in entries.items():
+        lines.append(f"| {name} | {f['accuracy']:.4f} | {f['recall']:.4f} | {f['fpr']:.4f} | {f['auroc']:.4f} |")
+    return "\n".join(lines)
+
+
+def training_table(training: dict[str, Any]) -> str:
+    """The ``training`` record of the model's config as a two-column Markdown table (nested dicts flattened).
+
+    Args:
+        training: the record (``config.training``).
+
+    Example:
+        >>> training_table({"epochs": 2, "phase": {"lr": 0.1}}).splitlines()[2:]
+        ['| epochs | 2 |', '| phase.lr | 0.1 |']
+    """
+    lines = ["| setting | value |", "|---|---|"]
+
+    def add(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                add(f"{prefix}.{key}" if prefix else key, inner)
+        else:
+            lines.append(f"| {prefix} | {value} |")
+
+    add("", training)
+    return "\n".join(lines) if len(lines) > 2 else "(no training record in config.json)"
+
+
+def save_explanation_examples(detector: Any, out: Path, examples: Path = Path("examples")) -> str:
+    """Verdict + explanation panels for one real and one fake example image, stacked in one PNG in the repo.
+
+    Args:
+        detector: the repo's detector.
+        out: the repo folder (``explanation_examples.png`` is written there).
+        examples: the folder with ``real_01.jpg`` and ``fake_01.jpg``.
+
+    Returns:
+        The PNG's name, relative to ``out`` (for the card).
+    """
+    from PIL import Image
+
+    from .explanations import explain_image, prediction_figure
+
+    panels = []
+    for name in ("real_01.jpg", "fake_01.jpg"):
+        path = examples / name
+        figure = prediction_figure(path, detector.predict(str(path)), explain_image(detector, path))
+        figure.savefig(out / f"_{name}.png", dpi=90)
+        panels.append(Image.open(out / f"_{name}.png").convert("RGB"))
+        (out / f"_{name}.png").unlink()
+    width = max(panel.width for panel in panels)
+    stacked = Image.new("RGB", (width, sum(panel.height for panel in panels)), "white")
+    top = 0
+    for panel in panels:
+        stacked.paste(panel, (0, top))
+        top += panel.height
+    stacked.save(out / "explanation_examples.png")
+    return "explanation_examples.png"
+
+
+def supervised_evaluations(
+    test: dict[str, Any], aiart: Optional[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str, str, str]]:
+    """The card's ``model-index`` entries of a CIFAKE-trained repo: CIFAKE test, and AI-art test when measured."""
+    return [(test, "CIFAKE (re-split)", "cifake", "test")] + (
+        [(aiart, "AI art vs real (web-scraped)", "aiart", "test")] if aiart else []
+    )
+
+
+def supervised_card_body(
+    *,
+    title: str,
+    description: str,
+    notes: str,
+    repo_dir: Path,
+    model: Any,
+    test: dict[str, Any],
+    aiart: Optional[dict[str, Any]],
+    explanation_png: str,
+    reproduce: str,
+) -> str:
+    """The Markdown body of the card of a detector trained on labelled CIFAKE images (ELA + CNN, EfficientNet).
+
+    Args:
+        title: the card's title.
+        description: what the model is, in a paragraph.
+        notes: a paragraph after the results (context, published figures).
+        repo_dir: the repo folder (its name is the repo id's, the folder itself is shown in the pipeline snippet).
+        model: the loaded model (its config's ``training`` / ``training_history`` records and parameter count).
+        test: the CIFAKE-test results, with the robustness sweep.
+        aiart: the AI-art-test results, if measured.
+        explanation_png: the explanation figure in the repo (:func:`save_explanation_examples`).
+        reproduce: the shell commands that rebuild the repo.
+    """
+    out = repo_dir
+    is_ela = "ela" in model.config.model_type
+    history = getattr(model.config, "training_history", None) or []
+    training = getattr(model.config, "training", None) or {}
+    rows = [("CIFAKE test (re-split)", test)] + ([("AI-art test (second domain, not tuned)", aiart)] if aiart else [])
+    earlier_stages = "".join(
+        f"\nEarlier stage {index + 1} (this run started from its result):\n\n{training_table(stage)}\n"
+        for index, stage in enumerate(history)
+    )
+    return f"""
+# {title}
+
+{description}
+
+Trained on labelled real **and** fake images of CIFAKE train (32x32), best checkpoint chosen by validation
+accuracy, threshold `{test['threshold_name']}` = {test['threshold']:.3f} (best F1 on the validation split; the
+score is the model's probability of "fake" in standard deviations above its mean on real validation images).
+{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters.
+
+## Use
+
+```python
+from deepfake_detectors import EnsembleDeepfakeDetector
+
+detector = EnsembleDeepfakeDetector.from_pretrained("deepfake-detectors/{Path(out).name}")
+detector.set_threshold("optimal")         # its default; strict / balanced / sensitive, or a probability
+score, is_fake = detector.predict("image.jpg")
+```
+
+or, as a transformers image classifier (after `import deepfake_detectors`):
+`pipeline("image-classification", model="{out}", image_processor="{out}")`.
+
+## Results
+
+{metrics_table(rows)}
+
+{notes}
+
+{plots_markdown(test)}
+
+### Robustness (CIFAKE test, same threshold)
+
+{robustness_rows(test)}
+
+## Training
+
+{training_table(training)}
+{earlier_stages}
+## Explanations
+
+![explanations of two CIFAKE test examples]({explanation_png})
+
+`scripts/predict.py IMAGE --model {out} --save out.png` draws the same panels for any image
+(`--visualize` opens a window).
+
+## Limitations
+
+- Trained on 32x32 CIFAKE only (CIFAR-10 photos vs Stable Diffusion 1.4 imitations); the second-domain row shows
+  how little of it transfers to other images and generators.
+- {ELA_LIMIT if is_ela else RESAMPLING_LIMIT}
+- Treat a verdict as one piece of evidence, never as proof.
+
+## Reproduce
+
+```bash
+{reproduce.strip()}
+```
+"""
