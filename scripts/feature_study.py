@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors.features import FEATURES
 from deepfake_detectors.processing import DeepfakeImageProcessor, load_image
-from deepfake_detectors.training import load_image_dataset, select_label, take
+from deepfake_detectors.training import load_image_dataset, select_label, random_subset
 
 
 def unit_images(images: list, size: int) -> torch.Tensor:
@@ -83,7 +83,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--output", default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
 
-    train = take(select_label(load_image_dataset(args.dataset, "train"), "real"), args.train_images, args.seed)
+    train = random_subset(select_label(load_image_dataset(args.dataset, "train"), "real"), args.train_images, args.seed)
     validation = load_image_dataset(args.dataset, "validation")
     labels = np.asarray(validation["label"])
     train_images = unit_images(list(train["image"]), args.image_size)

@@ -70,7 +70,7 @@ def test_non_finite_real_scores_are_ignored() -> None:
 def test_constant_real_scores_have_floored_std() -> None:
     calibration = ScoreCalibration.fit([4.0, 4.0, 4.0])
     assert calibration.std > 0
-    assert np.isfinite(calibration.normalize(np.array([5.0]))).all()
+    assert np.isfinite(calibration.standardise(np.array([5.0]))).all()
 
 
 @pytest.mark.parametrize("scores", [[], [1.0], [1.0, np.nan], [np.inf, np.nan, 2.0]])
@@ -269,9 +269,9 @@ def test_resolve_rejects_bool(real_only: ScoreCalibration) -> None:
 
 def test_normalize_maps_mean_to_zero_and_one_std_to_one(with_fakes: ScoreCalibration) -> None:
     mean, std = with_fakes.mean, with_fakes.std
-    normalised = with_fakes.normalize(np.array([mean, mean + std, mean - 2 * std]))
+    normalised = with_fakes.standardise(np.array([mean, mean + std, mean - 2 * std]))
     np.testing.assert_allclose(normalised, [0.0, 1.0, -2.0], atol=1e-12)
-    assert with_fakes.normalize([mean]).dtype == np.float64  # lists are accepted too
+    assert with_fakes.standardise([mean]).dtype == np.float64  # lists are accepted too
 
 
 @pytest.mark.parametrize("fixture_name", ["with_fakes", "real_only"])
@@ -279,25 +279,25 @@ def test_normalized_keeps_the_same_decisions(
     request: pytest.FixtureRequest, fixture_name: str, real_scores: np.ndarray, fake_scores: np.ndarray
 ) -> None:
     calibration: ScoreCalibration = request.getfixturevalue(fixture_name)
-    normalised = calibration.normalized()
+    normalised = calibration.standardised()
     assert (normalised.mean, normalised.std) == (0.0, 1.0)
     assert normalised.n_real == calibration.n_real and normalised.n_fake == calibration.n_fake
     assert set(normalised.thresholds) == set(calibration.thresholds)
 
     scores = np.r_[real_scores, fake_scores]
-    z = calibration.normalize(scores)
+    z = calibration.standardise(scores)
     for name, raw_threshold in calibration.thresholds.items():
         z_threshold = normalised.thresholds[name]
-        assert z_threshold == pytest.approx(float(calibration.normalize(raw_threshold)))
+        assert z_threshold == pytest.approx(float(calibration.standardise(raw_threshold)))
         # the same images are flagged (away from floating-point ties at the threshold itself)
         clear = np.abs(scores - raw_threshold) > 1e-9
         np.testing.assert_array_equal((z > z_threshold)[clear], (scores > raw_threshold)[clear])
     for key, value in calibration.percentiles.items():
-        assert normalised.percentiles[key] == pytest.approx(float(calibration.normalize(value)))
+        assert normalised.percentiles[key] == pytest.approx(float(calibration.standardise(value)))
     # probabilities agree: P(raw score) on the raw scale == P(normalised score) on the normalised scale
     np.testing.assert_allclose(normalised.probability(z), calibration.probability(scores), rtol=1e-9, atol=1e-12)
     # normalising twice changes nothing
-    again = normalised.normalized()
+    again = normalised.standardised()
     assert again.thresholds == pytest.approx(normalised.thresholds)
 
 

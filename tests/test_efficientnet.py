@@ -191,7 +191,7 @@ def test_grad_cam_heatmap_matches_its_definition() -> None:
 def test_bundled_model_separates_cifake_test_images() -> None:
     from deepfake_detectors.training import balanced, load_image_dataset
 
-    real, fake = balanced(load_image_dataset(str(CIFAKE), "test"), 300, seed=7)
+    real, fake = class_balanced_subsets(load_image_dataset(str(CIFAKE), "test"), 300, seed=7)
     detector = EnsembleDeepfakeDetector.from_pretrained(BUNDLED)
     detector.set_threshold("optimal")
     results = detector.predict(list(real["image"]) + list(fake["image"]))

@@ -104,9 +104,9 @@ def test_pixel_values_are_the_normalised_image_then_the_ela_map() -> None:
     assert torch.allclose((pixel_values[:, 3:] + 1) / 2, ela.float() / 255, atol=1 / 255)
     only_ela = ElaImageProcessor(size=32, include_image=False)(images)["pixel_values"]
     assert only_ela.shape == (4, 3, 32, 32) and torch.allclose(only_ela, pixel_values[:, 3:])
-    # The ensemble path (shared [0, 1] tensors, then normalize_tensor) gives the same input as preprocess.
+    # The ensemble path (shared [0, 1] tensors, then normalise_tensor) gives the same input as preprocess.
     unit = torch.stack([processor.to_unit_tensor(image) for image in images])
-    assert torch.allclose(processor.normalize_tensor(unit), pixel_values)
+    assert torch.allclose(processor.normalise_tensor(unit), pixel_values)
     assert not processor.is_identity_normalisation
 
 

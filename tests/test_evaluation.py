@@ -11,7 +11,7 @@ from PIL import Image
 
 from deepfake_detectors.evaluation import (
     LabelledImages,
-    compute_metrics,
+    detection_metrics,
     load_labelled_images,
     member_metrics,
     save_evaluation_plots,
@@ -36,7 +36,7 @@ def _write_image(path: Path, colour: tuple[int, int, int] = (120, 30, 200), fmt:
 def test_perfect_separation() -> None:
     labels = np.array([0, 0, 0, 1, 1, 1])
     scores = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
-    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
+    metrics = detection_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
     assert metrics["auroc"] == 1.0
     assert metrics["average_precision"] == 1.0
     assert metrics["accuracy"] == 1.0
@@ -50,7 +50,7 @@ def test_known_confusion_matrix_and_rates() -> None:
     # reals: 0.1 0.2 0.6 0.3 -> one false alarm (0.6); fakes: 0.4 0.7 0.9 -> one miss (0.4)
     labels = np.array([0, 0, 0, 0, 1, 1, 1])
     scores = np.array([0.1, 0.2, 0.6, 0.3, 0.4, 0.7, 0.9])
-    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="manual")
+    metrics = detection_metrics(labels, scores, threshold=0.5, threshold_name="manual")
     assert metrics["confusion_matrix"] == [[3, 1], [1, 2]]
     assert metrics["n_real"] == 4 and metrics["n_fake"] == 3
     assert metrics["accuracy"] == pytest.approx(5 / 7)
@@ -69,14 +69,14 @@ def test_known_confusion_matrix_and_rates() -> None:
 
 
 def test_score_equal_to_threshold_counts_as_fake() -> None:
-    metrics = compute_metrics(np.array([0, 1]), np.array([0.2, 0.5]), threshold=0.5, threshold_name="t")
+    metrics = detection_metrics(np.array([0, 1]), np.array([0.2, 0.5]), threshold=0.5, threshold_name="t")
     assert metrics["confusion_matrix"] == [[1, 0], [0, 1]]
 
 
 def test_only_fakes_gives_none_for_two_class_figures() -> None:
     labels = np.ones(4, dtype=int)
     scores = np.array([0.2, 0.6, 0.7, 0.9])
-    metrics = compute_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
+    metrics = detection_metrics(labels, scores, threshold=0.5, threshold_name="balanced")
     for key in ("auroc", "average_precision", "tpr_at_fpr_1", "tpr_at_fpr_5", "fpr", "precision", "f1"):
         assert metrics[key] is None, key
     assert metrics["recall"] == pytest.approx(0.75)
@@ -86,7 +86,7 @@ def test_only_fakes_gives_none_for_two_class_figures() -> None:
 
 
 def test_only_reals_reports_false_alarm_rate_not_recall() -> None:
-    metrics = compute_metrics(np.zeros(5, dtype=int), np.array([0.1, 0.2, 0.3, 0.4, 0.9]), 0.5, "strict")
+    metrics = detection_metrics(np.zeros(5, dtype=int), np.array([0.1, 0.2, 0.3, 0.4, 0.9]), 0.5, "strict")
     assert metrics["fpr"] == pytest.approx(0.2)
     assert metrics["recall"] is None and metrics["auroc"] is None
     assert metrics["accuracy"] == pytest.approx(0.8)
@@ -95,14 +95,14 @@ def test_only_reals_reports_false_alarm_rate_not_recall() -> None:
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_non_finite_scores_raise(bad: float) -> None:
     with pytest.raises(ValueError, match="non-finite"):
-        compute_metrics(np.array([0, 1, 1]), np.array([0.1, bad, 0.9]), 0.5, "balanced")
+        detection_metrics(np.array([0, 1, 1]), np.array([0.1, bad, 0.9]), 0.5, "balanced")
 
 
 def test_invalid_inputs_raise() -> None:
     with pytest.raises(ValueError, match="length"):
-        compute_metrics(np.array([0, 1]), np.array([0.1, 0.2, 0.3]), 0.5, "t")
+        detection_metrics(np.array([0, 1]), np.array([0.1, 0.2, 0.3]), 0.5, "t")
     with pytest.raises(ValueError, match="0 \\(real\\) or 1"):
-        compute_metrics(np.array([0, 2]), np.array([0.1, 0.2]), 0.5, "t")
+        detection_metrics(np.array([0, 2]), np.array([0.1, 0.2]), 0.5, "t")
 
 
 def test_member_metrics() -> None:

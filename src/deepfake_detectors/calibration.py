@@ -322,12 +322,12 @@ class ScoreCalibration:
             calibration.platt = list(fit_platt(real, fake))
         return calibration
 
-    def normalize(self, scores: np.ndarray) -> np.ndarray:
+    def standardise(self, scores: np.ndarray) -> np.ndarray:
         """Express raw scores in standard deviations above the real mean (the scale members are combined on)."""
         return (np.asarray(scores, dtype=np.float64) - self.mean) / self.std
 
-    def normalized(self) -> "ScoreCalibration":
-        """The same calibration expressed on the :meth:`normalize`-d scale."""
+    def standardised(self) -> "ScoreCalibration":
+        """The same calibration expressed on the :meth:`standardise`-d scale."""
         scale = lambda v: (v - self.mean) / self.std  # noqa: E731
         return ScoreCalibration(
             mean=0.0,

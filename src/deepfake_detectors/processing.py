@@ -382,9 +382,9 @@ class DeepfakeImageProcessor(BaseImageProcessor):
 
     def to_unit_tensor(self, image: ImageInput) -> torch.Tensor:
         """Load one image and return it as a float ``3 x size x size`` tensor in [0, 1] (not normalised)."""
-        return self.unit_tensors([load_image(image)])[0]
+        return self.resize_to_unit_tensors([load_image(image)])[0]
 
-    def unit_tensors(self, images: Sequence[Image.Image]) -> torch.Tensor:
+    def resize_to_unit_tensors(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """``[N, 3, size, size]`` float tensors in [0, 1] from images already loaded as RGB by :func:`load_image`.
 
         Images of the same size are converted and resized together, one tensor operation per size.
@@ -413,7 +413,7 @@ class DeepfakeImageProcessor(BaseImageProcessor):
         """True when ``pixel_values`` are the plain [0, 1] images (mean 0, std 1)."""
         return all(m == 0.0 for m in self.image_mean) and all(s == 1.0 for s in self.image_std)
 
-    def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
+    def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
         return normalize_channels(unit, self.image_mean, self.image_std)
 
@@ -425,5 +425,5 @@ class DeepfakeImageProcessor(BaseImageProcessor):
         """
         if not isinstance(images, (list, tuple)):
             images = [images]
-        batch = torch.stack([self.normalize_tensor(self.to_unit_tensor(image)) for image in images])
+        batch = torch.stack([self.normalise_tensor(self.to_unit_tensor(image)) for image in images])
         return BatchFeature(data={"pixel_values": batch}, tensor_type=None)

@@ -131,7 +131,7 @@ class NativeCropImageProcessor(BaseImageProcessor):
             tensors.append(crops)
         return [(indices, torch.stack(tensors)) for indices, tensors in by_shape.values()]
 
-    def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
+    def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
         return normalize_channels(unit, self.image_mean, self.image_std)
 
@@ -151,4 +151,4 @@ class NativeCropImageProcessor(BaseImageProcessor):
                 "these images give crops of different shapes (some are smaller than a crop); process them one "
                 "at a time or use EnsembleDeepfakeDetector.predict, which groups them"
             )
-        return BatchFeature(data={"pixel_values": self.normalize_tensor(groups[0][1])}, tensor_type=None)
+        return BatchFeature(data={"pixel_values": self.normalise_tensor(groups[0][1])}, tensor_type=None)

@@ -8,13 +8,13 @@ How the processor fits the rest of the package:
 
 - :meth:`ElaImageProcessor.to_unit_tensor` is the shared one: the image loaded with
   :func:`~deepfake_detectors.load_image`, resized to ``size`` and scaled to [0, 1] (``3 x size x size``).
-- :meth:`ElaImageProcessor.normalize_tensor` turns such [0, 1] images into the model input: it quantises them to
+- :meth:`ElaImageProcessor.normalise_tensor` turns such [0, 1] images into the model input: it quantises them to
   8 bits, computes the ELA map (JPEG round trip at ``ela_quality``), and returns the map scaled to [-1, 1],
   after the normalised image when ``include_image=True`` (6 channels) or alone (3 channels).
 
 So :class:`~deepfake_detectors.EnsembleDeepfakeDetector`, which resizes each image once per input size and shares
 the [0, 1] tensors between members, can run an ELA member next to members on plain pixels: the ELA is computed
-in this processor's ``normalize_tensor`` and never mixed up with another member's input. Training
+in this processor's ``normalise_tensor`` and never mixed up with another member's input. Training
 (:class:`~deepfake_detectors.training.ImageTransform`) calls the processor *after* augmentation, so the ELA map
 always describes the augmented image the model sees.
 """
@@ -81,7 +81,7 @@ class ElaImageProcessor(DeepfakeImageProcessor):
     with ``image_mean`` / ``image_std``, [-1, 1] by default; channels 3-5: the ELA map scaled from [0, 1] to
     [-1, 1]) or ``[N, 3, size, size]`` (the ELA map only). Every setting is saved in ``preprocessor_config.json``.
 
-    Unlike :class:`~deepfake_detectors.DeepfakeImageProcessor`, :meth:`normalize_tensor` is not a plain mean /
+    Unlike :class:`~deepfake_detectors.DeepfakeImageProcessor`, :meth:`normalise_tensor` is not a plain mean /
     std: it takes [0, 1] images from :meth:`to_unit_tensor` and computes the ELA map (see the module docstring).
 
     Args:
@@ -138,7 +138,7 @@ class ElaImageProcessor(DeepfakeImageProcessor):
         ela = jpeg_error_levels_batch(images, self.ela_quality, self.ela_scale)
         return ela.to(dtype=unit.dtype, device=unit.device).reshape(unit.shape)
 
-    def normalize_tensor(self, unit: torch.Tensor) -> torch.Tensor:
+    def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Model input from ``[..., 3, H, W]`` images in [0, 1]: [normalised image,] ELA map in [-1, 1].
 
         Returns:
@@ -147,7 +147,7 @@ class ElaImageProcessor(DeepfakeImageProcessor):
         ela = self.ela_tensor(unit) * 2.0 - 1.0
         if not self.include_image:
             return ela
-        return torch.cat([super().normalize_tensor(unit), ela], dim=-3)
+        return torch.cat([super().normalise_tensor(unit), ela], dim=-3)
 
     def ela_map(self, image: ImageInput, full_resolution: bool = False) -> Image.Image:
         """The amplified JPEG difference as an RGB image (bright = high error level), for explanations.

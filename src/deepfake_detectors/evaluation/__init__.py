@@ -1,21 +1,21 @@
 """Evaluation helpers: labelled data loading, detection metrics and plots.
 
 Example:
-    >>> from deepfake_detectors.evaluation import compute_metrics, load_labelled_images
+    >>> from deepfake_detectors.evaluation import detection_metrics, load_labelled_images
     >>> data = load_labelled_images("../shared/data/cifake", split="test", limit=20)
-    >>> metrics = compute_metrics(data.labels, scores, threshold=0.5, threshold_name="balanced")  # doctest: +SKIP
+    >>> metrics = detection_metrics(data.labels, scores, threshold=0.5, threshold_name="balanced")  # doctest: +SKIP
 """
 
 from .evaluate import PERTURBATIONS, evaluate_detector
 from .data import LabelledImages, load_labelled_images, stratified_indices
-from .metrics import compute_metrics, member_metrics, tpr_at_fpr
+from .metrics import detection_metrics, member_metrics, tpr_at_fpr
 from .plots import save_evaluation_plots
 
 __all__ = [
     "PERTURBATIONS",
     "evaluate_detector",
     "LabelledImages",
-    "compute_metrics",
+    "detection_metrics",
     "load_labelled_images",
     "member_metrics",
     "save_evaluation_plots",

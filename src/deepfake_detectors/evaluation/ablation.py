@@ -15,9 +15,9 @@ from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from ..pipeline import EnsembleDeepfakeDetector
-from ..training.data import load_image_dataset, select_label, take
+from ..training.data import load_image_dataset, select_label, random_subset
 from .evaluate import evaluate_detector
-from .metrics import compute_metrics
+from .metrics import detection_metrics
 
 #: Images per class of the noise sanity check, and their side in pixels.
 NOISE_CHECK_IMAGES, NOISE_IMAGE_SIDE = 500, 32
@@ -37,19 +37,19 @@ def noise_sanity_check(
         side: side of the noise images in pixels.
 
     Returns:
-        :func:`~deepfake_detectors.evaluation.compute_metrics` of the detector on the two groups.
+        :func:`~deepfake_detectors.evaluation.detection_metrics` of the detector on the two groups.
 
     Example:
         >>> noise_sanity_check(detector, "../shared/data/cifake", "test", 500, 0)["auroc"]  # doctest: +SKIP
         1.0
     """
     rng = np.random.default_rng(seed)
-    real = list(take(select_label(load_image_dataset(dataset, split), "real"), count, seed)["image"])
+    real = list(random_subset(select_label(load_image_dataset(dataset, split), "real"), count, seed)["image"])
     noise = [Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)) for _ in range(count)]
     scores, _, _ = detector.score_images(real + noise)
     labels = np.r_[np.zeros(len(real), int), np.ones(count, int)]
     value, name = detector.threshold
-    return compute_metrics(labels, scores, value, name)
+    return detection_metrics(labels, scores, value, name)
 
 
 def complexity_ablation(
@@ -75,8 +75,8 @@ def complexity_ablation(
         return {}
     data = load_image_dataset(dataset, split)
     per_class = None if limit is None else limit // 2
-    real = list(take(select_label(data, "real"), per_class, 0)["image"])
-    fake = list(take(select_label(data, "fake"), per_class, 0)["image"])
+    real = list(random_subset(select_label(data, "real"), per_class, 0)["image"])
+    fake = list(random_subset(select_label(data, "fake"), per_class, 0)["image"])
     labels = np.r_[np.zeros(len(real), int), np.ones(len(fake), int)]
     corrected = detector.raw_scores(real + fake)
     try:

@@ -283,8 +283,8 @@ def stage_rows(repo: Union[str, Path], paths: list[str], batch_size: int, repeat
 
     def preprocess(batch: list) -> list[torch.Tensor]:
         if isinstance(processor, NativeCropImageProcessor):
-            return [processor.normalize_tensor(crops) for _, crops in processor.crop_groups(batch)]
-        return [processor.normalize_tensor(processor.unit_tensors(batch))]
+            return [processor.normalise_tensor(crops) for _, crops in processor.crop_groups(batch)]
+        return [processor.normalise_tensor(processor.resize_to_unit_tensors(batch))]
 
     inputs = [tensor for start in starts for tensor in preprocess(images[start : start + batch_size])]
     with torch.inference_mode():

@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 
 from ..processing import ImageLoadError, load_image, mean_luma
 from .data import load_labelled_images
-from .metrics import compute_metrics, expected_calibration_error, group_metrics, member_metrics
+from .metrics import detection_metrics, expected_calibration_error, group_metrics, member_metrics
 from .plots import save_evaluation_plots
 
 
@@ -132,7 +132,7 @@ def evaluate_detector(
         "n_errors": int((~ok).sum()),
         "errors": [error for error in errors if error is not None][:20],
     }
-    results.update(compute_metrics(labels, scores[ok], threshold, threshold_name))
+    results.update(detection_metrics(labels, scores[ok], threshold, threshold_name))
     probabilities = detector.probability(scores)
     results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
     flagged = scores >= threshold
@@ -153,7 +153,7 @@ def evaluate_detector(
         for name, perturb in PERTURBATIONS.items():
             perturbed = [perturb(image) for image, good in zip(images, ok) if good]
             perturbed_scores, _, _ = detector.score_images(perturbed, batch_size=batch_size, progress=progress)
-            figures = compute_metrics(labels, perturbed_scores, threshold, threshold_name)
+            figures = detection_metrics(labels, perturbed_scores, threshold, threshold_name)
             results["robustness"][name] = {key: figures[key] for key in ("accuracy", "recall", "fpr", "auroc")}
     if output_dir is not None:
         out = Path(output_dir)

@@ -64,7 +64,7 @@ def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, max_fpr: float) -> Option
     return float(tpr[fpr <= max_fpr + 1e-12].max())
 
 
-def compute_metrics(labels: Any, scores: Any, threshold: float, threshold_name: str) -> dict[str, Any]:
+def detection_metrics(labels: Any, scores: Any, threshold: float, threshold_name: str) -> dict[str, Any]:
     """Compute detection metrics for fake-ness scores at one threshold.
 
     An image counts as detected fake when ``score >= threshold``. Figures that need both classes (``auroc``,
@@ -89,7 +89,7 @@ def compute_metrics(labels: Any, scores: Any, threshold: float, threshold_name: 
             is not finite.
 
     Example:
-        >>> m = compute_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.9]), 0.5, "balanced")
+        >>> m = detection_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.9]), 0.5, "balanced")
         >>> m["auroc"], m["confusion_matrix"]
         (1.0, [[1, 1], [0, 2]])
     """

@@ -261,7 +261,7 @@ class EnsembleIO:
         calibration = None
         if len(models) == 1:  # one member: its own stored calibration is the ensemble's, on the normalised scale
             member_calibration = next(iter(models.values())).config.get_calibration()
-            calibration = None if member_calibration is None else member_calibration.normalized()
+            calibration = None if member_calibration is None else member_calibration.standardised()
         return cls(config, models, processors, calibration=calibration, device=device)
 
     @classmethod

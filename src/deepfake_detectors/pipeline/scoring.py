@@ -100,8 +100,8 @@ class EnsembleScoring:
                 continue
             key = (processor.size, processor.resample)
             if key not in unit_cache:
-                unit_cache[key] = processor.unit_tensors(images)
-            pixel_values = processor.normalize_tensor(unit_cache[key]).to(self.device)
+                unit_cache[key] = processor.resize_to_unit_tensors(images)
+            pixel_values = processor.normalise_tensor(unit_cache[key]).to(self.device)
             extra = {}
             if getattr(model, "accepts_feature_cache", False) and processor.is_identity_normalisation:
                 # Members on hand-made features share one computation of each feature per input size.
@@ -123,7 +123,7 @@ class EnsembleScoring:
         """Raw scores of a member on native-resolution crops: one forward pass per group of equal crop shapes."""
         scores = np.empty(len(images), dtype=np.float64)
         for indices, crops in processor.crop_groups(images):
-            pixel_values = processor.normalize_tensor(crops).to(self.device)
+            pixel_values = processor.normalise_tensor(crops).to(self.device)
             scores[indices] = model.score(pixel_values).cpu().numpy()
         return scores
 
@@ -159,7 +159,7 @@ class EnsembleScoring:
             member_calibration = self.members[name].config.get_calibration()
             if member_calibration is None:
                 raise ValueError(f"member {name!r} is not calibrated; run calibrate() first")
-            calibrated[name] = member_calibration.normalize(raw_scores[name])
+            calibrated[name] = member_calibration.standardise(raw_scores[name])
             total = total + member["weight"] * calibrated[name]
             weight_sum += member["weight"]
         if weight_sum <= 0:

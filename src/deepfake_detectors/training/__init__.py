@@ -1,16 +1,16 @@
 """Training glue: `datasets` sources in, `transformers.Trainer` for deep members, calibration out."""
 
-from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, take
+from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
 from .supervised import (
     SupervisedData,
     SupervisedTransform,
     add_data_arguments,
     add_optimisation_arguments,
     add_output_arguments,
-    balanced,
+    class_balanced_subsets,
     calibrate_on_images,
     calibrate_on_validation,
-    compute_metrics,
+    trainer_metrics,
     fit_supervised,
     label_ids,
     prepare_supervised_data,
@@ -44,14 +44,14 @@ __all__ = [
     "SupervisedTransform",
     "add_data_arguments",
     "prepare_supervised_data",
-    "balanced",
-    "compute_metrics",
+    "class_balanced_subsets",
+    "trainer_metrics",
     "label_ids",
     "OneClassTrainingConfig",
     "collate_pixel_values",
     "load_image_dataset",
     "select_label",
-    "take",
+    "random_subset",
     "train_one_class",
     "add_optimisation_arguments",
     "add_output_arguments",

@@ -55,7 +55,7 @@ def select_label(dataset: datasets.Dataset, label: str) -> datasets.Dataset:
     return dataset.select([index for index, value in enumerate(labels) if value == label_id])
 
 
-def take(dataset: datasets.Dataset, limit: Optional[int], seed: int = 0) -> datasets.Dataset:
+def random_subset(dataset: datasets.Dataset, limit: Optional[int], seed: int = 0) -> datasets.Dataset:
     """A deterministic random subset of at most ``limit`` rows (all rows when ``limit`` is None)."""
     if limit is None or limit >= dataset.num_rows:
         return dataset

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Sampler
 from transformers import Trainer
 
 from ..processing import load_image
-from .data import load_image_dataset, take
+from .data import load_image_dataset, random_subset
 from .supervised import label_ids
 
 
@@ -236,13 +236,13 @@ def load_crop_sources(
         limits: rows to keep from each source (half per class; ``None`` = all).
         seed: seed of the subsets.
     """
-    from .supervised import balanced
+    from .supervised import class_balanced_subsets
 
     parts = []
     for source, limit in zip(sources, limits):
         data = load_image_dataset(source, split)
         mapping = label_ids(data)
-        real, fake = balanced(data, limit, seed) if limit is not None else (data, None)
+        real, fake = class_balanced_subsets(data, limit, seed) if limit is not None else (data, None)
         for part in [real] if fake is None else [real, fake]:
             part = part.select_columns(["image", "label"])
             labels = [mapping[int(value)] for value in part["label"]]
@@ -259,5 +259,5 @@ __all__ = [
     "collate_crops",
     "crop_shape_groups",
     "load_crop_sources",
-    "take",
+    "random_subset",
 ]

@@ -41,7 +41,7 @@ from .data import (
     collate_pixel_values,
     load_image_dataset,
     select_label,
-    take,
+    random_subset,
 )
 from .trainer import OneClassTrainingConfig, train_one_class
 
@@ -207,7 +207,7 @@ def train_members(options: OneClassEnsembleOptions, names: Sequence[str]) -> tup
         feature extraction), rounded to 0.1 s as the card reports them.
     """
     data = load_image_dataset(options.dataset, "train")
-    train = take(select_label(data, "real"), options.max_train_samples, options.seed)
+    train = random_subset(select_label(data, "real"), options.max_train_samples, options.seed)
     members: Members = {}
     timing: dict[str, dict[str, float]] = {}
     for name in [name for name in names if name in one_class_members("deep")]:
@@ -356,8 +356,8 @@ def calibrate_members(
     """
     validation = load_image_dataset(options.dataset, "validation")
     count, seed = options.max_calibration_samples, options.seed
-    real = list(take(select_label(validation, "real"), count, seed)["image"])
-    fake = list(take(select_label(validation, "fake"), count, seed)["image"])
+    real = list(random_subset(select_label(validation, "real"), count, seed)["image"])
+    fake = list(random_subset(select_label(validation, "fake"), count, seed)["image"])
     ensemble = EnsembleDeepfakeDetector.from_members(members, device="cpu")
     raw, complexity = fit_complexity_adjustments(
         ensemble, real, fake, options.complexity_adjustment, options.batch_size
@@ -509,8 +509,8 @@ def build_svdd_autoencoder_repos(options: SvddAutoencoderOptions) -> dict[str, A
         >>> build_svdd_autoencoder_repos(SvddAutoencoderOptions("runs/autoencoder", "runs/deep_svdd"))  # doctest: +SKIP
     """
     calibration = load_image_dataset(options.dataset, options.calibration_split)
-    real = list(take(select_label(calibration, "real"), options.max_calibration_samples, 0)["image"])
-    fake = list(take(select_label(calibration, "fake"), options.max_calibration_samples, 0)["image"])
+    real = list(random_subset(select_label(calibration, "real"), options.max_calibration_samples, 0)["image"])
+    fake = list(random_subset(select_label(calibration, "fake"), options.max_calibration_samples, 0)["image"])
     autoencoder, ae_processor = load_member(Path(options.autoencoder))
     svdd, svdd_processor = load_member(Path(options.deep_svdd))
     trainings = {"autoencoder": autoencoder.config.training, "deep_svdd": svdd.config.training}

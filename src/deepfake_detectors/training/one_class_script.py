@@ -20,7 +20,7 @@ from ..configuration.base import DeepfakeDetectorConfig
 from ..modeling.base import DeepfakeDetectorPreTrainedModel
 from ..pipeline import EnsembleDeepfakeDetector
 from ..processing import DeepfakeImageProcessor
-from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, take
+from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
 from .trainer import OneClassTrainingConfig, train_one_class
 
 
@@ -76,7 +76,7 @@ def run_one_class_training(
     set_seed(args.seed)
     started = time.time()
     processor = DeepfakeImageProcessor(size=config.image_size)
-    train = take(select_label(load_image_dataset(args.dataset, args.train_split), "real"), args.max_train_samples, args.seed)
+    train = random_subset(select_label(load_image_dataset(args.dataset, args.train_split), "real"), args.max_train_samples, args.seed)
     model = model_class(config)
     if before_training is not None:
         plain = train.with_transform(ImageTransform(processor, augment=False))
@@ -98,8 +98,8 @@ def run_one_class_training(
     trained = time.time()
 
     calibration_data = load_image_dataset(args.dataset, args.calibration_split)
-    real = take(select_label(calibration_data, "real"), args.max_calibration_samples, args.seed)["image"]
-    fake = take(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
+    real = random_subset(select_label(calibration_data, "real"), args.max_calibration_samples, args.seed)["image"]
+    fake = random_subset(select_label(calibration_data, "fake"), args.max_calibration_samples, args.seed)["image"]
     if args.complexity_adjustment != "none":
         # One slope, fitted on the held-out real images only; the thresholds below then use adjusted scores.
         starts = range(0, len(real), args.batch_size)

@@ -18,7 +18,7 @@ import torch
 from transformers import EvalPrediction, Trainer, TrainingArguments
 
 from ..processing import DeepfakeImageProcessor
-from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, take
+from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
 
 
 def label_ids(dataset: datasets.Dataset) -> dict[int, int]:
@@ -37,7 +37,9 @@ def label_ids(dataset: datasets.Dataset) -> dict[int, int]:
     return {names.index("real"): 0, names.index("fake"): 1}
 
 
-def balanced(dataset: datasets.Dataset, limit: Optional[int], seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
+def class_balanced_subsets(
+    dataset: datasets.Dataset, limit: Optional[int], seed: int
+) -> tuple[datasets.Dataset, datasets.Dataset]:
     """``(real, fake)`` subsets with at most ``limit // 2`` rows each (all rows when ``limit`` is None).
 
     Args:
@@ -46,7 +48,8 @@ def balanced(dataset: datasets.Dataset, limit: Optional[int], seed: int) -> tupl
         seed: seed of the random subset.
     """
     per_class = None if limit is None else max(1, limit // 2)
-    return take(select_label(dataset, "real"), per_class, seed), take(select_label(dataset, "fake"), per_class, seed)
+    real = random_subset(select_label(dataset, "real"), per_class, seed)
+    return real, random_subset(select_label(dataset, "fake"), per_class, seed)
 
 
 class SupervisedTransform:
@@ -67,7 +70,7 @@ class SupervisedTransform:
         return output
 
 
-def compute_metrics(prediction: EvalPrediction) -> dict[str, float]:
+def trainer_metrics(prediction: EvalPrediction) -> dict[str, float]:
     """Accuracy (argmax of the two class logits) and ROC AUC of P(fake), for ``Trainer(compute_metrics=...)``."""
     from sklearn.metrics import roc_auc_score
 
@@ -127,9 +130,9 @@ def prepare_supervised_data(args: argparse.Namespace, processor: DeepfakeImagePr
     """
     train_data = load_image_dataset(args.dataset, args.train_split)
     validation = load_image_dataset(args.dataset, args.validation_split)
-    train = datasets.concatenate_datasets(list(balanced(train_data, args.max_train_samples, args.seed)))
+    train = datasets.concatenate_datasets(list(class_balanced_subsets(train_data, args.max_train_samples, args.seed)))
     train = train.shuffle(seed=args.seed)
-    evaluation = datasets.concatenate_datasets(list(balanced(validation, args.max_eval_samples, args.seed)))
+    evaluation = datasets.concatenate_datasets(list(class_balanced_subsets(validation, args.max_eval_samples, args.seed)))
     augment = ImageTransform(processor, augment=True, robust=True, seed=args.seed)
     plain = ImageTransform(processor, augment=False)
     return SupervisedData(
@@ -168,7 +171,7 @@ def calibrate_on_validation(
         raise ValueError("never calibrate on a test split")
     real, fake = [], []
     for source, count in zip(sources, limits):
-        source_real, source_fake = balanced(load_image_dataset(source, split), count, seed)
+        source_real, source_fake = class_balanced_subsets(load_image_dataset(source, split), count, seed)
         real += list(source_real["image"])
         fake += list(source_fake["image"])
     calibrate_on_images(model, processor, real, fake, batch_size=64)
@@ -189,7 +192,7 @@ def calibrate_on_images(
 
     Example:
         >>> validation = load_image_dataset("../shared/data/cifake", "validation")  # doctest: +SKIP
-        >>> real, fake = balanced(validation, 200, seed=0)  # doctest: +SKIP
+        >>> real, fake = class_balanced_subsets(validation, 200, seed=0)  # doctest: +SKIP
         >>> calibrate_on_images(model, processor, real["image"], fake["image"])  # doctest: +SKIP
     """
     from ..pipeline import EnsembleDeepfakeDetector
@@ -209,7 +212,7 @@ def calibrate_on_validation_split(
         data: the prepared data (its ``validation`` split is used, never a test split).
         args: parsed options with ``max_calibration_samples`` (per class) and ``seed``.
     """
-    real, fake = balanced(data.validation, 2 * args.max_calibration_samples, args.seed)
+    real, fake = class_balanced_subsets(data.validation, 2 * args.max_calibration_samples, args.seed)
     calibrate_on_images(model, processor, real["image"], fake["image"], batch_size=256)
 
 
@@ -364,7 +367,7 @@ def fit_supervised(
         train_dataset=data.train,
         eval_dataset=data.evaluation,
         data_collator=collate_pixel_values,
-        compute_metrics=compute_metrics,
+        compute_metrics=trainer_metrics,
     )
     trainer.train(resume_from_checkpoint=True if resume == "latest" else resume)
     return trainer
