@@ -189,7 +189,7 @@ def test_grad_cam_heatmap_matches_its_definition() -> None:
 # ---------------------------------------------------------------- the bundled weights
 @pytest.mark.skipif(not BUNDLED.is_dir() or not CIFAKE.is_dir(), reason="bundled weights or CIFAKE data missing")
 def test_bundled_model_separates_cifake_test_images() -> None:
-    from deepfake_detectors.training import balanced, load_image_dataset
+    from deepfake_detectors.training import class_balanced_subsets, load_image_dataset
 
     real, fake = class_balanced_subsets(load_image_dataset(str(CIFAKE), "test"), 300, seed=7)
     detector = EnsembleDeepfakeDetector.from_pretrained(BUNDLED)

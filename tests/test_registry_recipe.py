@@ -102,6 +102,22 @@ def test_the_registry_knows_it_and_refuses_a_clash(registered) -> None:
         register_detector(clash)
     with pytest.raises(KeyError, match="registered"):
         detector_spec("no-such-detector")
+    with pytest.raises(ValueError, match="family"):
+        DetectorSpec("odd", BrightnessMomentsConfig, BrightnessMomentsModel, family="semi-supervised")
+
+
+def test_every_built_in_detector_is_registered_once_with_the_auto_classes() -> None:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING
+
+    from deepfake_detectors.registry import BUILT_IN_DETECTORS
+
+    assert len({spec.name for spec in BUILT_IN_DETECTORS}) == len(BUILT_IN_DETECTORS) == 14
+    for spec in BUILT_IN_DETECTORS:
+        assert REGISTRY[spec.model_type] is spec
+        assert AutoConfig.for_model(spec.model_type).__class__ is spec.config_class
+        config = spec.config_class()
+        assert type(AutoModel.from_config(config)) is spec.model_class
+        assert (config.__class__ in MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING) == spec.image_classifier
 
 
 def test_it_is_saved_and_loaded_through_the_auto_classes_and_the_pipeline(repo: Path) -> None:

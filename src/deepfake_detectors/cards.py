@@ -126,7 +126,7 @@ Expected calibration error of P(fake): wild test {wild.get('expected_calibration
 
 ## Training
 
-{_training_table(training)}
+{training_table(training)}
 
 ## Limitations
 
@@ -145,10 +145,26 @@ Expected calibration error of P(fake): wild test {wild.get('expected_calibration
 """
 
 
-def _training_table(training: dict[str, Any]) -> str:
+def training_table(training: dict[str, Any]) -> str:
+    """The ``training`` record of the model's config as a two-column Markdown table (nested dicts flattened).
+
+    Args:
+        training: the record (``config.training``).
+
+    Example:
+        >>> training_table({"epochs": 2, "phase": {"lr": 0.1}}).splitlines()[2:]
+        ['| epochs | 2 |', '| phase.lr | 0.1 |']
+    """
     lines = ["| setting | value |", "|---|---|"]
-    for key, value in training.items():
-        lines.append(f"| {key} | {value} |")
+
+    def add(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                add(f"{prefix}.{key}" if prefix else key, inner)
+        else:
+            lines.append(f"| {prefix} | {value} |")
+
+    add("", training)
     return "\n".join(lines) if len(lines) > 2 else "(no training record in config.json)"
 
 

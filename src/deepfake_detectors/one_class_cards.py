@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .hub import metrics_table, plots_markdown, write_model_card
 from .pipeline import EnsembleDeepfakeDetector
@@ -464,14 +464,31 @@ def write_one_class_ensemble_card(
 ) -> None:
     """Write ``README.md`` of the nine-member ensemble's repo (see :func:`one_class_ensemble_card_body`)."""
     out = Path(out)
-    results = with_saved_extras(out, results)
-    write_model_card(
+    write_card_with_extras(
         out,
-        model_name=out.name,
-        body=one_class_ensemble_card_body(detector, results, out.name, max_train_samples),
-        evaluations=_evaluations(results),
+        results,
+        lambda merged: one_class_ensemble_card_body(detector, merged, out.name, max_train_samples),
         tags=["one-class", "ensemble", "anomaly-detection"],
     )
+
+
+def write_card_with_extras(
+    out: Path, results: dict[str, Any], body: Callable[[dict[str, Any]], str], tags: list[str]
+) -> None:
+    """Write a repo's ``README.md``: ``results`` plus the extras saved in ``out`` (:func:`with_saved_extras`).
+
+    Args:
+        out: the repo folder.
+        results: the evaluation results of the repo's detector.
+        body: the card's Markdown body from the merged results.
+        tags: the card's Hub tags.
+
+    Example:
+        >>> write_card_with_extras(Path("hub_repos/x"), results, lambda merged: "# x", ["one-class"])  # doctest: +SKIP
+    """
+    out = Path(out)
+    results = with_saved_extras(out, results)
+    write_model_card(out, model_name=out.name, body=body(results), evaluations=_evaluations(results), tags=tags)
 
 
 def rewrite_one_class_ensemble_card(out: Path, max_train_samples: Optional[int]) -> None:
@@ -636,11 +653,6 @@ def write_repo_card(
 ) -> None:
     """Write ``README.md`` of the autoencoder or SVDD + autoencoder repo (see :func:`card_body`)."""
     out = Path(out)
-    results = with_saved_extras(out, results)
-    write_model_card(
-        out,
-        model_name=out.name,
-        body=card_body(title, intro, detector, results, str(out), training),
-        evaluations=_evaluations(results),
-        tags=tags,
+    write_card_with_extras(
+        out, results, lambda merged: card_body(title, intro, detector, merged, str(out), training), tags=tags
     )

@@ -21,7 +21,7 @@ always describes the augmented image the model sees.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -103,16 +103,14 @@ class ElaImageProcessor(DeepfakeImageProcessor):
 
     def __init__(
         self,
-        size: int = 32,
-        resample: str = "bilinear",
-        image_mean: Sequence[float] = (0.5, 0.5, 0.5),
-        image_std: Sequence[float] = (0.5, 0.5, 0.5),
+        *args: Any,
         ela_quality: int = 90,
         ela_scale: float = 10.0,
         include_image: bool = True,
         **kwargs: Any,
     ) -> None:
-        super().__init__(size=size, resample=resample, image_mean=image_mean, image_std=image_std, **kwargs)
+        # size, resample, image_mean and image_std (positional or by name) and their defaults: DeepfakeImageProcessor
+        super().__init__(*args, **kwargs)
         if not 1 <= int(ela_quality) <= 100:
             raise ValueError(f"ela_quality must be between 1 and 100, got {ela_quality}")
         if not float(ela_scale) > 0:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
+from .cards import training_table
 from .hub import metrics_table, plots_markdown
 
 #: The limitation sentence of an Error Level Analysis detector's card.
@@ -177,29 +178,6 @@ def robustness_rows(results: dict[str, Any]) -> str:
     for name, f in entries.items():
         lines.append(f"| {name} | {f['accuracy']:.4f} | {f['recall']:.4f} | {f['fpr']:.4f} | {f['auroc']:.4f} |")
     return "\n".join(lines)
-
-
-def training_table(training: dict[str, Any]) -> str:
-    """The ``training`` record of the model's config as a two-column Markdown table (nested dicts flattened).
-
-    Args:
-        training: the record (``config.training``).
-
-    Example:
-        >>> training_table({"epochs": 2, "phase": {"lr": 0.1}}).splitlines()[2:]
-        ['| epochs | 2 |', '| phase.lr | 0.1 |']
-    """
-    lines = ["| setting | value |", "|---|---|"]
-
-    def add(prefix: str, value: object) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                add(f"{prefix}.{key}" if prefix else key, inner)
-        else:
-            lines.append(f"| {prefix} | {value} |")
-
-    add("", training)
-    return "\n".join(lines) if len(lines) > 2 else "(no training record in config.json)"
 
 
 def save_explanation_examples(detector: Any, out: Path, examples: Path = Path("examples")) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import numpy as np
 import torch
@@ -11,7 +11,13 @@ from transformers import initialization as init
 
 from ..configuration.autoencoder import ResidualAutoencoderConfig
 from ..features.filters import highpass_residual
-from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput, Explanation
+from .base import (
+    DeepfakeDetectorPreTrainedModel,
+    DetectorOutput,
+    Explanation,
+    NoInitialStatisticsMixin,
+    reset_batch_norm,
+)
 
 if TYPE_CHECKING:
     from ..processing import ImageInput
@@ -38,7 +44,7 @@ def _conv_norm_act(conv: nn.Module, channels: int) -> nn.Sequential:
     return nn.Sequential(conv, nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
 
 
-class ResidualAutoencoderModel(DeepfakeDetectorPreTrainedModel):
+class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedModel):
     """Residual convolutional autoencoder trained on real images only.
 
     ``forward`` returns the mean squared reconstruction error as the loss and, per image, the reconstruction
@@ -98,21 +104,7 @@ class ResidualAutoencoderModel(DeepfakeDetectorPreTrainedModel):
         elif isinstance(module, nn.Linear):
             init.xavier_uniform_(module.weight)
         elif isinstance(module, nn.BatchNorm2d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-            init.zeros_(module.running_mean)
-            init.ones_(module.running_var)
-
-    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "ResidualAutoencoderModel":
-        """The pre-training hook every deep one-class member has; the autoencoder fixes no statistics.
-
-        Args:
-            batches: an iterable of ``pixel_values`` batches of real training images (left unread).
-
-        Returns:
-            The model itself.
-        """
-        return self
+            reset_batch_norm(module)
 
     def encode(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Map images in [-1, 1] to the ``latent_dim`` bottleneck vector."""

@@ -190,9 +190,42 @@ def init_cnn_classifier_weights(module: torch.nn.Module) -> None:
         init.normal_(module.weight, std=0.01)
         init.zeros_(module.bias)
     elif isinstance(module, nn.BatchNorm2d):
-        init.ones_(module.weight)
-        init.zeros_(module.bias)
-        init.zeros_(module.running_mean)
-        init.ones_(module.running_var)
-        if getattr(module, "num_batches_tracked", None) is not None:
-            init.zeros_(module.num_batches_tracked)
+        reset_batch_norm(module)
+
+
+@torch.no_grad()
+def reset_batch_norm(module: torch.nn.BatchNorm2d) -> None:
+    """A batch norm back to its start: unit scale, zero shift, running mean 0 and variance 1, no batches counted.
+
+    Args:
+        module: the batch norm (call from ``_init_weights``).
+
+    Example:
+        >>> norm = torch.nn.BatchNorm2d(4)
+        >>> reset_batch_norm(norm)
+        >>> float(norm.running_var.mean())
+        1.0
+    """
+    from transformers import initialization as init
+
+    init.ones_(module.weight)
+    init.zeros_(module.bias)
+    init.zeros_(module.running_mean)
+    init.ones_(module.running_var)
+    if getattr(module, "num_batches_tracked", None) is not None:
+        init.zeros_(module.num_batches_tracked)
+
+
+class NoInitialStatisticsMixin:
+    """For a deep one-class member that fixes no statistics before training (the autoencoder, the frequency VAE)."""
+
+    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "NoInitialStatisticsMixin":
+        """The pre-training hook every deep one-class member has; this model fixes no statistics, so it reads nothing.
+
+        Args:
+            batches: an iterable of ``pixel_values`` batches of real training images (left unread).
+
+        Returns:
+            The model itself.
+        """
+        return self

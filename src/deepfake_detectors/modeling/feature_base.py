@@ -173,8 +173,16 @@ class FeatureDetectorModel(DeepfakeDetectorPreTrainedModel):
         **kwargs: Any,
     ) -> DetectorOutput:
         """Scores (higher = less like the real training images) of images in [0, 1]."""
-        scores = self.score_features(self.standardise(self.features(pixel_values, feature_cache)))
+        scores = self.scores_from_features(self.features(pixel_values, feature_cache))
         return DetectorOutput(scores=scores.float())
+
+    def scores_from_features(self, values: torch.Tensor) -> torch.Tensor:
+        """Scores of raw features ``[batch, feature_dim]``: :meth:`score_features` of the standardised values.
+
+        Args:
+            values: raw features from :meth:`features`.
+        """
+        return self.score_features(self.standardise(values))
 
 
 class MahalanobisDetectorModel(FeatureDetectorModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +11,7 @@ from transformers import initialization as init
 
 from ..configuration.frequency_vae import FrequencyVAEConfig
 from ..features.statistics import grayscale
-from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput
+from .base import DeepfakeDetectorPreTrainedModel, DetectorOutput, NoInitialStatisticsMixin
 
 _LOGVAR_RANGE = (-10.0, 10.0)
 _MIN_STD = 1e-3
@@ -35,7 +35,7 @@ def radial_profile(maps: torch.Tensor) -> torch.Tensor:
     return sums / counts
 
 
-class FrequencyVAEModel(DeepfakeDetectorPreTrainedModel):
+class FrequencyVAEModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedModel):
     """Variational autoencoder on the Fourier spectra of real images (one-class).
 
     For every scale in ``config.scales`` the luma (and with ``per_channel`` each RGB channel) is mean-removed,
@@ -101,17 +101,6 @@ class FrequencyVAEModel(DeepfakeDetectorPreTrainedModel):
         elif isinstance(module, nn.Linear):
             init.xavier_uniform_(module.weight)
             init.zeros_(module.bias)
-
-    def fit_initial_statistics(self, batches: Iterable[torch.Tensor]) -> "FrequencyVAEModel":
-        """The pre-training hook every deep one-class member has; the VAE fixes no statistics, so it reads nothing.
-
-        Args:
-            batches: an iterable of ``pixel_values`` batches of real training images (left unread).
-
-        Returns:
-            The model itself.
-        """
-        return self
 
     @property
     def num_spectral_elements(self) -> int:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import torch
 
 from ..configuration.statistical import StatisticalConfig
 from ..features import FeatureCache
-from .base import DetectorOutput
 from .feature_base import MahalanobisDetectorModel
 
 #: Added to squared distances before their logarithm.
@@ -102,23 +101,21 @@ class StatisticalModel(MahalanobisDetectorModel):
         worst_blocks = per_block.topk(min(self.config.block_top_k, per_block.shape[1]), dim=1).values.mean(1)
         return torch.stack([self.score_features(self.standardise(whole)), worst_blocks], 1)
 
-    @torch.no_grad()
-    def fit(self, real_features: torch.Tensor) -> "StatisticalModel":
-        """Fit both Gaussians, and the spread of their log-distances, on features of real training images.
+    def fit_standardised(self, values: torch.Tensor) -> None:
+        """Fit both Gaussians, and the spread of their log-distances, on checked features of real training images.
+
+        Called by :meth:`fit`; without a block feature only the whole-image Gaussian is fitted.
 
         Args:
-            real_features: ``[n, input_dim]`` raw features (see :meth:`features`).
-
-        Returns:
-            self
+            values: ``[n, input_dim]`` raw features of real training images, checked by ``check_real_features``.
         """
         if self.config.block_feature is None:
-            return super().fit(real_features)
+            super().fit_standardised(values)
+            return
         from sklearn.covariance import LedoitWolf
 
-        values = self.check_real_features(real_features)
         whole, blocks = self.split(values)
-        self.fit_standardised(whole)
+        super().fit_standardised(whole)
         flat = blocks.reshape(-1, self.config.block_dim)
         self.block_mean.copy_(flat.mean(0))
         self.block_scale.copy_(flat.std(0).clamp_min(1e-6))
@@ -127,20 +124,17 @@ class StatisticalModel(MahalanobisDetectorModel):
         log_distances = torch.log(self.distances(values) + DISTANCE_FLOOR)
         self.log_distance_mean.copy_(log_distances.mean(0))
         self.log_distance_std.copy_(log_distances.std(0).clamp_min(1e-6))
-        return self
 
-    def forward(
-        self,
-        pixel_values: torch.Tensor,
-        labels: Optional[torch.Tensor] = None,
-        feature_cache: Optional[FeatureCache] = None,
-        **kwargs: Any,
-    ) -> DetectorOutput:
-        """Scores (higher = less like the real training images) of images in [0, 1]."""
-        values = self.features(pixel_values, feature_cache)
+    def scores_from_features(self, values: torch.Tensor) -> torch.Tensor:
+        """Scores of raw features: the weighted sum of the standardised log-distances (whole image, worst blocks).
+
+        Without a block feature, the whole-image distance alone (:meth:`FeatureDetectorModel.scores_from_features`).
+
+        Args:
+            values: raw features from :meth:`features`.
+        """
         if self.config.block_feature is None:
-            return DetectorOutput(scores=self.score_features(self.standardise(values)).float())
+            return super().scores_from_features(values)
         log_distances = torch.log(self.distances(values) + DISTANCE_FLOOR)
         standardised = (log_distances - self.log_distance_mean) / self.log_distance_std
-        scores = self.config.whole_image_weight * standardised[:, 0] + standardised[:, 1]
-        return DetectorOutput(scores=scores.float())
+        return self.config.whole_image_weight * standardised[:, 0] + standardised[:, 1]

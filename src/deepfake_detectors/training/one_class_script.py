@@ -8,7 +8,6 @@ images (real, plus labelled fakes for the ``optimal`` threshold) -> ``save_pretr
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -21,27 +20,27 @@ from ..modeling.base import DeepfakeDetectorPreTrainedModel
 from ..pipeline import EnsembleDeepfakeDetector
 from ..processing import DeepfakeImageProcessor
 from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
+from .supervised import (
+    add_dataset_arguments,
+    add_optimisation_arguments,
+    add_output_arguments,
+    save_trained_detector,
+    training_device,
+)
 from .trainer import OneClassTrainingConfig, train_one_class
 
 
 def base_parser(description: str) -> argparse.ArgumentParser:
     """Arguments every one-class training script shares (data, optimisation, output)."""
     parser = argparse.ArgumentParser(description=description)
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
-    data.add_argument("--train-split", default="train")
+    data = add_dataset_arguments(parser)
     data.add_argument("--calibration-split", default="validation", help="held-out split for thresholds")
     data.add_argument("--max-train-samples", type=int, default=None, help="real training images to use")
     data.add_argument("--max-calibration-samples", type=int, default=2000, help="per class, for calibration")
-    optim = parser.add_argument_group("optimisation")
-    optim.add_argument("--epochs", type=float, default=10.0)
-    optim.add_argument("--max-steps", type=int, default=-1)
-    optim.add_argument("--batch-size", type=int, default=128)
-    optim.add_argument("--learning-rate", type=float, default=1e-3)
-    optim.add_argument("--weight-decay", type=float, default=1e-6)
-    optim.add_argument("--seed", type=int, default=0)
+    optim = add_optimisation_arguments(
+        parser, epochs=10.0, batch_size=128, learning_rate=1e-3, weight_decay=1e-6, helps={"max-steps": None}
+    )
     optim.add_argument("--resume", default=None, help="a checkpoint folder, or 'latest'")
-    optim.add_argument("--num-workers", type=int, default=0, help="image decoding worker processes")
     scoring = parser.add_argument_group("scoring")
     scoring.add_argument(
         "--complexity-adjustment",
@@ -49,9 +48,7 @@ def base_parser(description: str) -> argparse.ArgumentParser:
         default="none",
         help="correct the scores for input complexity (PNG bits per value), fitted on the real calibration images",
     )
-    out = parser.add_argument_group("output")
-    out.add_argument("--output-dir", required=True, help="where save_pretrained writes the trained detector")
-    out.add_argument("--run-dir", default=None, help="Trainer checkpoints and logs (default: runs/<name>)")
+    add_output_arguments(parser, run_dir_default="runs/<name>")
     return parser
 
 
@@ -82,16 +79,11 @@ def run_one_class_training(
         plain = train.with_transform(ImageTransform(processor, augment=False))
         loader = torch.utils.data.DataLoader(plain, batch_size=args.batch_size, collate_fn=collate_pixel_values)
         before_training(model, loader)
+    optimisation = ("epochs", "max_steps", "batch_size", "learning_rate", "weight_decay", "seed", "num_workers")
     settings = OneClassTrainingConfig(
         output_dir=args.run_dir or f"runs/{Path(args.output_dir).name}",
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        weight_decay=args.weight_decay,
-        seed=args.seed,
         resume_from_checkpoint=args.resume,
-        dataloader_num_workers=args.num_workers,
+        **{name: getattr(args, name) for name in optimisation},
     )
     trainer = train_one_class(model, train.with_transform(ImageTransform(processor, augment=True, seed=args.seed)), settings)
     model = trainer.model.cpu().eval()
@@ -110,7 +102,7 @@ def run_one_class_training(
     name = config.model_type.removeprefix("deepfake-").replace("-", "_")
     detector = EnsembleDeepfakeDetector.from_members({name: (model, processor)}, device="cpu")
     detector.calibrate(real, fake)
-    model.config.training = {
+    record = {
         "dataset": str(args.dataset),
         "split": args.train_split,
         "n_real_images": int(train.num_rows),
@@ -118,11 +110,8 @@ def run_one_class_training(
         "max_steps": args.max_steps,
         "calibration_split": args.calibration_split,
         "train_seconds": round(trained - started, 1),
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "device": training_device(),
     }
-    model.save_pretrained(args.output_dir)
-    processor.save_pretrained(args.output_dir)
-    summary = {"output_dir": args.output_dir, **model.config.training, "thresholds": model.config.calibration["thresholds"]}
-    print(json.dumps(summary, indent=2))
+    save_trained_detector(model, processor, args.output_dir, record)
     return model
 

@@ -19,6 +19,7 @@ from transformers import EvalPrediction, Trainer, TrainingArguments
 
 from ..processing import DeepfakeImageProcessor
 from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
+from .trainer import training_arguments
 
 
 def label_ids(dataset: datasets.Dataset) -> dict[int, int]:
@@ -84,15 +85,32 @@ def trainer_metrics(prediction: EvalPrediction) -> dict[str, float]:
     return metrics
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The ``data`` group with the options of every training script: ``--dataset`` and ``--train-split``.
+
+    Args:
+        parser: the script's argument parser.
+
+    Returns:
+        The group, to which the script adds its own data options.
+
+    Example:
+        >>> add_dataset_arguments(argparse.ArgumentParser()).title
+        'data'
+    """
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
+    data.add_argument("--train-split", default="train")
+    return data
+
+
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``data`` options every supervised training script shares (dataset, splits, sample limits).
 
     Args:
         parser: the script's argument parser.
     """
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="../shared/data/cifake", help="datasets dir, imagefolder or Hub id")
-    data.add_argument("--train-split", default="train")
+    data = add_dataset_arguments(parser)
     data.add_argument("--validation-split", default="validation", help="best checkpoint and calibration")
     data.add_argument("--max-train-samples", type=int, default=None, help="training images in all (half per class)")
     data.add_argument("--max-eval-samples", type=int, default=2000, help="validation images per evaluation, in all")
@@ -310,38 +328,6 @@ KEEP_BEST_BY_ACCURACY: dict[str, Any] = {
     "metric_for_best_model": "accuracy",
     "greater_is_better": True,
 }
-
-
-def training_arguments(args: argparse.Namespace, output_dir: str, **settings: Any) -> TrainingArguments:
-    """``TrainingArguments`` from the options of :func:`add_optimisation_arguments`, plus a script's own settings.
-
-    From the options: ``max_steps``, batch size, learning rate, weight decay, seed and decoding workers; always:
-    cosine decay (unless ``settings`` say otherwise), no reporting, the ``labels`` column kept, the CPU when no
-    GPU is there. ``settings`` override any of these.
-
-    Args:
-        args: parsed options (``max_steps``, ``batch_size``, ``learning_rate``, ``weight_decay``, ``seed``,
-            ``num_workers``).
-        output_dir: where Trainer writes checkpoints and logs.
-        settings: further ``TrainingArguments`` fields (evaluation, saving, warm-up, ...).
-
-    Example:
-        >>> training_arguments(args, "runs/x", warmup_steps=0.03, **KEEP_BEST_BY_ACCURACY)  # doctest: +SKIP
-    """
-    common: dict[str, Any] = {
-        "output_dir": output_dir,
-        "max_steps": args.max_steps,
-        "per_device_train_batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "weight_decay": args.weight_decay,
-        "lr_scheduler_type": "cosine",
-        "seed": args.seed,
-        "report_to": "none",
-        "remove_unused_columns": False,
-        "dataloader_num_workers": args.num_workers,
-        "use_cpu": not torch.cuda.is_available(),
-    }
-    return TrainingArguments(**{**common, **settings})
 
 
 def fit_supervised(

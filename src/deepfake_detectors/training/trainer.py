@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import datasets
 import torch
@@ -26,7 +26,7 @@ class OneClassTrainingConfig:
         seed: random seed of Trainer (shuffling, initialisation of new layers).
         logging_steps: log the loss every this many steps.
         resume_from_checkpoint: a checkpoint folder, or ``"latest"`` to continue from the newest one.
-        dataloader_num_workers: worker processes for decoding images.
+        num_workers: worker processes for decoding images.
     """
 
     output_dir: str
@@ -38,7 +38,40 @@ class OneClassTrainingConfig:
     seed: int = 0
     logging_steps: int = 50
     resume_from_checkpoint: Optional[str] = None
-    dataloader_num_workers: int = 0
+    num_workers: int = 0
+
+
+def training_arguments(options: Any, output_dir: str, **settings: Any) -> TrainingArguments:
+    """``TrainingArguments`` from optimisation options, plus a run's own settings.
+
+    From the options: ``max_steps``, batch size, learning rate, weight decay, seed and decoding workers; always:
+    cosine decay (unless ``settings`` say otherwise), no reporting, the ``labels`` column kept, the CPU when no
+    GPU is there. ``settings`` override any of these.
+
+    Args:
+        options: parsed options of :func:`~deepfake_detectors.training.add_optimisation_arguments`, or a
+            :class:`OneClassTrainingConfig` (``max_steps``, ``batch_size``, ``learning_rate``, ``weight_decay``,
+            ``seed``, ``num_workers``).
+        output_dir: where Trainer writes checkpoints and logs.
+        settings: further ``TrainingArguments`` fields (evaluation, saving, warm-up, ...).
+
+    Example:
+        >>> training_arguments(args, "runs/x", warmup_steps=0.03, **KEEP_BEST_BY_ACCURACY)  # doctest: +SKIP
+    """
+    common: dict[str, Any] = {
+        "output_dir": output_dir,
+        "max_steps": options.max_steps,
+        "per_device_train_batch_size": options.batch_size,
+        "learning_rate": options.learning_rate,
+        "weight_decay": options.weight_decay,
+        "lr_scheduler_type": "cosine",
+        "seed": options.seed,
+        "report_to": "none",
+        "remove_unused_columns": False,
+        "dataloader_num_workers": options.num_workers,
+        "use_cpu": not torch.cuda.is_available(),
+    }
+    return TrainingArguments(**{**common, **settings})
 
 
 def train_one_class(
@@ -57,26 +90,17 @@ def train_one_class(
         The Trainer after training (``trainer.model`` is the trained model).
 
     Example:
-        >>> trainer = train_one_class(model, real_train, OneClassTrainingConfig("runs/ae", epochs=1))
+        >>> trainer = train_one_class(model, real_train, OneClassTrainingConfig("runs/ae", epochs=1))  # doctest: +SKIP
     """
-    args = TrainingArguments(
-        output_dir=settings.output_dir,
+    args = training_arguments(
+        settings,
+        settings.output_dir,
         num_train_epochs=settings.epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        weight_decay=settings.weight_decay,
-        lr_scheduler_type="cosine",
         warmup_steps=0.03,
         logging_steps=settings.logging_steps,
         save_strategy="epoch",
         save_total_limit=1,
-        seed=settings.seed,
-        report_to="none",
-        remove_unused_columns=False,
-        dataloader_num_workers=settings.dataloader_num_workers,
         disable_tqdm=False,
-        use_cpu=not torch.cuda.is_available(),
     )
     trainer = Trainer(model=model, args=args, train_dataset=train_dataset, data_collator=collate_pixel_values)
     resume = settings.resume_from_checkpoint
