@@ -291,3 +291,26 @@ def test_leave_one_out_applies_the_ensembles_brightness_normalisation() -> None:
     plain = leave_one_out(detector, labels, scores)  # no brightness given: the plain weighted means
     assert plain["a"]["auroc_without"] == pytest.approx(roc_auc_score(labels, (scores["b"] + scores["c"]) / 2))
     assert table["a"]["auroc_without"] != pytest.approx(plain["a"]["auroc_without"])
+
+
+def test_a_rebuild_is_compared_with_the_published_figures_and_quoted_in_the_card(tmp_path) -> None:
+    from deepfake_detectors.cards import rebuild_sentence
+    from deepfake_detectors.evaluation.rebuild import REBUILD_FILE, compare_rebuild
+
+    def repo(name: str, auroc: float) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        figures = {"auroc": auroc, "accuracy": 0.61, "recall": 0.2, "fpr": 0.05, "n_real": 10}
+        (folder / "results_summary.json").write_text(json.dumps(figures))
+        return folder
+
+    published, close, far = repo("published", 0.7262), repo("close", 0.7221), repo("far", 0.7100)
+    record = compare_rebuild(published, close, command="bash scripts/bundled_weights.sh", code="abc1234")
+    assert record["reproduced"] and record["auroc_difference"] == pytest.approx(0.0041)
+    assert record["published"]["auroc"] == 0.7262 and record["rebuilt"]["auroc"] == 0.7221
+    assert not compare_rebuild(published, far, command="x", code="y")["reproduced"]
+    assert rebuild_sentence(published) == ""  # nothing recorded yet
+    (published / REBUILD_FILE).write_text(json.dumps(record))
+    sentence = rebuild_sentence(published)
+    assert "0.7221 against 0.7262" in sentence and "0.0041, within the tolerance of 0.005" in sentence
+    assert "abc1234" in sentence

@@ -6,6 +6,8 @@ config, so no figure in it can drift from what was measured.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Optional
 
 from .hub import group_table, metrics_table, plots_markdown
@@ -317,3 +319,28 @@ No fake image and no test image was used to fit it (`scripts/fit_domain.py`; the
 Out-of-domain rate: wild test {report['wild_test']:.1%} ({by_source}); CIFAKE test {report['cifake_test']:.1%}.
 Command: `{report['command']}` (`domain_report.json`).
 """
+
+
+def rebuild_sentence(repo_dir: Any) -> str:
+    """What a rebuild of the repo from its card's command gave (``rebuild_check.json``), or ``""`` when none was
+    recorded.
+
+    Example:
+        >>> rebuild_sentence("hub_repos/deepfake-autoencoder")  # doctest: +SKIP
+        'Rebuilt from a clean checkout with the commands above ...'
+    """
+    from .evaluation.rebuild import REBUILD_FILE
+
+    path = Path(repo_dir) / REBUILD_FILE
+    if not path.is_file():
+        return ""
+    check = json.loads(path.read_text())
+    published, rebuilt = check["published"], check["rebuilt"]
+    verdict = "within" if check["reproduced"] else "outside"
+    return (
+        f"Rebuilt from a clean checkout with `{check['command']}` (code {check['code']}): test AUROC "
+        f"{rebuilt['auroc']:.4f} against {published['auroc']:.4f} here, a difference of "
+        f"{check['auroc_difference']:.4f}, {verdict} the tolerance of {check['tolerance']} we hold a rebuild to "
+        f"(accuracy {rebuilt['accuracy']:.4f} against {published['accuracy']:.4f}; training on the CPU is not "
+        f"bit-for-bit repeatable across machines). Recorded in `{REBUILD_FILE}`.\n"
+    )

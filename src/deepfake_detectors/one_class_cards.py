@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .cards import rebuild_sentence
 from .hub import metrics_table, plots_markdown, write_model_card
 from .pipeline import EnsembleDeepfakeDetector
 
@@ -644,7 +645,7 @@ photos.
 ```bash
 {results['command']}
 ```
-"""
+{rebuild_sentence(repo)}"""
 
 
 def write_repo_card(
