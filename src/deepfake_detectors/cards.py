@@ -327,7 +327,7 @@ def rebuild_sentence(repo_dir: Any) -> str:
 
     Example:
         >>> rebuild_sentence("hub_repos/deepfake-autoencoder")  # doctest: +SKIP
-        'Rebuilt from a clean checkout with the commands above ...'
+        'Rebuilt from a clean checkout with `bash scripts/bundled_weights.sh` on commit ...'
     """
     from .evaluation.rebuild import REBUILD_FILE
 
@@ -338,7 +338,7 @@ def rebuild_sentence(repo_dir: Any) -> str:
     published, rebuilt = check["published"], check["rebuilt"]
     verdict = "within" if check["reproduced"] else "outside"
     return (
-        f"Rebuilt from a clean checkout with `{check['command']}` (code {check['code']}): test AUROC "
+        f"Rebuilt from a clean checkout with `{check['command']}` on {check['code']}: test AUROC "
         f"{rebuilt['auroc']:.4f} against {published['auroc']:.4f} here, a difference of "
         f"{check['auroc_difference']:.4f}, {verdict} the tolerance of {check['tolerance']} we hold a rebuild to "
         f"(accuracy {rebuilt['accuracy']:.4f} against {published['accuracy']:.4f}; training on the CPU is not "
