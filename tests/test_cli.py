@@ -142,27 +142,19 @@ def scan_folder(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def slow_scan_folder(tmp_path_factory) -> Path:
-    """Like ``scan_folder`` but with 512 x 512 images (small files, slower to decode and resize), so that a scan
-    is still running when the test interrupts it, however fast the machine."""
-    import numpy as np
-    from PIL import Image
+def _default_ctrl_c() -> None:
+    """In the child: Ctrl-C (SIGINT) back to its default. A shell starts background jobs with SIGINT ignored, and
+    a process inherits that, so a test run in the background (as CI may be) would otherwise never see it."""
+    import signal
 
-    folder = tmp_path_factory.mktemp("slow_scan")
-    gradient = np.linspace(0, 255, 512, dtype=np.float64)
-    for index in range(240):
-        pixels = (gradient[None, :, None] + index) % 256 * np.ones((512, 1, 3))
-        Image.fromarray(pixels.astype(np.uint8)).save(folder / f"image_{index:03d}.png")
-    Image.new("RGB", (32, 32)).save(folder / "=1+2.png")
-    (folder / "broken.png").write_bytes(b"not a png")
-    return folder
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _scan(model: Path, folder: Path, output: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "deepfake_detectors.cli", "detect", str(folder), "--model", str(model),
                "--output", str(output), "--batch-size", "2", "--no-progress", *extra]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_ctrl_c)
 
 
 def _wait_for_rows(path: Path, rows: int, process: subprocess.Popen) -> None:
@@ -181,12 +173,9 @@ def _sources(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
-def test_interrupted_scan_resumes_with_every_image_once(
-    tiny_model_dir, slow_scan_folder, tmp_path, signal_name
-) -> None:
+def test_interrupted_scan_resumes_with_every_image_once(tiny_model_dir, scan_folder, tmp_path, signal_name) -> None:
     import signal
 
-    scan_folder = slow_scan_folder
     output = tmp_path / "results.jsonl"
     partial = tmp_path / "results.jsonl.partial"
     first = _scan(tiny_model_dir, scan_folder, output)
