@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import types
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,14 @@ CIFAKE = SHARED_DATA / "cifake"
 def _seed() -> None:
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+def load_script(name: str) -> types.ModuleType:
+    """Import ``scripts/<name>.py`` as a module (the scripts are not a package), to call its parser or ``main``."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", REPO_ROOT / "scripts" / f"{name}.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
 
 
 def smooth_image(rng: np.random.Generator, size: int = 32) -> Image.Image:

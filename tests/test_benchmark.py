@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_script
 from PIL import Image
 
 from deepfake_detectors.evaluation import benchmark
@@ -182,9 +181,7 @@ def test_peak_memory_mb_of_a_detect_process(tmp_path: Path) -> None:
 
 
 def test_script_passes_its_options_to_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = importlib.util.spec_from_file_location("benchmark_script", REPO_ROOT / "scripts" / "benchmark.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("benchmark")
     hub = tmp_path / "hub"
     for name in ("b-repo", "a-repo", "not-a-repo"):
         (hub / name).mkdir(parents=True)

@@ -11,7 +11,7 @@ import torch
 import torchvision
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
 
-from conftest import CIFAKE, REPO_ROOT, noisy_image, smooth_image
+from conftest import CIFAKE, REPO_ROOT, load_script, noisy_image, smooth_image
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     EfficientNetDetectorConfig,
@@ -204,13 +204,9 @@ def test_bundled_model_separates_cifake_test_images() -> None:
 
 @pytest.mark.skipif(not CIFAKE.is_dir(), reason="CIFAKE data missing")
 def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path) -> None:
-    import importlib.util
-
     from safetensors import safe_open
 
-    spec = importlib.util.spec_from_file_location("train_efficientnet", REPO_ROOT / "scripts" / "train_efficientnet.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("train_efficientnet")
     out = tmp_path / "model"
     script.main([
         "--dataset", str(CIFAKE), "--max-train-samples", "32", "--max-eval-samples", "16",

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
 
-from conftest import noisy_image, smooth_image
+from conftest import load_script, noisy_image, smooth_image
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     ElaCnnConfig,
@@ -233,21 +233,10 @@ def _labelled_splits(root: Path, per_class: int, seed: int = 0) -> Path:
     return root / "data"
 
 
-def _script(name: str):
-    import importlib.util
-
-    from conftest import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
-
-
 def test_optimisation_options_keep_each_scripts_defaults_and_build_training_arguments() -> None:
     from deepfake_detectors.training.supervised import KEEP_BEST_BY_ACCURACY, run_directory, training_arguments
 
-    args = _script("train_ela_cnn").parse_args(["--output-dir", "models/ela", "--optimizer", "rmsprop"])
+    args = load_script("train_ela_cnn").parse_args(["--output-dir", "models/ela", "--optimizer", "rmsprop"])
     assert (args.epochs, args.max_steps, args.batch_size, args.learning_rate, args.weight_decay) == (5.0, -1, 128, 1e-3, 1e-4)
     assert (args.optimizer, args.resume, args.seed, args.num_workers) == ("rmsprop", None, 0, 0)
     assert run_directory(args) == "runs/ela_trainer"
@@ -265,7 +254,7 @@ def test_optimisation_options_keep_each_scripts_defaults_and_build_training_argu
 def test_training_script_keeps_the_best_epoch_calibrates_and_saves(tmp_path: Path) -> None:
     dataset = _labelled_splits(tmp_path, per_class=8)
     out = tmp_path / "model"
-    _script("train_ela_cnn").main([
+    load_script("train_ela_cnn").main([
         "--dataset", str(dataset), "--max-eval-samples", "8", "--max-calibration-samples", "4", "--hidden-sizes", "4", "8",
         "--batch-size", "8", "--epochs", "1", "--optimizer", "rmsprop", "--output-dir", str(out),
         "--run-dir", str(tmp_path / "run"),
@@ -337,7 +326,7 @@ def test_build_script_evaluates_with_robustness_and_rewrites_the_card_from_the_f
     monkeypatch.chdir(REPO_ROOT)  # the explanation panels use examples/
     options = ["--name", "ela-test", "--title", "ELA test", "--hub-dir", str(tmp_path / "hub"),
                "--reproduce-script", str(tmp_path / "weights.sh")]
-    script = _script("build_supervised_repo")
+    script = load_script("build_supervised_repo")
     script.main(["--model", str(saved_model), "--dataset", str(dataset), "--second-domain", str(tmp_path / "none"),
                  *options])
     repo = tmp_path / "hub" / "ela-test"

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModel, pipeline
 
-from conftest import noisy_image, smooth_image
+from conftest import load_script, noisy_image, smooth_image
 from deepfake_detectors import (
     EnsembleDeepfakeDetector,
     NativeCropImageProcessor,
@@ -324,21 +324,10 @@ def _npr_splits(root: Path, per_class: int, splits: tuple[str, ...], seed: int =
     return root / "data"
 
 
-def _script(name: str):
-    import importlib.util
-
-    from conftest import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    return script
-
-
 def test_training_options_have_no_epochs_and_minus_one_means_all() -> None:
     from deepfake_detectors.training.supervised import optional_limit, training_arguments
 
-    script = _script("train_npr")
+    script = load_script("train_npr")
     args = script.parse_args(["--output-dir", "runs/npr"])
     assert (args.max_steps, args.batch_size, args.learning_rate, args.weight_decay) == (4000, 32, 2e-3, 1e-4)
     assert args.max_train_samples == [-1, 10000] and [optional_limit(v) for v in args.max_train_samples] == [None, 10000]
@@ -351,7 +340,7 @@ def test_training_options_have_no_epochs_and_minus_one_means_all() -> None:
 def test_training_script_runs_fixed_steps_and_calibrates_on_the_validation_splits(tmp_path: Path, capsys) -> None:
     dataset = str(_npr_splits(tmp_path, per_class=4, splits=("train", "validation")))
     out = tmp_path / "npr"
-    _script("train_npr").main([
+    load_script("train_npr").main([
         "--dataset", dataset, "--max-train-samples", "-1", "--calibration-dataset", dataset, "--crop-size", "32",
         "--crops-per-side", "2", "--hidden-sizes", "4", "8", "--max-steps", "2", "--batch-size", "4",
         "--output-dir", str(out),
@@ -377,7 +366,7 @@ def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the
     (tmp_path / "weights.sh").write_text("python scripts/train_npr.py --output-dir runs/npr\n")
     options = ["--name", "npr-test", "--hub-dir", str(tmp_path / "hub"), "--selection", str(tmp_path / "selection.md"),
                "--reproduce-script", str(tmp_path / "weights.sh")]
-    script = _script("build_npr_repo")
+    script = load_script("build_npr_repo")
     with pytest.raises(SystemExit):
         script.main(options)  # --model is needed to build the repo
     script.main(["--model", str(saved_model), "--wild", dataset, "--cifake", dataset, "--aiart", str(tmp_path / "none"),

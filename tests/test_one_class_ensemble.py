@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CIFAKE, REPO_ROOT, noisy_image, smooth_image
+from conftest import CIFAKE, REPO_ROOT, load_script, noisy_image, smooth_image
 
 from deepfake_detectors import (
     ColourDistributionConfig,
@@ -63,13 +62,19 @@ def feature_ensemble() -> EnsembleDeepfakeDetector:
     return detector
 
 
-def test_members_share_one_feature_computation_per_batch(feature_ensemble, monkeypatch) -> None:
+def count_feature_calls(monkeypatch) -> dict[str, int]:
+    """Wrap every named feature so that each call is counted: ``{feature name: calls}``, filled as they happen."""
     calls: dict[str, int] = {}
     for name, function in list(FEATURES.items()):
         def counting(images, _name=name, _function=function):
             calls[_name] = calls.get(_name, 0) + 1
             return _function(images)
         monkeypatch.setitem(FEATURES, name, counting)
+    return calls
+
+
+def test_members_share_one_feature_computation_per_batch(feature_ensemble, monkeypatch) -> None:
+    calls = count_feature_calls(monkeypatch)
     rng = np.random.default_rng(1)
     feature_ensemble.predict([smooth_image(rng) for _ in range(5)], batch_size=8)
     # colour_histogram and colour_moments are used by all three members, yet computed once for the batch.
@@ -208,12 +213,7 @@ def test_complexity_adjustments_are_kept_only_where_they_raise_validation_auroc(
 
 
 def test_fit_feature_members_shares_features_and_learns_real_images(monkeypatch) -> None:
-    calls: dict[str, int] = {}
-    for name, function in list(FEATURES.items()):
-        def counting(images, _name=name, _function=function):
-            calls[_name] = calls.get(_name, 0) + 1
-            return _function(images)
-        monkeypatch.setitem(FEATURES, name, counting)
+    calls = count_feature_calls(monkeypatch)
     rng = np.random.default_rng(5)
     names = ["colour_distribution", "statistical"]
     members, fit_seconds, feature_seconds = fit_feature_members([smooth_image(rng) for _ in range(48)], names, 24)
@@ -286,9 +286,7 @@ def test_robustness_claims_follow_the_measured_sweep(feature_ensemble) -> None:
 
 
 def test_train_script_keeps_its_options() -> None:
-    spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "scripts" / "train_one_class_ensemble.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("train_one_class_ensemble")
     args = script.build_parser().parse_args(["--reuse-members", "--retrain", "statistical", "--no-normalise-brightness"])
     assert args.members == list(one_class_members()) and args.max_train_samples == 10000
     assert args.max_calibration_samples == 1500 and args.init_batches == 20 and args.weights == "logistic"
