@@ -6,5 +6,5 @@ set -euo pipefail
 export HF_HUB_OFFLINE=1
 python scripts/train_npr.py --dataset ../shared/data/wild ../shared/data/cifake \
     --max-train-samples -1 10000 --max-steps 4000 --output-dir runs/npr
-python scripts/build_npr_repo.py --model runs/npr --name deepfake-npr-detector \
+python scripts/build_native_crop_repo.py --model runs/npr --name deepfake-npr-detector \
     --selection docs/npr_selection.md --reproduce-script scripts/npr_weights.sh

@@ -38,6 +38,7 @@ import argparse
 from typing import Optional, Sequence
 
 from deepfake_detectors import EfficientNetDetectorForImageClassification
+from deepfake_detectors.registry import detector_spec
 from deepfake_detectors.training import add_data_arguments, add_optimisation_arguments, add_output_arguments
 from deepfake_detectors.training.supervised_recipes import train_efficientnet
 
@@ -56,7 +57,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     model.add_argument("--head-hidden-size", type=int, default=256)
     model.add_argument("--dropout", type=float, default=0.5)
     optim = add_optimisation_arguments(
-        parser, epochs=4.0, batch_size=64, learning_rate=3e-4, weight_decay=1e-2,
+        parser, **detector_spec("efficientnet").supervised_recipe("train_efficientnet").optimisation,
         helps={"epochs": "phase 2: fine-tuning", "learning-rate": "phase 2 peak learning rate",
                "max-steps": "cap on phase 2 steps (overrides --epochs)"},
     )

@@ -28,6 +28,7 @@ import argparse
 from typing import Optional, Sequence
 
 from deepfake_detectors import ElaCnnForImageClassification
+from deepfake_detectors.registry import detector_spec
 from deepfake_detectors.training import add_data_arguments, add_optimisation_arguments, add_output_arguments
 from deepfake_detectors.training.supervised_recipes import train_ela_cnn
 
@@ -42,7 +43,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     model.add_argument("--ela-quality", type=int, default=90)
     model.add_argument("--ela-scale", type=float, default=10.0)
     model.add_argument("--ela-only", action="store_true", help="feed the ELA map alone (3 channels)")
-    optim = add_optimisation_arguments(parser, epochs=5.0, batch_size=128, learning_rate=1e-3, weight_decay=1e-4)
+    optim = add_optimisation_arguments(parser, **detector_spec("ela_cnn").supervised_recipe("train_ela_cnn").optimisation)
     optim.add_argument("--optimizer", choices=["adamw", "rmsprop"], default="adamw")
     optim.add_argument("--resume", default=None, help="a checkpoint folder, or 'latest'")
     add_output_arguments(parser)

@@ -22,26 +22,20 @@ import argparse
 from typing import Optional, Sequence
 
 from deepfake_detectors import NprDetectorForImageClassification
-from deepfake_detectors.training import add_optimisation_arguments, add_output_arguments
+from deepfake_detectors.registry import detector_spec
+from deepfake_detectors.training import add_crop_data_arguments, add_optimisation_arguments, add_output_arguments
 from deepfake_detectors.training.supervised_recipes import train_npr
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", nargs="+", default=["../shared/data/wild", "../shared/data/cifake"])
-    data.add_argument("--max-train-samples", type=int, nargs="+", default=[-1, 10000], help="per dataset; -1 = all")
-    data.add_argument(
-        "--calibration-dataset", nargs="+", default=["../shared/data/wild"],
-        help="datasets whose validation split calibrates P(fake) and the thresholds (the domain the model is for)",
-    )
-    data.add_argument("--max-calibration-samples", type=int, nargs="+", default=[-1], help="per dataset; -1 = all")
+    add_crop_data_arguments(parser, max_train_samples=[-1, 10000])
     model = parser.add_argument_group("model")
     model.add_argument("--crop-size", type=int, default=96)
     model.add_argument("--crops-per-side", type=int, default=3, help="crops per side at inference")
     model.add_argument("--hidden-sizes", type=int, nargs="+", default=[32, 64, 128, 128])
     add_optimisation_arguments(
-        parser, max_steps=4000, batch_size=32, learning_rate=2e-3, weight_decay=1e-4,
+        parser, **detector_spec("npr").supervised_recipe().optimisation,
         helps={"max-steps": "optimiser steps of the whole run"},
     )
     add_output_arguments(parser, run_dir_default="<output-dir>_trainer")

@@ -47,6 +47,31 @@ def noisy_image(rng: np.random.Generator, size: int = 32) -> Image.Image:
     return Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
 
 
+def upsampled_image(rng: np.random.Generator, size: int) -> Image.Image:
+    """Noise at half resolution, 2x nearest-neighbour up-sampled: every 2 x 2 block holds one value."""
+    small = rng.integers(0, 256, (size // 2, size // 2, 3), dtype=np.uint8)
+    return Image.fromarray(small.repeat(2, axis=0).repeat(2, axis=1))
+
+
+def labelled_crop_splits(root: Path, per_class: int, splits: tuple[str, ...], seed: int = 0) -> Path:
+    """A `datasets` folder (parquet) with ``splits``: noise "real" photos and up-sampled "fake" images (48 px), with
+    source and generator columns (for the native-crop training and repo tests)."""
+    import datasets
+
+    rng = np.random.default_rng(seed)
+    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["real", "fake"]),
+                                  "source": datasets.Value("string"), "generator": datasets.Value("string")})
+    for split in splits:
+        images = [noisy_image(rng, 48) for _ in range(per_class)] + [upsampled_image(rng, 48) for _ in range(per_class)]
+        table = datasets.Dataset.from_dict(
+            {"image": images, "label": [0] * per_class + [1] * per_class,
+             "source": ["cam"] * per_class + ["gen"] * per_class, "generator": [""] * per_class + ["x"] * per_class},
+            features,
+        )
+        table.to_parquet(str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root / "data"
+
+
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     """A folder with real/ (smooth) and FAKE/ (noise) PNGs plus one corrupt file in real/."""

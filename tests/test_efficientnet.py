@@ -11,7 +11,7 @@ import torch
 import torchvision
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
 
-from conftest import CIFAKE, REPO_ROOT, load_script, noisy_image, smooth_image
+from conftest import CIFAKE, REPO_ROOT, labelled_crop_splits, load_script, noisy_image, smooth_image
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     EfficientNetDetectorConfig,
@@ -324,3 +324,69 @@ def test_supervised_card_of_a_resized_input_model_names_its_limit_and_earlier_st
     assert RESAMPLING_LIMIT in body and ELA_LIMIT not in body and "AI-art test" not in body
     assert "Earlier stage 1 (this run started from its result):\n\n| setting | value |\n|---|---|\n| image_size | 64 |" in body
     assert "Earlier stage 2" in body and "Earlier stage 3" not in body and "| image_size | 128 |" in body
+
+
+# ---------------------------------------------------------------- native-resolution crops (the photo-trained model)
+def test_a_crop_model_scores_native_crops_and_upscales_only_small_images() -> None:
+    from deepfake_detectors import NativeCropImageProcessor
+
+    model = _small_model(image_size=64, crops_per_side=2, crop_aggregation="max_logit")
+    processor = model.default_processor()
+    assert isinstance(processor, NativeCropImageProcessor) and processor.upscale_small
+    assert processor.image_mean == model.config.image_mean and processor.crop_size == 64
+    rng = np.random.default_rng(1)
+    large = noisy_image(rng, size=150)
+    pixel_values = processor([large])["pixel_values"]
+    assert pixel_values.shape == (1, 4, 3, 64, 64)
+    # Native resolution: the first crop is the image's top-left 64 x 64 pixels, untouched.
+    expected = processor.normalise_tensor(torch.from_numpy(np.array(large)[:64, :64]).permute(2, 0, 1).float() / 255)
+    assert torch.allclose(pixel_values[0, 0], expected, atol=1e-6)
+    # A 32 px image is upscaled to one 64 px crop (as the model was trained), not scored at 32 px.
+    assert processor([smooth_image(rng, size=32)])["pixel_values"].shape == (1, 1, 3, 64, 64)
+    # The image's logit combines its crops' logits as configured.
+    with torch.no_grad():
+        crop_logits = model.head(model.feature_map(pixel_values[0]).mean(dim=(2, 3))).squeeze(-1)
+        output = model(pixel_values=pixel_values)
+    assert output.logits[0, 1] == pytest.approx(float(crop_logits.max()), abs=1e-5)
+    model(pixel_values=pixel_values, labels=torch.tensor([1])).loss.backward()  # trainable through the combination
+    assert model.head[0].weight.grad is not None and model.head[0].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="crops_per_side"):
+        EfficientNetDetectorConfig(crops_per_side=0)
+
+
+def test_grad_cam_of_a_crop_model_covers_every_pixel_of_the_image() -> None:
+    model = _small_model(image_size=32, crops_per_side=2)
+    image = noisy_image(np.random.default_rng(2), size=100)
+    explanation = model.explain(image, tile=48)
+    assert explanation.heatmap.shape == (100, 100) and explanation.layer == "blocks.4, tiles of 48 px"
+    # Tiles of 48 px at offsets 0, 48 and 52 cover every row and column: no band of the image is left at zero.
+    assert explanation.heatmap.max() == pytest.approx(1.0, abs=1e-5)
+    assert (explanation.heatmap.max(axis=0) > 0).all() and (explanation.heatmap.max(axis=1) > 0).all()
+    with torch.no_grad():
+        logit = model(pixel_values=model.default_processor()([image])["pixel_values"]).logits[0, 1]
+    assert explanation.probability == pytest.approx(float(torch.sigmoid(logit)), abs=1e-5)
+
+
+def test_crop_training_script_runs_both_phases_from_a_trained_model_and_calibrates_on_validation(
+    saved_model: Path, tmp_path: Path
+) -> None:
+    from deepfake_detectors import NativeCropImageProcessor
+
+    dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("train", "validation")))
+    out = tmp_path / "crops"
+    load_script("train_efficientnet_on_crops").main([
+        "--init-from", str(saved_model), "--dataset", dataset, "--max-train-samples", "-1",
+        "--calibration-dataset", dataset, "--crop-size", "32", "--crops-per-side", "2", "--head-steps", "1",
+        "--max-steps", "2", "--batch-size", "4", "--output-dir", str(out),
+    ])
+    loaded = EfficientNetDetectorForImageClassification.from_pretrained(out)
+    training = loaded.config.training
+    assert (training["n_train_images"], training["phase_1_head"]["steps"], training["phase_2_finetune"]["steps"]) == (
+        8, 1, 2)
+    assert training["phase_2_finetune"]["trainable_parameters"] == sum(p.numel() for p in loaded.parameters())
+    assert training["calibration"] == f"validation splits of {[dataset]} (4 real, 4 fake)"
+    assert loaded.config.default_threshold == "balanced"
+    processor = NativeCropImageProcessor.from_pretrained(out)
+    assert (processor.crop_size, processor.crops_per_side, processor.upscale_small) == (32, 2, True)
+    result = EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "photo_real_01.jpg"))
+    assert result.error is None and 0.0 <= result.probability <= 1.0

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from transformers import AutoConfig, AutoImageProcessor, AutoModel, AutoModelForImageClassification, pipeline
 
-from conftest import load_script, noisy_image, smooth_image
+from conftest import labelled_crop_splits, load_script, noisy_image, smooth_image
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     ElaCnnConfig,
@@ -338,3 +338,67 @@ def test_build_script_evaluates_with_robustness_and_rewrites_the_card_from_the_f
     (repo / "results_summary.json").write_text(json.dumps({**summary, "auroc": 0.5}))
     script.main(["--cards-only", *options])  # no --model needed to rewrite the card
     assert card_metrics(repo / "README.md")[("cifake", "test", "roc_auc")] == 0.5
+
+
+# ---------------------------------------------------------------- native-resolution crops (the photo-trained model)
+def test_crop_processor_gives_each_native_crop_its_own_ela_map_on_the_jpeg_grid() -> None:
+    from deepfake_detectors import ElaCropImageProcessor
+
+    processor = ElaCropImageProcessor(crop_size=32, crops_per_side=3)
+    assert processor.offset_multiple == 8
+    assert all(box[0] % 8 == 0 and box[1] % 8 == 0 for box in processor.crop_boxes(203, 150))
+    image = _jpeg(noisy_image(np.random.default_rng(4), size=100), quality=75)
+    pixel_values = processor([image])["pixel_values"]
+    assert pixel_values.shape == (1, 9, 6, 32, 32)
+    left, top, right, bottom = processor.crop_boxes(100, 100)[4]
+    crop = np.array(image)[top:bottom, left:right]
+    expected_ela = torch.from_numpy(jpeg_error_levels(crop, 90, 10.0)).permute(2, 0, 1) * 2 - 1
+    assert torch.allclose(pixel_values[0, 4, 3:], expected_ela, atol=1e-5)  # the ELA of the crop itself
+    assert torch.allclose(pixel_values[0, 4, :3], torch.from_numpy(crop).permute(2, 0, 1) / 127.5 - 1, atol=1e-5)
+    # A 32 px CIFAKE image is one whole crop at its own size, as the CIFAKE model saw it.
+    assert processor([smooth_image(np.random.default_rng(5))])["pixel_values"].shape == (1, 1, 6, 32, 32)
+    assert processor.ela_map(image).size == (100, 100)
+
+
+def test_crop_model_combines_crop_logits_and_loads_its_processor_by_name(tmp_path: Path) -> None:
+    from deepfake_detectors import ElaCropImageProcessor
+
+    torch.manual_seed(0)
+    model = ElaCnnForImageClassification(ElaCnnConfig(image_size=32, hidden_sizes=[4, 8], crops_per_side=2,
+                                                      crop_aggregation="max_logit")).eval()
+    processor = model.default_processor()
+    assert isinstance(processor, ElaCropImageProcessor) and processor.crops_per_side == 2
+    pixel_values = processor([noisy_image(np.random.default_rng(6), size=80)])["pixel_values"]
+    with torch.no_grad():
+        per_crop = model(pixel_values=pixel_values[0]).logits
+        output = model(pixel_values=pixel_values)
+    assert output.logits[0, 1] == pytest.approx(float((per_crop[:, 1] - per_crop[:, 0]).max()), abs=1e-5)
+    assert output.scores[0] == pytest.approx(float(torch.sigmoid(output.logits[0, 1])), abs=1e-6)
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    assert type(AutoImageProcessor.from_pretrained(tmp_path)) is ElaCropImageProcessor  # not the resizing one
+    explanation = model.explain(noisy_image(np.random.default_rng(7), size=80), processor)
+    assert explanation.heatmap.shape == (80, 80) and explanation.method == "ELA map"
+
+
+def test_crop_training_script_starts_from_a_trained_model_and_calibrates_on_validation(tmp_path: Path) -> None:
+    from deepfake_detectors import ElaCropImageProcessor
+
+    start = tmp_path / "start"
+    ElaCnnForImageClassification(ElaCnnConfig(image_size=32, hidden_sizes=[4, 8])).save_pretrained(start)
+    dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("train", "validation")))
+    out = tmp_path / "crops"
+    load_script("train_ela_cnn_on_crops").main([
+        "--init-from", str(start), "--dataset", dataset, "--max-train-samples", "-1", "--calibration-dataset",
+        dataset, "--crop-size", "32", "--crops-per-side", "2", "--max-steps", "2", "--batch-size", "4",
+        "--output-dir", str(out),
+    ])
+    loaded = ElaCnnForImageClassification.from_pretrained(out)
+    training = loaded.config.training
+    assert (training["n_train_images"], training["steps"], training["init_from"]) == (8, 2, str(start))
+    assert training["calibration"] == f"validation splits of {[dataset]} (4 real, 4 fake)"
+    assert set(loaded.calibration.thresholds) >= {"strict", "balanced", "sensitive", "optimal"}
+    processor = ElaCropImageProcessor.from_pretrained(out)
+    assert (processor.crop_size, processor.crops_per_side, processor.offset_multiple) == (32, 2, 8)
+    with pytest.raises(SystemExit):
+        load_script("train_ela_cnn_on_crops").parse_args(["--crop-size", "36"])  # off the 8-pixel JPEG grid

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModel, pipeline
 
-from conftest import load_script, noisy_image, smooth_image
+from conftest import labelled_crop_splits, load_script, noisy_image, smooth_image, upsampled_image
 from deepfake_detectors import (
     EnsembleDeepfakeDetector,
     NativeCropImageProcessor,
@@ -24,12 +24,6 @@ from deepfake_detectors.processing_crops import crop_offsets
 from deepfake_detectors.training.native_crops import CropAugmentation, ShapeGroupedBatchSampler
 
 TINY = dict(hidden_sizes=[4, 8], image_size=32)
-
-
-def upsampled_image(rng: np.random.Generator, size: int) -> Image.Image:
-    """Noise at half resolution, 2x nearest-neighbour up-sampled: every 2 x 2 block holds one value."""
-    small = rng.integers(0, 256, (size // 2, size // 2, 3), dtype=np.uint8)
-    return Image.fromarray(small.repeat(2, axis=0).repeat(2, axis=1))
 
 
 @pytest.fixture(scope="module")
@@ -306,24 +300,6 @@ def test_aligned_pairs_pair_each_real_crop_with_its_reconstruction(tmp_path: Pat
 
 
 # ---------------------------------------------------------------- training recipe and repo building
-def _npr_splits(root: Path, per_class: int, splits: tuple[str, ...], seed: int = 0) -> Path:
-    """A `datasets` folder (parquet): noise "real" photos and up-sampled "fake" images, with source and generator."""
-    import datasets
-
-    rng = np.random.default_rng(seed)
-    features = datasets.Features({"image": datasets.Image(), "label": datasets.ClassLabel(names=["real", "fake"]),
-                                  "source": datasets.Value("string"), "generator": datasets.Value("string")})
-    for split in splits:
-        images = [noisy_image(rng, 48) for _ in range(per_class)] + [upsampled_image(rng, 48) for _ in range(per_class)]
-        table = datasets.Dataset.from_dict(
-            {"image": images, "label": [0] * per_class + [1] * per_class,
-             "source": ["cam"] * per_class + ["gen"] * per_class, "generator": [""] * per_class + ["x"] * per_class},
-            features,
-        )
-        table.to_parquet(str(root / "data" / f"{split}-00000-of-00001.parquet"))
-    return root / "data"
-
-
 def test_training_options_have_no_epochs_and_minus_one_means_all() -> None:
     from deepfake_detectors.training.supervised import optional_limit, training_arguments
 
@@ -338,7 +314,7 @@ def test_training_options_have_no_epochs_and_minus_one_means_all() -> None:
 
 
 def test_training_script_runs_fixed_steps_and_calibrates_on_the_validation_splits(tmp_path: Path, capsys) -> None:
-    dataset = str(_npr_splits(tmp_path, per_class=4, splits=("train", "validation")))
+    dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("train", "validation")))
     out = tmp_path / "npr"
     load_script("train_npr").main([
         "--dataset", dataset, "--max-train-samples", "-1", "--calibration-dataset", dataset, "--crop-size", "32",
@@ -361,12 +337,12 @@ def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the
 ) -> None:
     from deepfake_detectors.hub import card_metrics
 
-    dataset = str(_npr_splits(tmp_path, per_class=4, splits=("test",), seed=1))
+    dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("test",), seed=1))
     (tmp_path / "selection.md").write_text("Chosen on held-out wild-train sources.")
     (tmp_path / "weights.sh").write_text("python scripts/train_npr.py --output-dir runs/npr\n")
     options = ["--name", "npr-test", "--hub-dir", str(tmp_path / "hub"), "--selection", str(tmp_path / "selection.md"),
                "--reproduce-script", str(tmp_path / "weights.sh")]
-    script = load_script("build_npr_repo")
+    script = load_script("build_native_crop_repo")
     with pytest.raises(SystemExit):
         script.main(options)  # --model is needed to build the repo
     script.main(["--model", str(saved_model), "--wild", dataset, "--cifake", dataset, "--aiart", str(tmp_path / "none"),

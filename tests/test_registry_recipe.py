@@ -169,3 +169,22 @@ def test_the_benchmark_times_it(repo: Path, images: Path) -> None:
     images_per_second = float(rows[0].split("|")[3].strip(" *"))
     assert images_per_second > 0
     assert json.loads((repo / "config.json").read_text())["members"][0]["name"] == "brightness_moments"
+
+
+def test_every_supervised_detector_declares_its_recipes_and_their_scripts_use_them() -> None:
+    from conftest import load_script
+
+    from deepfake_detectors.registry import detectors
+    from deepfake_detectors.training import supervised_recipes
+
+    recipes = [recipe for spec in detectors("supervised") for recipe in spec.supervised_recipes]
+    assert {spec.name for spec in detectors("supervised")} == {"ela_cnn", "efficientnet", "npr"}
+    assert all(spec.supervised_recipes for spec in detectors("supervised"))
+    for recipe in recipes:
+        assert callable(getattr(supervised_recipes, recipe.function))
+        script = load_script(Path(recipe.script).stem)
+        assert getattr(script, recipe.function) is getattr(supervised_recipes, recipe.function)  # main runs it
+        parsed = vars(script.parse_args(["--output-dir", "runs/x"]))
+        assert {key: parsed[key] for key in recipe.optimisation} == dict(recipe.optimisation), recipe.script
+    with pytest.raises(KeyError, match="no supervised recipe"):
+        detector_spec("efficientnet").supervised_recipe()  # two recipes (CIFAKE, photos): the name is needed

@@ -51,7 +51,7 @@ from .modeling import (
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
 from .processing_crops import NativeCropImageProcessor
-from .processing_ela import ElaImageProcessor
+from .processing_ela import ElaCropImageProcessor, ElaImageProcessor
 from .registry import REGISTRY, DetectorSpec, detector_spec, register_detector  # registers every detector
 
 __version__ = "0.1.0"
@@ -74,6 +74,7 @@ __all__ = [
     "EfficientNetDetectorForImageClassification",
     "ElaCnnConfig",
     "ElaCnnForImageClassification",
+    "ElaCropImageProcessor",
     "ElaImageProcessor",
     "EnsembleDeepfakeDetector",
     "FrequencyVAEConfig",

@@ -71,6 +71,11 @@ def native_crop_card_body(
     training = getattr(model.config, "training", None) or {}
     parameters = sum(p.numel() for p in model.parameters()) / 1e6
     threshold = f"`{wild['threshold_name']}` = {wild['threshold']:.3f}"
+    small_images = (
+        "Images smaller than a crop are first upscaled (bilinear) until their shorter side fills a crop, as in training."
+        if getattr(processor, "upscale_small", False)
+        else "Smaller images are scored whole, at their own size."
+    )
     return f"""
 # {title}
 
@@ -100,7 +105,7 @@ From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
 
 **Input:** {processor.crops_per_side ** 2} crops of {processor.crop_size} x {processor.crop_size} pixels on a
 grid over the image, at the image's own resolution (never resized); the crops' fake logits are averaged
-(`{model.config.crop_aggregation}`). Smaller images are scored whole. {parameters:.2f}M parameters.
+(`{model.config.crop_aggregation}`). {small_images} {parameters:.2f}M parameters.
 
 ## Results
 
@@ -133,7 +138,7 @@ Expected calibration error of P(fake): wild test {wild.get('expected_calibration
 ## Limitations
 
 - Trained on photos against Stable Diffusion 1.x / 2.x images (wild train) and on CIFAKE; other generators leave
-  other traces (see the per-generator rows: DALL-E 3 and Gemini images mostly pass as real).
+  other traces: the per-generator rows above show how many of each generator's images it catches.
 - Its evidence is pixel-level: heavy JPEG compression, downscaling or blur weaken it, and screenshots or resized
   copies of AI images may pass as real.
 - The training photos (ImageNet, Sun-Hays, Urban100 samples) carry no licence of their own: research and

@@ -383,7 +383,11 @@ def _member_row(detector: EnsembleDeepfakeDetector, member: dict[str, Any], resu
 
 
 def one_class_ensemble_card_body(
-    detector: EnsembleDeepfakeDetector, results: dict[str, Any], repo_name: str, max_train_samples: Optional[int]
+    detector: EnsembleDeepfakeDetector,
+    results: dict[str, Any],
+    repo_name: str,
+    max_train_samples: Optional[int],
+    repo_dir: Optional[Path] = None,
 ) -> str:
     """The Markdown card of the nine-member one-class ensemble.
 
@@ -393,6 +397,7 @@ def one_class_ensemble_card_body(
             ``complexity_adjustment``, ``timing``, ``commands``), optionally ``wild`` and ``feature_study``.
         repo_name: the repo folder's name.
         max_train_samples: real training images of the run that trained the members.
+        repo_dir: the repo folder, whose ``rebuild_check.json`` (if any) the *Reproduce* section quotes.
 
     Example:
         >>> body = one_class_ensemble_card_body(detector, results, "fake-image-detection-ensemble", 20000)  # doctest: +SKIP
@@ -406,7 +411,7 @@ def one_class_ensemble_card_body(
     use = USE_SNIPPET.format(
         name=repo_name, lines='result = detector.predict("image.jpg")\nresult.score, result.is_fake, result.member_scores'
     )
-    command = "\n".join(results["commands"])
+    reproduce = reproduce_section(results["commands"], rebuild_sentence(repo_dir) if repo_dir else "")
     count = len(detector.members)
     return f"""
 # One-class ensemble of {count} detectors (fake image detection)
@@ -454,10 +459,35 @@ Total training time: {total_training / 60:.1f} minutes on 2 CPU cores.
 {limitations_section(detector, results)}
 ## Reproduce
 
-```bash
-{command}
-```
-"""
+{reproduce}"""
+
+
+def reproduce_section(commands: list[str], rebuilt: str) -> str:
+    """The *Reproduce* section of a repo made by ``commands`` (in order; a rebuild check in ``rebuilt``).
+
+    With a recorded rebuild (:func:`~deepfake_detectors.cards.rebuild_sentence`), the one command that rebuilt the
+    repo from scratch comes first and the steps that made the shipped weights follow as their history; without
+    one, the steps themselves are the way to reproduce it.
+
+    Args:
+        commands: the commands that made the shipped repo, first to last.
+        rebuilt: the rebuild sentence, ``""`` when no rebuild was checked.
+
+    Example:
+        >>> print(reproduce_section(["python a.py"], ""))
+        ```bash
+        python a.py
+        ```
+        <BLANKLINE>
+    """
+    steps = "```bash\n" + "\n".join(commands) + "\n```\n"
+    if not rebuilt:
+        return steps
+    command = rebuilt.split("`")[1]
+    return (
+        f"```bash\n{command}\n```\n\n{rebuilt}\nThe weights in this folder were made in steps, each reusing the members "
+        f"it did not retrain (history, kept for provenance; the command above replaces them):\n\n{steps}"
+    )
 
 
 def write_one_class_ensemble_card(
@@ -468,7 +498,7 @@ def write_one_class_ensemble_card(
     write_card_with_extras(
         out,
         results,
-        lambda merged: one_class_ensemble_card_body(detector, merged, out.name, max_train_samples),
+        lambda merged: one_class_ensemble_card_body(detector, merged, out.name, max_train_samples, out),
         tags=["one-class", "ensemble", "anomaly-detection"],
     )
 

@@ -6,9 +6,16 @@ and puts every photo far from anything the detector was trained on, so :class:`N
 resamples: it cuts a grid of ``crop_size`` crops out of the image at its own resolution and the model combines
 the crops' scores (``config.crop_aggregation``).
 
-Images smaller than a crop are scored whole: a side shorter than ``crop_size`` gives crops as long as that side
-(trimmed to an even number of pixels, so that the 2 x 2 pixel grid of an up-sampling layer keeps its phase).
-Nothing is padded or upscaled. Crop offsets are even for the same reason.
+Images smaller than a crop are handled in one of two documented ways, chosen by ``upscale_small``:
+
+- ``False`` (the NPR detector): scored whole. A side shorter than ``crop_size`` gives crops as long as that side
+  (trimmed to an even number of pixels, so that the 2 x 2 pixel grid of an up-sampling layer keeps its phase).
+  Nothing is padded or upscaled.
+- ``True`` (detectors on ImageNet backbones, which were also trained on CIFAKE's 32 px images upscaled): an image
+  whose shorter side is below ``crop_size`` is first upscaled (bilinear, aspect kept) until that side equals
+  ``crop_size``; larger images are never resampled. :func:`upscale_to_crop` is that step, shared with training.
+
+Crop offsets are even for the same reason.
 """
 
 from __future__ import annotations
@@ -26,13 +33,15 @@ from .processing import ImageInput, load_image, normalize_channels
 CropGroup = tuple[list[int], torch.Tensor]
 
 
-def crop_offsets(length: int, crop: int, count: int) -> list[int]:
-    """``count`` evenly spaced even offsets of a ``crop``-long window in ``length`` pixels (one when it fits once).
+def crop_offsets(length: int, crop: int, count: int, multiple: int = 2) -> list[int]:
+    """``count`` evenly spaced offsets of a ``crop``-long window in ``length`` pixels (one when it fits once), each
+    a multiple of ``multiple`` (even by default).
 
     Args:
         length: the image side in pixels.
         crop: the crop side (already at most ``length``).
         count: how many crops along this side at most.
+        multiple: every offset is a multiple of this (2 keeps the 2 x 2 up-sampling grid, 8 the JPEG grid).
 
     Example:
         >>> crop_offsets(256, 96, 3)
@@ -43,7 +52,43 @@ def crop_offsets(length: int, crop: int, count: int) -> list[int]:
     if crop >= length - 1:
         return [0]
     positions = np.linspace(0, length - crop, count)
-    return sorted({2 * int(value // 2) for value in positions})
+    return sorted({multiple * int(value // multiple) for value in positions})
+
+
+def tile_starts(length: int, tile: int) -> list[int]:
+    """Even start offsets of ``tile``-long tiles covering ``length`` pixels, the last one flush with the end.
+
+    Used by the explanations that cover the whole image tile by tile.
+
+    Example:
+        >>> tile_starts(256, 96)
+        [0, 96, 160]
+    """
+    starts = list(range(0, length - tile + 1, tile))
+    last = 2 * ((length - tile) // 2)
+    return starts if starts[-1] >= last else starts + [last]
+
+
+def upscale_to_crop(image: Image.Image, crop_size: int) -> Image.Image:
+    """Upscale an image whose shorter side is below ``crop_size`` (bilinear, aspect kept); return others unchanged.
+
+    Args:
+        image: an RGB image.
+        crop_size: the crop side the image must reach.
+
+    Example:
+        >>> upscale_to_crop(Image.new("RGB", (32, 40)), 128).size
+        (128, 160)
+        >>> upscale_to_crop(Image.new("RGB", (300, 200)), 128).size
+        (300, 200)
+    """
+    width, height = image.size
+    shorter = min(width, height)
+    if shorter >= crop_size:
+        return image
+    scale = crop_size / shorter
+    size = (max(crop_size, round(width * scale)), max(crop_size, round(height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR)
 
 
 class NativeCropImageProcessor(BaseImageProcessor):
@@ -58,6 +103,9 @@ class NativeCropImageProcessor(BaseImageProcessor):
         image_mean (`list[float]`, defaults to `[0.0, 0.0, 0.0]`): per-channel mean subtracted after scaling to
             [0, 1].
         image_std (`list[float]`, defaults to `[1.0, 1.0, 1.0]`): per-channel standard deviation.
+        upscale_small (`bool`, defaults to `False`): upscale images whose shorter side is below ``crop_size`` to
+            that size (:func:`upscale_to_crop`) instead of scoring them whole at their own size.
+        offset_multiple (`int`, defaults to 2): crop offsets are multiples of this (8 keeps the JPEG grid).
 
     Example:
         >>> processor = NativeCropImageProcessor(crop_size=96, crops_per_side=2)
@@ -73,6 +121,8 @@ class NativeCropImageProcessor(BaseImageProcessor):
         crops_per_side: int = 3,
         image_mean: Sequence[float] = (0.0, 0.0, 0.0),
         image_std: Sequence[float] = (1.0, 1.0, 1.0),
+        upscale_small: bool = False,
+        offset_multiple: int = 2,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -86,11 +136,15 @@ class NativeCropImageProcessor(BaseImageProcessor):
         self.crops_per_side = int(crops_per_side)
         self.image_mean = [float(v) for v in image_mean]
         self.image_std = [float(v) for v in image_std]
+        self.upscale_small = bool(upscale_small)
+        if int(offset_multiple) not in (2, 4, 8, 16):
+            raise ValueError(f"offset_multiple must be 2, 4, 8 or 16, got {offset_multiple}")
+        self.offset_multiple = int(offset_multiple)
 
     @property
     def cache_key(self) -> tuple:
         """What identifies this processor's unnormalised output (an ensemble shares it between members)."""
-        return ("native_crops", self.crop_size, self.crops_per_side)
+        return ("native_crops", self.crop_size, self.crops_per_side, self.upscale_small, self.offset_multiple)
 
     def crop_boxes(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
         """The ``(left, top, right, bottom)`` boxes cut out of a ``width x height`` image.
@@ -105,12 +159,14 @@ class NativeCropImageProcessor(BaseImageProcessor):
             raise ValueError(f"image of {width}x{height} pixels is too small to score (needs at least 2x2)")
         return [
             (left, top, left + crop_w, top + crop_h)
-            for top in crop_offsets(height, crop_h, self.crops_per_side)
-            for left in crop_offsets(width, crop_w, self.crops_per_side)
+            for top in crop_offsets(height, crop_h, self.crops_per_side, self.offset_multiple)
+            for left in crop_offsets(width, crop_w, self.crops_per_side, self.offset_multiple)
         ]
 
     def crops(self, image: Image.Image) -> torch.Tensor:
         """``[K, 3, h, w]`` float crops in [0, 1] of one RGB image (not normalised)."""
+        if self.upscale_small:
+            image = upscale_to_crop(image, self.crop_size)
         # Crop before converting: a 12 MP photo is never copied whole, only the pixels that are scored.
         pieces = [np.asarray(image.crop(box), dtype=np.uint8) for box in self.crop_boxes(*image.size)]
         return torch.from_numpy(np.stack(pieces)).permute(0, 3, 1, 2).float().div_(255.0)

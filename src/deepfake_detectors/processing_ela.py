@@ -21,7 +21,7 @@ always describes the augmented image the model sees.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from PIL import Image
 from torchvision.io import ImageReadMode, decode_jpeg, encode_jpeg
 
 from .processing import DeepfakeImageProcessor, ImageInput, load_image
+from .processing_crops import NativeCropImageProcessor
 
 
 def jpeg_error_levels_batch(images: torch.Tensor, quality: int, scale: float) -> torch.Tensor:
@@ -74,31 +75,12 @@ def jpeg_error_levels(image: np.ndarray, quality: int, scale: float) -> np.ndarr
     return jpeg_error_levels_batch(batch, quality, scale)[0].permute(1, 2, 0).numpy()
 
 
-class ElaImageProcessor(DeepfakeImageProcessor):
-    r"""Resize an image and compute its Error Level Analysis map, optionally stacked with the image itself.
+class ErrorLevelMixin:
+    """The ELA part of an image processor: ``normalise_tensor`` turns [0, 1] images into [image,] ELA map.
 
-    ``pixel_values`` are ``[N, 6, size, size]`` with ``include_image=True`` (channels 0-2: the image normalised
-    with ``image_mean`` / ``image_std``, [-1, 1] by default; channels 3-5: the ELA map scaled from [0, 1] to
-    [-1, 1]) or ``[N, 3, size, size]`` (the ELA map only). Every setting is saved in ``preprocessor_config.json``.
-
-    Unlike :class:`~deepfake_detectors.DeepfakeImageProcessor`, :meth:`normalise_tensor` is not a plain mean /
-    std: it takes [0, 1] images from :meth:`to_unit_tensor` and computes the ELA map (see the module docstring).
-
-    Args:
-        size (`int`, defaults to 32): output height and width; the ELA is computed on the resized image.
-        resample (`str`, defaults to `"bilinear"`): interpolation for resizing.
-        image_mean (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): mean of the image channels (after [0, 1]).
-        image_std (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): standard deviation of the image channels.
-        ela_quality (`int`, defaults to 90): JPEG quality of the re-save (1-100).
-        ela_scale (`float`, defaults to 10.0): amplification of the absolute difference (then clipped to 1).
-        include_image (`bool`, defaults to `True`): put the normalised image before the ELA map (6 channels).
-
-    Example:
-        >>> processor = ElaImageProcessor(size=32)
-        >>> processor(["examples/real_01.jpg"])["pixel_values"].shape
-        torch.Size([1, 6, 32, 32])
-        >>> processor.ela_map("examples/real_01.jpg").size
-        (32, 32)
+    Mixed into :class:`ElaImageProcessor` (resized input) and :class:`ElaCropImageProcessor` (native-resolution
+    crops); the class it is mixed with normalises the image channels. Its ``__init__`` checks and stores
+    ``ela_quality``, ``ela_scale`` and ``include_image``.
     """
 
     def __init__(
@@ -109,7 +91,6 @@ class ElaImageProcessor(DeepfakeImageProcessor):
         include_image: bool = True,
         **kwargs: Any,
     ) -> None:
-        # size, resample, image_mean and image_std (positional or by name) and their defaults: DeepfakeImageProcessor
         super().__init__(*args, **kwargs)
         if not 1 <= int(ela_quality) <= 100:
             raise ValueError(f"ela_quality must be between 1 and 100, got {ela_quality}")
@@ -147,6 +128,40 @@ class ElaImageProcessor(DeepfakeImageProcessor):
             return ela
         return torch.cat([super().normalise_tensor(unit), ela], dim=-3)
 
+    def full_resolution_ela_map(self, image: ImageInput) -> Image.Image:
+        """The ELA map of the image as loaded (every pixel, no resizing), as an RGB image."""
+        array = np.asarray(load_image(image), dtype=np.uint8)
+        ela = jpeg_error_levels(array, self.ela_quality, self.ela_scale)
+        return Image.fromarray(np.round(ela * 255.0).astype(np.uint8))
+
+
+class ElaImageProcessor(ErrorLevelMixin, DeepfakeImageProcessor):
+    r"""Resize an image and compute its Error Level Analysis map, optionally stacked with the image itself.
+
+    ``pixel_values`` are ``[N, 6, size, size]`` with ``include_image=True`` (channels 0-2: the image normalised
+    with ``image_mean`` / ``image_std``, [-1, 1] by default; channels 3-5: the ELA map scaled from [0, 1] to
+    [-1, 1]) or ``[N, 3, size, size]`` (the ELA map only). Every setting is saved in ``preprocessor_config.json``.
+
+    Unlike :class:`~deepfake_detectors.DeepfakeImageProcessor`, :meth:`normalise_tensor` is not a plain mean /
+    std: it takes [0, 1] images from :meth:`to_unit_tensor` and computes the ELA map (see the module docstring).
+
+    Args:
+        size (`int`, defaults to 32): output height and width; the ELA is computed on the resized image.
+        resample (`str`, defaults to `"bilinear"`): interpolation for resizing.
+        image_mean (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): mean of the image channels (after [0, 1]).
+        image_std (`list[float]`, defaults to `[0.5, 0.5, 0.5]`): standard deviation of the image channels.
+        ela_quality (`int`, defaults to 90): JPEG quality of the re-save (1-100).
+        ela_scale (`float`, defaults to 10.0): amplification of the absolute difference (then clipped to 1).
+        include_image (`bool`, defaults to `True`): put the normalised image before the ELA map (6 channels).
+
+    Example:
+        >>> processor = ElaImageProcessor(size=32)
+        >>> processor(["examples/real_01.jpg"])["pixel_values"].shape
+        torch.Size([1, 6, 32, 32])
+        >>> processor.ela_map("examples/real_01.jpg").size
+        (32, 32)
+    """
+
     def ela_map(self, image: ImageInput, full_resolution: bool = False) -> Image.Image:
         """The amplified JPEG difference as an RGB image (bright = high error level), for explanations.
 
@@ -156,8 +171,42 @@ class ElaImageProcessor(DeepfakeImageProcessor):
                 sees); more legible for large images.
         """
         if full_resolution:
-            array = np.asarray(load_image(image), dtype=np.uint8)
-            ela = jpeg_error_levels(array, self.ela_quality, self.ela_scale)
-        else:
-            ela = self.ela_tensor(self.to_unit_tensor(image)).permute(1, 2, 0).numpy()
+            return self.full_resolution_ela_map(image)
+        ela = self.ela_tensor(self.to_unit_tensor(image)).permute(1, 2, 0).numpy()
         return Image.fromarray(np.round(ela * 255.0).astype(np.uint8))
+
+
+class ElaCropImageProcessor(ErrorLevelMixin, NativeCropImageProcessor):
+    r"""Native-resolution crops (never resized) and their Error Level Analysis maps, for photo-sized images.
+
+    ``pixel_values`` are ``[N, K, 6, h, w]``: ``K = crops_per_side ** 2`` crops of ``crop_size`` pixels at the
+    image's own resolution (see :class:`~deepfake_detectors.NativeCropImageProcessor`), each with the ELA map of
+    the crop itself (re-saved as JPEG at ``ela_quality``). Crop offsets are multiples of 8 (``offset_multiple``),
+    so each crop keeps the 8 x 8 JPEG grid of the image it was cut from. Images smaller than a crop are scored
+    whole (CIFAKE's 32 px images as the CIFAKE model saw them).
+
+    Args:
+        crop_size, crops_per_side, image_mean, image_std, offset_multiple: as for
+            :class:`~deepfake_detectors.NativeCropImageProcessor` (``image_mean`` / ``image_std`` default to 0.5,
+            giving [-1, 1]; ``offset_multiple`` to 8).
+        ela_quality, ela_scale, include_image: as for :class:`ElaImageProcessor`.
+
+    Example:
+        >>> processor = ElaCropImageProcessor(crop_size=64, crops_per_side=2)
+        >>> processor(["examples/photo_real_01.jpg"])["pixel_values"].shape
+        torch.Size([1, 4, 6, 64, 64])
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        image_mean: Sequence[float] = (0.5, 0.5, 0.5),
+        image_std: Sequence[float] = (0.5, 0.5, 0.5),
+        offset_multiple: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, image_mean=image_mean, image_std=image_std, offset_multiple=offset_multiple, **kwargs)
+
+    def ela_map(self, image: ImageInput, full_resolution: bool = True) -> Image.Image:
+        """The ELA map of the whole image at native resolution (what the crops see), as an RGB image."""
+        return self.full_resolution_ela_map(image)

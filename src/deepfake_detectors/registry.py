@@ -30,7 +30,7 @@ from . import configuration as cfg
 from . import modeling as mdl
 from .processing import DeepfakeImageProcessor
 from .processing_crops import NativeCropImageProcessor
-from .processing_ela import ElaImageProcessor
+from .processing_ela import ElaCropImageProcessor, ElaImageProcessor
 
 #: How a detector learns: from real images only, from features of real images only, or from labelled images.
 FAMILIES = ("one-class-deep", "one-class-features", "supervised")
@@ -56,6 +56,25 @@ class OneClassRecipe:
 
 
 @dataclass(frozen=True)
+class SupervisedRecipe:
+    """How a supervised detector is trained on labelled images: its function in
+    :mod:`deepfake_detectors.training.supervised_recipes`, the script that runs it and the script's optimisation
+    defaults (the published settings; every one can be overridden on the command line).
+
+    Args:
+        function: the recipe's name in :mod:`deepfake_detectors.training.supervised_recipes`.
+        script: the command line that runs it (``scripts/train_npr.py``).
+        optimisation: the defaults of the script's ``optimisation`` options
+            (:func:`~deepfake_detectors.training.add_optimisation_arguments`: ``epochs`` or ``max_steps``,
+            ``batch_size``, ``learning_rate``, ``weight_decay``).
+    """
+
+    function: str
+    script: str
+    optimisation: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class DetectorSpec:
     """Everything the package needs to know about one detector.
 
@@ -64,6 +83,8 @@ class DetectorSpec:
         config_class: its ``PretrainedConfig`` (whose ``model_type`` is the registry key).
         model_class: its ``PreTrainedModel``; ``score(pixel_values)`` returns raw fake-ness scores.
         processor_class: the image processor its repos save (``preprocessor_config.json``).
+        extra_processor_classes: other processors some of its repos save (native-resolution crops of a detector
+            that also has a resizing version); registered too, so ``AutoImageProcessor`` finds them by name.
         family: one of :data:`FAMILIES`.
         image_classifier: also register with ``AutoModelForImageClassification`` (supervised classifiers).
         explanation: the caption of what ``model.explain(image)`` shows (``"Grad-CAM"``); ``None`` when the
@@ -71,6 +92,8 @@ class DetectorSpec:
         explain_with_processor: ``explain`` takes the repo's processor (``False``: it tiles the image itself).
         description: one sentence for people (the Space's About page, listings).
         one_class_recipe: how the one-class ensemble's training fits it (its members only).
+        supervised_recipes: how it is trained on labelled images (supervised detectors; one per recipe, e.g. the
+            CIFAKE and the photo recipe of EfficientNet), keyed by the function name.
 
     Example:
         >>> DetectorSpec("my_detector", MyConfig, MyModel, family="supervised")  # doctest: +SKIP
@@ -80,12 +103,14 @@ class DetectorSpec:
     config_class: type[PretrainedConfig]
     model_class: type[PreTrainedModel]
     processor_class: type = DeepfakeImageProcessor
+    extra_processor_classes: tuple[type, ...] = ()
     family: str = "one-class-deep"
     image_classifier: bool = False
     explanation: Optional[str] = None
     explain_with_processor: bool = True
     description: str = ""
     one_class_recipe: Optional[OneClassRecipe] = None
+    supervised_recipes: tuple[SupervisedRecipe, ...] = ()
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -110,6 +135,20 @@ class DetectorSpec:
         """
         recipe_settings = dict(self.one_class_recipe.settings) if self.one_class_recipe else {}
         return self.model_class(self.config_class(**{**recipe_settings, **settings}))
+
+    def supervised_recipe(self, function: Optional[str] = None) -> SupervisedRecipe:
+        """Its supervised recipe named ``function`` (the only one when ``None``).
+
+        Example:
+            >>> detector_spec("npr").supervised_recipe().optimisation["max_steps"]
+            4000
+        """
+        recipes = {recipe.function: recipe for recipe in self.supervised_recipes}
+        if function is None and len(recipes) == 1:
+            return next(iter(recipes.values()))
+        if function not in recipes:
+            raise KeyError(f"{self.name} has no supervised recipe {function!r}; it has {sorted(recipes)}")
+        return recipes[function]
 
 
 #: model_type -> spec of every registered detector, in registration order.
@@ -142,9 +181,24 @@ def register_detector(spec: DetectorSpec) -> DetectorSpec:
         image_processor_classes={"pil": spec.processor_class, "torchvision": spec.processor_class},
         exist_ok=True,
     )
+    for extra_class in spec.extra_processor_classes:
+        register_processor_class(extra_class)
     if spec.image_classifier:
         AutoModelForImageClassification.register(spec.config_class, spec.model_class, exist_ok=True)
     return spec
+
+
+def register_processor_class(processor_class: type) -> None:
+    """Let ``AutoImageProcessor`` find an image processor by the ``image_processor_type`` name its
+    ``preprocessor_config.json`` records, whatever the config of the repo (a detector's second processor).
+
+    transformers looks a recorded name up among the registered processors and then picks a backend from the same
+    entry, so the class is registered as an entry of its own (keyed by its name) whose every backend is itself.
+    """
+    from transformers.models.auto.image_processing_auto import IMAGE_PROCESSOR_MAPPING
+
+    backends = {"pil": processor_class, "torchvision": processor_class}
+    IMAGE_PROCESSOR_MAPPING.register(processor_class.__name__, backends, exist_ok=True)
 
 
 def detector_spec(key: Union[str, PretrainedConfig, PreTrainedModel]) -> DetectorSpec:
@@ -245,19 +299,47 @@ BUILT_IN_DETECTORS: tuple[DetectorSpec, ...] = (
     ),
     DetectorSpec(
         "ela_cnn", cfg.ElaCnnConfig, mdl.ElaCnnForImageClassification, processor_class=ElaImageProcessor,
+        extra_processor_classes=(ElaCropImageProcessor,),
         family="supervised", image_classifier=True, explanation="ELA map",
         description="Error Level Analysis (JPEG re-save difference) stacked with the image, fed to a compact CNN.",
+        supervised_recipes=(
+            SupervisedRecipe(
+                "train_ela_cnn", "scripts/train_ela_cnn.py",
+                MappingProxyType(dict(epochs=5.0, batch_size=128, learning_rate=1e-3, weight_decay=1e-4)),
+            ),
+            SupervisedRecipe(
+                "train_ela_cnn_on_crops", "scripts/train_ela_cnn_on_crops.py",
+                MappingProxyType(dict(max_steps=1500, batch_size=32, learning_rate=1e-3, weight_decay=1e-4)),
+            ),
+        ),
     ),
     DetectorSpec(
         "efficientnet", cfg.EfficientNetDetectorConfig, mdl.EfficientNetDetectorForImageClassification,
+        extra_processor_classes=(NativeCropImageProcessor,),
         family="supervised", image_classifier=True, explanation="Grad-CAM",
         description="EfficientNet-Lite pretrained on ImageNet, fine-tuned on labelled real and fake images.",
+        supervised_recipes=(
+            SupervisedRecipe(
+                "train_efficientnet", "scripts/train_efficientnet.py",
+                MappingProxyType(dict(epochs=4.0, batch_size=64, learning_rate=3e-4, weight_decay=1e-2)),
+            ),
+            SupervisedRecipe(
+                "train_efficientnet_on_crops", "scripts/train_efficientnet_on_crops.py",
+                MappingProxyType(dict(max_steps=900, batch_size=32, learning_rate=1e-4, weight_decay=1e-2)),
+            ),
+        ),
     ),
     DetectorSpec(
         "npr", cfg.NprDetectorConfig, mdl.NprDetectorForImageClassification,
         processor_class=NativeCropImageProcessor, family="supervised", image_classifier=True,
         explanation="Evidence map", explain_with_processor=False,
         description="A small CNN on the neighbouring-pixel residual (NPR) of native-resolution crops.",
+        supervised_recipes=(
+            SupervisedRecipe(
+                "train_npr", "scripts/train_npr.py",
+                MappingProxyType(dict(max_steps=4000, batch_size=32, learning_rate=2e-3, weight_decay=1e-4)),
+            ),
+        ),
     ),
 )
 

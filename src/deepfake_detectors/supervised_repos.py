@@ -1,6 +1,6 @@
 """Hub repo folders of the supervised detectors (ELA + CNN, EfficientNet, NPR): results files and card text.
 
-Used by ``scripts/build_supervised_repo.py`` and ``scripts/build_npr_repo.py``. A repo folder is built in three
+Used by ``scripts/build_supervised_repo.py`` and ``scripts/build_native_crop_repo.py``. A repo folder is built in three
 steps: :func:`prepare_repo` copies the trained model in (or, with ``cards_only``, keeps the folder as it is);
 :func:`evaluate_into_repo` and :func:`evaluate_if_present` score the test splits once and
 :func:`write_extra_results` stores the secondary ones (:func:`read_repo_results` reads them back for a card-only
@@ -36,6 +36,28 @@ NPR_DESCRIPTION = (
     "generators end with up-sampling layers that tie those pixels together; camera sensors do not. Trained on "
     "labelled real and AI images, so unlike the one-class detectors of this package it needs examples of fakes."
 )
+EFFICIENTNET_CROPS_DESCRIPTION = (
+    "The EfficientNet-Lite0 transfer-learning detector (ImageNet backbone, global average pooling, Dense(256) + ReLU "
+    "+ Dropout(0.5), one fake logit), retrained for photographs: it starts from the CIFAKE-trained "
+    "`deepfake-efficientnet` and is trained again in two phases (head only, then the whole network) on "
+    "native-resolution crops of wild train photos and AI images together with CIFAKE, with JPEG re-compression, "
+    "rescaling, blur and flips, so that compression history is not the signal. Trained on labelled real and AI "
+    "images, so it needs examples of fakes."
+)
+ELA_CROPS_DESCRIPTION = (
+    "The Error Level Analysis + CNN detector (each crop re-saved as JPEG at quality 90; the amplified difference, "
+    "stacked with the crop, fed to a compact CNN), retrained for photographs: it starts from the CIFAKE-trained "
+    "`deepfake-ela-cnn` and is trained again on native-resolution crops of wild train photos and AI images, on "
+    "the 8-pixel JPEG grid, together with CIFAKE (32 px images whole), with JPEG re-compression, rescaling, blur "
+    "and flips before the ELA map is computed, so that compression history alone is not the signal. Trained on "
+    "labelled real and AI images, so it needs examples of fakes."
+)
+#: The card description of each native-crop detector, by ``model_type``.
+NATIVE_CROP_DESCRIPTIONS = {
+    "deepfake-npr": NPR_DESCRIPTION,
+    "deepfake-efficientnet": EFFICIENTNET_CROPS_DESCRIPTION,
+    "deepfake-ela-cnn": ELA_CROPS_DESCRIPTION,
+}
 #: Files of a training run that never go into a repo (Trainer checkpoints and logs, pickle-based weights).
 NOT_PUBLISHED = ("checkpoint-*", "runs", "*.bin")
 

@@ -12,6 +12,9 @@ from ..features.complexity import ComplexityAdjustment
 ID2LABEL = {0: "real", 1: "fake"}
 LABEL2ID = {"real": 0, "fake": 1}
 
+#: How the fake logits of an image's native-resolution crops become the image's logit (detectors on crops).
+CROP_AGGREGATIONS = ("mean_logit", "max_logit", "top2_mean_logit")
+
 
 class DeepfakeDetectorConfig(PreTrainedConfig):
     r"""Base of every detector config: labels (real = 0, fake = 1) and the stored score calibration.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..features.backbones import BACKBONE_NAMES, EFFICIENTNET_LITE_INPUT, IMAGENET_INPUT
-from .base import DeepfakeDetectorConfig
+from .base import CROP_AGGREGATIONS, DeepfakeDetectorConfig
 
 #: Where each backbone's ImageNet weights come from (recorded in the config of a model built from them).
 BACKBONE_WEIGHT_SOURCES: dict[str, str] = {
@@ -45,6 +45,12 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         image_mean, image_std (`list[float]`, *optional*): the backbone's input normalisation (defaults: the
             Lite0 ``(x * 255 - 127) / 128`` or the torchvision ImageNet one); the processor saved beside the model
             uses the same values.
+        crops_per_side (`int`, *optional*): ``None`` (the CIFAKE models): the image is resized to ``image_size``.
+            A number: the model looks at native-resolution crops of ``image_size`` pixels, ``crops_per_side ** 2``
+            of them (:class:`~deepfake_detectors.NativeCropImageProcessor`, images smaller than a crop upscaled to
+            it), and combines their logits by ``crop_aggregation``.
+        crop_aggregation (`str`, defaults to `"mean_logit"`): ``"mean_logit"``, ``"max_logit"`` or
+            ``"top2_mean_logit"``.
         num_labels (`int`, defaults to 2): must be 2 (``id2label = {0: "real", 1: "fake"}``).
         kwargs: passed to :class:`~deepfake_detectors.configuration.base.DeepfakeDetectorConfig` (``calibration``...).
 
@@ -70,6 +76,8 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         gradcam_layer: Optional[str] = None,
         image_mean: Optional[list[float]] = None,
         image_std: Optional[list[float]] = None,
+        crops_per_side: Optional[int] = None,
+        crop_aggregation: str = "mean_logit",
         num_labels: int = 2,
         **kwargs: Any,
     ) -> None:
@@ -81,6 +89,10 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if int(num_labels) != 2:
             raise ValueError(f"num_labels must be 2 (real = 0, fake = 1), got {num_labels}")
+        if crops_per_side is not None and not 1 <= int(crops_per_side) <= 16:
+            raise ValueError(f"crops_per_side must be between 1 and 16 (or None), got {crops_per_side}")
+        if crop_aggregation not in CROP_AGGREGATIONS:
+            raise ValueError(f"crop_aggregation must be one of {CROP_AGGREGATIONS}, got {crop_aggregation!r}")
         default_norm = EFFICIENTNET_LITE_INPUT if backbone == "efficientnet_lite0" else IMAGENET_INPUT
         self.backbone = backbone
         self.backbone_weights = backbone_weights
@@ -89,5 +101,7 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         self.gradcam_layer = gradcam_layer or DEFAULT_GRADCAM_LAYERS[backbone]
         self.image_mean = [float(v) for v in (image_mean or default_norm["mean"])]
         self.image_std = [float(v) for v in (image_std or default_norm["std"])]
+        self.crops_per_side = None if crops_per_side is None else int(crops_per_side)
+        self.crop_aggregation = crop_aggregation
         kwargs["num_channels"] = 3
         super().__init__(image_size=image_size, **kwargs)

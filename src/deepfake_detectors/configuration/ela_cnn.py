@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .base import DeepfakeDetectorConfig
+from .base import CROP_AGGREGATIONS, DeepfakeDetectorConfig
 
 
 class ElaCnnConfig(DeepfakeDetectorConfig):
@@ -24,6 +24,13 @@ class ElaCnnConfig(DeepfakeDetectorConfig):
         dropout (`float`, defaults to 0.25): dropout before the final linear layer.
         ela_quality (`int`, defaults to 90): JPEG quality of the ELA re-save; the processor saved beside the model
             carries the value actually used, this one is used by :meth:`ElaCnnForImageClassification.explain`.
+        crops_per_side (`int`, *optional*): ``None`` (the CIFAKE model): one resized input
+            (:class:`~deepfake_detectors.ElaImageProcessor`). A number: ``crops_per_side ** 2`` native-resolution
+            crops of ``image_size`` pixels, each with its own ELA map
+            (:class:`~deepfake_detectors.ElaCropImageProcessor`), their fake logits combined by
+            ``crop_aggregation``.
+        crop_aggregation (`str`, defaults to `"mean_logit"`): ``"mean_logit"``, ``"max_logit"`` or
+            ``"top2_mean_logit"``.
         num_labels (`int`, defaults to 2): must be 2 (``id2label = {0: "real", 1: "fake"}``).
         calibration (`dict`, *optional*): stored real-score statistics and thresholds.
         kwargs: passed to :class:`~deepfake_detectors.configuration.base.DeepfakeDetectorConfig`.
@@ -47,6 +54,8 @@ class ElaCnnConfig(DeepfakeDetectorConfig):
         hidden_sizes: Sequence[int] = (32, 64, 128),
         dropout: float = 0.25,
         ela_quality: int = 90,
+        crops_per_side: Any = None,
+        crop_aggregation: str = "mean_logit",
         num_labels: int = 2,
         **kwargs: Any,
     ) -> None:
@@ -66,6 +75,12 @@ class ElaCnnConfig(DeepfakeDetectorConfig):
             raise ValueError(f"ela_quality must be between 1 and 100, got {ela_quality}")
         if int(num_labels) != 2:
             raise ValueError(f"num_labels must be 2 (real = 0, fake = 1), got {num_labels}")
+        if crops_per_side is not None and not 1 <= int(crops_per_side) <= 16:
+            raise ValueError(f"crops_per_side must be between 1 and 16 (or None), got {crops_per_side}")
+        if crop_aggregation not in CROP_AGGREGATIONS:
+            raise ValueError(f"crop_aggregation must be one of {CROP_AGGREGATIONS}, got {crop_aggregation!r}")
+        self.crops_per_side = None if crops_per_side is None else int(crops_per_side)
+        self.crop_aggregation = crop_aggregation
         self.hidden_sizes = hidden_sizes
         self.dropout = float(dropout)
         self.ela_quality = int(ela_quality)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .base import DeepfakeDetectorConfig
-
-#: How the crops' fake logits of one image become the image's logit.
-CROP_AGGREGATIONS = ("mean_logit", "max_logit", "top2_mean_logit")
+from .base import CROP_AGGREGATIONS, DeepfakeDetectorConfig
 
 
 class NprDetectorConfig(DeepfakeDetectorConfig):

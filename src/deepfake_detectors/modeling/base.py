@@ -177,6 +177,24 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         return calibration
 
 
+def aggregate_crop_logits(crop_logits: torch.Tensor, how: str = "mean_logit") -> torch.Tensor:
+    """Combine ``[batch, crops]`` fake logits of native-resolution crops into one logit per image.
+
+    Args:
+        crop_logits: the fake logit of every crop of every image.
+        how: ``"mean_logit"``, ``"max_logit"`` or ``"top2_mean_logit"`` (``config.crop_aggregation``).
+
+    Example:
+        >>> aggregate_crop_logits(torch.tensor([[0.0, 2.0, 4.0]]), "top2_mean_logit")
+        tensor([3.])
+    """
+    if how == "max_logit":
+        return crop_logits.max(dim=1).values
+    if how == "top2_mean_logit":
+        return crop_logits.topk(min(2, crop_logits.shape[1]), dim=1).values.mean(dim=1)
+    return crop_logits.mean(dim=1)
+
+
 @torch.no_grad()
 def init_cnn_classifier_weights(module: torch.nn.Module) -> None:
     """The initialisation of our small CNN classifiers (ELA + CNN, NPR): Kaiming convolutions (fan out), a

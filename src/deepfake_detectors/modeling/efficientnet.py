@@ -17,7 +17,8 @@ from transformers.modeling_outputs import ImageClassifierOutput
 from ..configuration.efficientnet import BACKBONE_WEIGHT_SOURCES, EfficientNetDetectorConfig
 from ..features.backbones import create_backbone
 from ..processing import DeepfakeImageProcessor, ImageInput, load_image
-from .base import DeepfakeDetectorPreTrainedModel, Explanation
+from ..processing_crops import NativeCropImageProcessor, tile_starts, upscale_to_crop
+from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits
 
 
 @dataclass
@@ -146,20 +147,30 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
         labels: Optional[torch.Tensor] = None,
         output_hidden_states: Optional[bool] = None,
     ) -> EfficientNetDetectorOutput:
-        """Classify a batch.
+        """Classify a batch of images, each given whole (resized) or as native-resolution crops.
 
         Args:
-            pixel_values: ``[batch, 3, H, W]`` normalised as the saved processor does (any H, W >= 32).
+            pixel_values: ``[batch, 3, H, W]`` or ``[batch, crops, 3, H, W]`` normalised as the saved processor does
+                (any H, W >= 32); the crops' logits are combined by ``config.crop_aggregation``.
             labels: ``[batch]`` class ids (real = 0, fake = 1); adds the binary cross-entropy ``loss``.
             output_hidden_states: also return the last feature map.
 
         Returns:
             An :class:`EfficientNetDetectorOutput` with ``logits``, ``scores`` (P(fake)) and, with labels, ``loss``.
         """
-        if pixel_values.ndim != 4 or pixel_values.shape[1] != 3:
-            raise ValueError(f"expected pixel_values of shape [batch, 3, H, W], got {tuple(pixel_values.shape)}")
-        features = self.feature_map(pixel_values)
-        fake_logit = self.head(features.mean(dim=(2, 3))).squeeze(-1)
+        if pixel_values.ndim == 5 and pixel_values.shape[2] == 3:
+            batch, crops = pixel_values.shape[:2]
+            features = self.feature_map(pixel_values.flatten(0, 1))
+            crop_logits = self.head(features.mean(dim=(2, 3))).view(batch, crops)
+            fake_logit = aggregate_crop_logits(crop_logits, getattr(self.config, "crop_aggregation", "mean_logit"))
+        elif pixel_values.ndim == 4 and pixel_values.shape[1] == 3:
+            features = self.feature_map(pixel_values)
+            fake_logit = self.head(features.mean(dim=(2, 3))).squeeze(-1)
+        else:
+            raise ValueError(
+                f"expected pixel_values of shape [batch, 3, H, W] or [batch, crops, 3, H, W], "
+                f"got {tuple(pixel_values.shape)}"
+            )
         loss = None
         if labels is not None:
             target = labels.to(fake_logit.device).float().view(-1)
@@ -173,8 +184,18 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
         )
 
     # -- explanation ---------------------------------------------------------------------------------------------
-    def default_processor(self) -> DeepfakeImageProcessor:
-        """The processor this config implies (the one saved beside the model is the same)."""
+    def default_processor(self) -> Union[DeepfakeImageProcessor, NativeCropImageProcessor]:
+        """The processor this config implies (the one saved beside the model is the same): resizing, or native
+        crops (images smaller than a crop upscaled to it) when ``config.crops_per_side`` is set."""
+        crops_per_side = getattr(self.config, "crops_per_side", None)
+        if crops_per_side:
+            return NativeCropImageProcessor(
+                crop_size=self.config.image_size,
+                crops_per_side=crops_per_side,
+                image_mean=self.config.image_mean,
+                image_std=self.config.image_std,
+                upscale_small=True,
+            )
         return DeepfakeImageProcessor(
             size=self.config.image_size, image_mean=self.config.image_mean, image_std=self.config.image_std
         )
@@ -182,24 +203,29 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
     def explain(
         self,
         image: ImageInput,
-        processor: Optional[DeepfakeImageProcessor] = None,
+        processor: Union[DeepfakeImageProcessor, NativeCropImageProcessor, None] = None,
         layer: Optional[str] = None,
         alpha: float = 0.45,
+        tile: int = 512,
     ) -> Explanation:
-        """Grad-CAM heatmap of the evidence for "fake" (Selvaraju et al., 2017).
+        """Grad-CAM heatmap of the evidence for "fake" (Selvaraju et al., 2017), over the whole image.
 
         The activations of ``layer`` are weighted by the spatially averaged gradient of the fake logit, summed over
-        channels, passed through ReLU, upsampled to the image size and scaled to [0, 1].
+        channels and passed through ReLU. A resizing model explains its one resized input, upsampled to the image
+        size. A native-crop model explains every pixel: the image (upscaled first when smaller than a crop, as the
+        processor does) is cut into ``tile``-pixel tiles at native resolution, each tile gets its own Grad-CAM, and
+        the map is scaled to [0, 1] over the whole image.
 
         Args:
             image: a path, PIL image, array or bytes.
             processor: the processor saved with the model (default: :meth:`default_processor`).
             layer: a backbone module name (default: ``config.gradcam_layer``).
             alpha: opacity of the heatmap in the overlay.
+            tile: tile side in pixels for native-crop models.
 
         Returns:
             An :class:`~deepfake_detectors.modeling.base.Explanation` (``method="Grad-CAM"``: heatmap at the loaded
-            image's size, overlay, P(fake), layer).
+            image's size, overlay, P(fake) uncalibrated, layer).
 
         Example:
             >>> explanation = model.explain("examples/fake_01.jpg")  # doctest: +SKIP
@@ -211,29 +237,22 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
         if layer not in modules:
             raise ValueError(f"no layer {layer!r} in the {self.config.backbone} backbone")
         original = load_image(image)
-        pixel_values = processor([original])["pixel_values"].to(next(self.parameters()).device)
-        captured: dict[str, torch.Tensor] = {}
-
-        def keep(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-            output.retain_grad()
-            captured["activation"] = output
-
+        device = next(self.parameters()).device
         was_training = self.training
         self.eval()
-        handle = modules[layer].register_forward_hook(keep)
         try:
-            with torch.enable_grad():
-                output = self(pixel_values=pixel_values.requires_grad_(True))
-                fake_logit = output.logits[0, 1]
-                fake_logit.backward()
+            if isinstance(processor, NativeCropImageProcessor):
+                with torch.no_grad():
+                    output = self(pixel_values=processor([original])["pixel_values"].to(device))
+                cam = self._tiled_grad_cam(original, processor, modules[layer], tile)
+            else:
+                pixel_values = processor([original])["pixel_values"].to(device)
+                cam, output = self._grad_cam(pixel_values, modules[layer])
+                cam = F.interpolate(cam[None, None], size=original.size[::-1], mode="bilinear", align_corners=False)
+                cam = cam[0, 0]
         finally:
-            handle.remove()
             self.zero_grad(set_to_none=True)
             self.train(was_training)
-        activation = captured["activation"]
-        weights = activation.grad.mean(dim=(2, 3), keepdim=True)
-        cam = torch.relu((weights * activation).sum(dim=1, keepdim=True)).detach()
-        cam = F.interpolate(cam, size=original.size[::-1], mode="bilinear", align_corners=False)[0, 0]
         cam = cam / cam.max() if float(cam.max()) > 0 else cam
         heatmap = cam.cpu().numpy().astype(np.float32)
         return Explanation(
@@ -241,8 +260,52 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
             overlay=overlay_heatmap(original, heatmap, alpha=alpha),
             probability=float(output.scores[0]),
             method="Grad-CAM",
-            layer=layer,
+            layer=layer if not isinstance(processor, NativeCropImageProcessor) else f"{layer}, tiles of {tile} px",
         )
+
+    def _grad_cam(self, pixel_values: torch.Tensor, module: nn.Module) -> tuple[torch.Tensor, EfficientNetDetectorOutput]:
+        """Grad-CAM of one ``[1, 3, h, w]`` input at ``module``: ``([h, w]`` unnormalised map, the output)."""
+        captured: dict[str, torch.Tensor] = {}
+
+        def keep(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+            output.retain_grad()
+            captured["activation"] = output
+
+        handle = module.register_forward_hook(keep)
+        try:
+            with torch.enable_grad():
+                output = self(pixel_values=pixel_values.requires_grad_(True))
+                output.logits[0, 1].backward()
+        finally:
+            handle.remove()
+        activation = captured["activation"]
+        weights = activation.grad.mean(dim=(2, 3), keepdim=True)
+        cam = torch.relu((weights * activation).sum(dim=1, keepdim=True)).detach()
+        cam = F.interpolate(cam, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+        return cam, output
+
+    def _tiled_grad_cam(
+        self, original: Image.Image, processor: NativeCropImageProcessor, module: nn.Module, tile: int
+    ) -> torch.Tensor:
+        """Grad-CAM of every native-resolution tile of an image, as one ``[height, width]`` map of the image."""
+        image = upscale_to_crop(original, processor.crop_size) if processor.upscale_small else original
+        unit = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).float().div_(255.0)
+        pixels = processor.normalise_tensor(unit)
+        height, width = pixels.shape[1:]
+        tile_h, tile_w = min(int(tile), height - height % 2), min(int(tile), width - width % 2)
+        total = torch.zeros(height, width)
+        count = torch.zeros(height, width)
+        device = next(self.parameters()).device
+        for top in tile_starts(height, tile_h):
+            for left in tile_starts(width, tile_w):
+                piece = pixels[:, top : top + tile_h, left : left + tile_w][None].to(device)
+                cam, _ = self._grad_cam(piece, module)
+                total[top : top + tile_h, left : left + tile_w] += cam.cpu()
+                count[top : top + tile_h, left : left + tile_w] += 1
+        cam = total / count.clamp_(min=1)
+        if image.size != original.size:
+            cam = F.interpolate(cam[None, None], size=original.size[::-1], mode="bilinear", align_corners=False)[0, 0]
+        return cam
 
 
 def overlay_heatmap(image: Image.Image, heatmap: np.ndarray, alpha: float = 0.45) -> Image.Image:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -12,8 +12,8 @@ from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.ela_cnn import ElaCnnConfig
 from ..processing import ImageInput, load_image
-from ..processing_ela import ElaImageProcessor
-from .base import DeepfakeDetectorPreTrainedModel, Explanation, init_cnn_classifier_weights
+from ..processing_ela import ElaCropImageProcessor, ElaImageProcessor
+from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits, init_cnn_classifier_weights
 
 
 @dataclass
@@ -90,14 +90,21 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
         """Classify a batch.
 
         Args:
-            pixel_values: ``[batch, num_channels, H, W]`` from :class:`~deepfake_detectors.ElaImageProcessor`.
+            pixel_values: ``[batch, num_channels, H, W]`` from :class:`~deepfake_detectors.ElaImageProcessor`, or
+                ``[batch, crops, num_channels, h, w]`` from :class:`~deepfake_detectors.ElaCropImageProcessor`
+                (the crops' fake logits combined by ``config.crop_aggregation``; ``logits`` are then
+                ``[0, fake logit]``).
             labels: ``[batch]`` class ids (real = 0, fake = 1); adds the cross-entropy ``loss``.
             output_hidden_states: also return each stage's feature map.
 
         Returns:
             An :class:`ElaCnnOutput` with ``logits``, ``scores`` (P(fake)) and ``loss`` when labels are given.
         """
-        if pixel_values.shape[1] != self.config.num_channels:
+        crops = None
+        if pixel_values.ndim == 5:
+            crops = pixel_values.shape[1]
+            pixel_values = pixel_values.flatten(0, 1)
+        if pixel_values.ndim != 4 or pixel_values.shape[1] != self.config.num_channels:
             raise ValueError(
                 f"expected {self.config.num_channels} input channels, got {pixel_values.shape[1]}; use the "
                 "ElaImageProcessor saved with the model (include_image=True gives 6 channels, False gives 3)"
@@ -108,6 +115,10 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
             hidden = stage(hidden)
             hidden_states.append(hidden)
         logits = self.classifier(self.dropout(self.pool(hidden).flatten(1)))
+        if crops is not None:  # one fake logit per crop, combined per image
+            crop_logits = (logits[:, 1] - logits[:, 0]).view(-1, crops)
+            fake_logit = aggregate_crop_logits(crop_logits, getattr(self.config, "crop_aggregation", "mean_logit"))
+            logits = torch.stack([torch.zeros_like(fake_logit), fake_logit], dim=-1)
         loss = None
         if labels is not None:
             loss = nn.functional.cross_entropy(logits, labels.to(logits.device).long().view(-1))
@@ -118,8 +129,19 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
             scores=logits.detach().float().softmax(dim=-1)[:, 1],
         )
 
+    def default_processor(self) -> Union[ElaImageProcessor, ElaCropImageProcessor]:
+        """The processor this config implies: resized input, or native crops when ``config.crops_per_side`` is set
+        (the processor saved beside the model is the one to use; it also keeps ``ela_scale``)."""
+        settings = dict(ela_quality=self.config.ela_quality, include_image=self.config.num_channels == 6)
+        crops_per_side = getattr(self.config, "crops_per_side", None)
+        if crops_per_side:
+            return ElaCropImageProcessor(crop_size=self.config.image_size, crops_per_side=crops_per_side, **settings)
+        return ElaImageProcessor(size=self.config.image_size, **settings)
+
     @torch.no_grad()
-    def explain(self, image: ImageInput, processor: Optional[ElaImageProcessor] = None) -> Explanation:
+    def explain(
+        self, image: ImageInput, processor: Union[ElaImageProcessor, ElaCropImageProcessor, None] = None
+    ) -> Explanation:
         """The ELA map the model looks at (bright = high error level), with the model's P(fake).
 
         Args:
@@ -135,9 +157,12 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
         Example:
             >>> model.explain("examples/fake_01.jpg").overlay.save("ela.png")  # doctest: +SKIP
         """
-        processor = processor or ElaImageProcessor(size=self.config.image_size, ela_quality=self.config.ela_quality)
+        processor = processor or self.default_processor()
         rgb = load_image(image)
-        ela = processor.ela_map(rgb, full_resolution=max(rgb.size) > processor.size)
+        if isinstance(processor, ElaCropImageProcessor):
+            ela = processor.ela_map(rgb)
+        else:
+            ela = processor.ela_map(rgb, full_resolution=max(rgb.size) > processor.size)
         brightness = np.asarray(ela, dtype=np.float32).mean(axis=-1)
         heatmap = brightness / brightness.max() if brightness.max() > 0 else brightness
         was_training = self.training

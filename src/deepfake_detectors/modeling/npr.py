@@ -13,8 +13,8 @@ from transformers.modeling_outputs import ImageClassifierOutput
 
 from ..configuration.npr import NprDetectorConfig
 from ..processing import ImageInput, load_image
-from .base import DeepfakeDetectorPreTrainedModel, init_cnn_classifier_weights
-from .base import Explanation
+from ..processing_crops import tile_starts
+from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits, init_cnn_classifier_weights
 from .efficientnet import overlay_heatmap
 
 
@@ -125,12 +125,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
 
     def aggregate(self, crop_logits: torch.Tensor) -> torch.Tensor:
         """Combine ``[batch, crops]`` crop logits into one logit per image (``config.crop_aggregation``)."""
-        how = self.config.crop_aggregation
-        if how == "max_logit":
-            return crop_logits.max(dim=1).values
-        if how == "top2_mean_logit":
-            return crop_logits.topk(min(2, crop_logits.shape[1]), dim=1).values.mean(dim=1)
-        return crop_logits.mean(dim=1)
+        return aggregate_crop_logits(crop_logits, self.config.crop_aggregation)
 
     def forward(
         self,
@@ -197,7 +192,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
         tile_h, tile_w = min(side, height - height % 2), min(side, width - width % 2)
         if tile_h < 2 or tile_w < 2:
             raise ValueError(f"image of {width}x{height} pixels is too small to score")
-        boxes = [(top, left) for top in _tile_starts(height, tile_h) for left in _tile_starts(width, tile_w)]
+        boxes = [(top, left) for top in tile_starts(height, tile_h) for left in tile_starts(width, tile_w)]
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
@@ -242,15 +237,3 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
             method="NPR evidence map",
             layer=f"tiles of {int(tile or self.config.image_size)} px",
         )
-
-
-def _tile_starts(length: int, tile: int) -> list[int]:
-    """Even start offsets of ``tile``-long tiles covering ``length`` pixels, the last one flush with the end.
-
-    Example:
-        >>> _tile_starts(256, 96)
-        [0, 96, 160]
-    """
-    starts = list(range(0, length - tile + 1, tile))
-    last = 2 * ((length - tile) // 2)
-    return starts if starts[-1] >= last else starts + [last]

@@ -4,6 +4,7 @@ from .data import ImageTransform, collate_pixel_values, load_image_dataset, sele
 from .supervised import (
     SupervisedData,
     SupervisedTransform,
+    add_crop_data_arguments,
     add_data_arguments,
     add_optimisation_arguments,
     add_output_arguments,
@@ -42,6 +43,7 @@ __all__ = [
     "train_members",
     "SupervisedData",
     "SupervisedTransform",
+    "add_crop_data_arguments",
     "add_data_arguments",
     "prepare_supervised_data",
     "class_balanced_subsets",

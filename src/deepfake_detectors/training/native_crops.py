@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import datasets
 import numpy as np
@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Sampler
 from transformers import Trainer
 
 from ..processing import load_image
+from ..processing_crops import upscale_to_crop
 from .data import load_image_dataset, random_subset
 from .supervised import label_ids
 
@@ -41,6 +42,10 @@ class CropAugmentation:
         resize_range: ``(low, high)`` scale factors.
         blur_probability: chance of a Gaussian blur of radius 0.3-1.2 px.
         seed: seed of the random generator.
+        upscale_small: after the augmentation, upscale an image whose shorter side is below ``crop_size`` to it
+            (:func:`~deepfake_detectors.processing_crops.upscale_to_crop`), as a processor with
+            ``upscale_small=True`` does at inference.
+        offset_multiple: crop offsets are multiples of this (2: the up-sampling grid; 8: the JPEG grid, for ELA).
 
     Example:
         >>> augment = CropAugmentation(crop_size=64, seed=0)
@@ -55,6 +60,8 @@ class CropAugmentation:
     resize_range: tuple[float, float] = (0.5, 1.5)
     blur_probability: float = 0.1
     seed: int = 0
+    upscale_small: bool = False
+    offset_multiple: int = 2
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
@@ -77,18 +84,23 @@ class CropAugmentation:
         return image
 
     def random_crop(self, image: Image.Image) -> torch.Tensor:
-        """A ``[3, h, w]`` crop in [0, 1] at a random even offset (``h, w = min(crop_size, side)``, even)."""
+        """A ``[3, h, w]`` crop in [0, 1] at a random offset, a multiple of ``offset_multiple``
+        (``h, w = min(crop_size, side)``, even)."""
         array = np.asarray(image, dtype=np.uint8)
         height, width = array.shape[:2]
         crop_h = min(self.crop_size, height - height % 2)
         crop_w = min(self.crop_size, width - width % 2)
-        top = 2 * self.random.randint(0, (height - crop_h) // 2)
-        left = 2 * self.random.randint(0, (width - crop_w) // 2)
+        step = self.offset_multiple
+        top = step * self.random.randint(0, (height - crop_h) // step)
+        left = step * self.random.randint(0, (width - crop_w) // step)
         crop = array[top : top + crop_h, left : left + crop_w].copy()
         return torch.from_numpy(crop).permute(2, 0, 1).float().div_(255.0)
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
-        return self.random_crop(self.augment(image))
+        image = self.augment(image)
+        if self.upscale_small:
+            image = upscale_to_crop(image, self.crop_size)
+        return self.random_crop(image)
 
 
 class CropTransform:
@@ -100,37 +112,57 @@ class CropTransform:
         augmentation: the :class:`CropAugmentation` (its ``crop_size`` is used for centre crops too).
         mapping: dataset label id -> our label id (:func:`~deepfake_detectors.training.label_ids`).
         augment: augment and crop at random (training) or take the centre crop (evaluation).
+        normalise: applied to every ``[3, h, w]`` crop in [0, 1] (e.g. a processor's ``normalise_tensor``);
+            crops stay in [0, 1] when omitted.
     """
 
-    def __init__(self, augmentation: CropAugmentation, mapping: dict[int, int], augment: bool) -> None:
+    def __init__(
+        self,
+        augmentation: CropAugmentation,
+        mapping: dict[int, int],
+        augment: bool,
+        normalise: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    ) -> None:
         self.augmentation = augmentation
         self.mapping = mapping
         self.augment = augment
+        self.normalise = normalise
 
     def centre_crop(self, image: Image.Image) -> torch.Tensor:
         side = self.augmentation.crop_size
+        if self.augmentation.upscale_small:
+            image = upscale_to_crop(image, side)
         width, height = image.size
         crop_w, crop_h = min(side, width - width % 2), min(side, height - height % 2)
-        left, top = 2 * ((width - crop_w) // 4), 2 * ((height - crop_h) // 4)
+        step = self.augmentation.offset_multiple
+        left, top = step * ((width - crop_w) // (2 * step)), step * ((height - crop_h) // (2 * step))
         crop = np.asarray(image.crop((left, top, left + crop_w, top + crop_h)), dtype=np.uint8)
         return torch.from_numpy(crop.copy()).permute(2, 0, 1).float().div_(255.0)
 
     def __call__(self, batch: dict[str, list[Any]]) -> dict[str, Any]:
         images = [load_image(image) for image in batch["image"]]
         crop = self.augmentation if self.augment else self.centre_crop
+        crops = [crop(image) for image in images]
+        if self.normalise is not None:
+            crops = [self.normalise(piece) for piece in crops]
         return {
-            "pixel_values": [crop(image) for image in images],
+            "pixel_values": crops,
             "labels": [self.mapping[int(label)] for label in batch["label"]],
         }
 
 
-def crop_shape_groups(dataset: datasets.Dataset, crop_size: int) -> list[tuple[int, int]]:
+def crop_shape_groups(
+    dataset: datasets.Dataset, crop_size: int, upscale_small: bool = False
+) -> list[tuple[int, int]]:
     """The crop shape ``(h, w)`` each row will give, read from the image headers (no pixel is decoded).
 
     Args:
         dataset: rows with an ``image`` column.
         crop_size: the crop side.
+        upscale_small: images smaller than a crop are upscaled to it (every row gives a full crop).
     """
+    if upscale_small:
+        return [(crop_size, crop_size)] * dataset.num_rows
     shapes = []
     for row in dataset.cast_column("image", datasets.Image(decode=False))["image"]:
         source = io.BytesIO(row["bytes"]) if row.get("bytes") else row["path"]

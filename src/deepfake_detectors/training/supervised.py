@@ -295,6 +295,30 @@ def add_optimisation_arguments(
     return optim
 
 
+def add_crop_data_arguments(parser: argparse.ArgumentParser, max_train_samples: Sequence[int]) -> None:
+    """The ``data`` options of the native-crop training scripts: several training sources and the validation
+    splits that calibrate P(fake) and the thresholds.
+
+    Args:
+        parser: the script's argument parser.
+        max_train_samples: default rows per ``--dataset`` (``-1`` = all), wild then CIFAKE.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_crop_data_arguments(parser, [-1, 6000])
+        >>> parser.parse_args([]).dataset
+        ['../shared/data/wild', '../shared/data/cifake']
+    """
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", nargs="+", default=["../shared/data/wild", "../shared/data/cifake"])
+    data.add_argument("--max-train-samples", type=int, nargs="+", default=list(max_train_samples),
+                      help="per dataset; -1 = all")
+    data.add_argument("--calibration-dataset", nargs="+", default=["../shared/data/wild"],
+                      help="datasets whose validation split calibrates P(fake) and the thresholds (the domain the "
+                      "model is for)")
+    data.add_argument("--max-calibration-samples", type=int, nargs="+", default=[-1], help="per dataset; -1 = all")
+
+
 def add_output_arguments(parser: argparse.ArgumentParser, run_dir_default: str = "runs/<name>_trainer") -> None:
     """The ``output`` options: ``--output-dir`` (required) and ``--run-dir``.
 

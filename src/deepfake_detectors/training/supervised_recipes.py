@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any, Callable, Optional
 
+import datasets
 import torch
 from transformers import set_seed
 
@@ -107,15 +109,15 @@ def efficientnet_to_train(args: argparse.Namespace) -> EfficientNetDetectorForIm
         args: the options of ``scripts/train_efficientnet.py`` (``init_from``, ``image_size``, ``backbone``,
             ``head_hidden_size``, ``dropout``, ``backbone_weights_path``).
     """
-    if args.init_from:
-        model = EfficientNetDetectorForImageClassification.from_pretrained(args.init_from)
-        model.config.image_size = args.image_size
-        model.config.training_history = [*getattr(model.config, "training_history", []), model.config.training]
-        return model
-    config = EfficientNetDetectorConfig(
-        backbone=args.backbone, image_size=args.image_size, head_hidden_size=args.head_hidden_size, dropout=args.dropout
-    )
-    return EfficientNetDetectorForImageClassification.from_imagenet(config, weights_path=args.backbone_weights_path)
+
+    def from_imagenet() -> EfficientNetDetectorForImageClassification:
+        config = EfficientNetDetectorConfig(backbone=args.backbone, image_size=args.image_size,
+                                            head_hidden_size=args.head_hidden_size, dropout=args.dropout)
+        return EfficientNetDetectorForImageClassification.from_imagenet(config, args.backbone_weights_path)
+
+    model = start_from(EfficientNetDetectorForImageClassification, args.init_from, from_imagenet)
+    model.config.image_size = args.image_size
+    return model
 
 
 def train_efficientnet(args: argparse.Namespace) -> EfficientNetDetectorForImageClassification:
@@ -211,21 +213,192 @@ def train_npr(args: argparse.Namespace) -> NprDetectorForImageClassification:
     )
     trainer.train()
     model = trainer.model.cpu().eval()
+    record = crop_run_record(
+        args, model, processor, train, started,
+        max_steps=args.max_steps,
+        learning_rate=args.learning_rate,
+        augmentation="flip, rescale 0.5-1.5x (p=0.25), blur 0.3-1.2 px (p=0.1), JPEG q60-100 (p=0.5), random "
+        "even-offset crop at native resolution",
+    )
+    save_trained_detector(model, processor, args.output_dir, record, show_thresholds=False)
+    return model
+
+
+def train_on_crops(
+    model: torch.nn.Module,
+    processor: NativeCropImageProcessor,
+    args: argparse.Namespace,
+    phases: list[tuple[str, int, float]],
+) -> tuple[torch.nn.Module, datasets.Dataset, dict[str, dict[str, Any]]]:
+    """Train a detector on native-resolution crops of several sources, one ``ShapeGroupedTrainer`` run per phase.
+
+    Training crops match what ``processor`` gives at inference: the same crop size, the same treatment of images
+    smaller than a crop (upscaled or whole) and crop offsets on the same grid; ``processor.normalise_tensor``
+    turns each augmented crop into the model input (so an ELA map describes the augmented crop).
+
+    Args:
+        model: the detector; ``"head"`` phases call ``model.freeze_backbone()``, ``"finetune"`` phases
+            ``model.unfreeze_last_stages(args.unfreeze_stages)``, ``"all"`` phases train everything.
+        processor: the :class:`~deepfake_detectors.NativeCropImageProcessor` (or subclass) saved with it.
+        args: options with ``dataset``, ``max_train_samples``, ``seed``, the optimisation options and ``run_dir``
+            / ``output_dir``.
+        phases: ``(name, steps, learning rate)`` in order; phases of 0 steps are skipped.
+
+    Returns:
+        The trained model (on the CPU, eval mode), the training rows and, per phase, its steps, learning rate and
+        trainable parameters.
+    """
+    train = load_crop_sources(args.dataset, "train", [optional_limit(v) for v in args.max_train_samples], args.seed)
+    augmentation = CropAugmentation(crop_size=processor.crop_size, seed=args.seed,
+                                    upscale_small=processor.upscale_small, offset_multiple=processor.offset_multiple)
+    transform = CropTransform(augmentation, {0: 0, 1: 1}, augment=True, normalise=processor.normalise_tensor)
+    shapes = crop_shape_groups(train, processor.crop_size, upscale_small=processor.upscale_small)
+    history = {}
+    for phase, steps, learning_rate in phases:
+        if steps <= 0:
+            continue
+        if phase == "head":
+            model.freeze_backbone()
+        elif phase == "finetune":
+            model.unfreeze_last_stages(args.unfreeze_stages)
+        else:
+            model.requires_grad_(True)
+        run_dir = f"{args.run_dir or args.output_dir + '_trainer'}/{phase}"
+        settings = training_arguments(args, run_dir, max_steps=steps, learning_rate=learning_rate, warmup_steps=0.05,
+                                      logging_steps=25, save_strategy="steps", save_steps=250, save_total_limit=1)
+        trainer = ShapeGroupedTrainer(model=model, args=settings, train_dataset=train.with_transform(transform),
+                                      train_shapes=shapes)
+        trainer.train()
+        model = trainer.model
+        trainable = sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
+        history[phase] = {"steps": steps, "learning_rate": learning_rate, "trainable_parameters": trainable}
+    model = model.cpu().to(memory_format=torch.contiguous_format).eval().requires_grad_(True)
+    return model, train, history
+
+
+def start_from(model_class: type, init_from: Optional[str], new_model: Callable[[], Any]) -> Any:
+    """A trained detector to continue from (its ``training`` record kept in ``config.training_history``), or a
+    new model from ``new_model()`` when ``init_from`` is ``None``."""
+    if not init_from:
+        return new_model()
+    model = model_class.from_pretrained(init_from)
+    earlier = [getattr(model.config, "training", None)]
+    model.config.training_history = [*getattr(model.config, "training_history", []), *filter(None, earlier)]
+    return model
+
+
+def crop_run_record(
+    args: argparse.Namespace, model: Any, processor: Any, train: datasets.Dataset, started: float, **specific: Any
+) -> dict[str, Any]:
+    """Calibrate a model trained on crops on the validation splits of ``args.calibration_dataset`` and return its
+    ``training`` record: the data, the run's own settings (``specific``), the calibration and the time.
+
+    Args:
+        args: the script's options (``dataset``, ``max_train_samples``, ``batch_size``, ``calibration_dataset``,
+            ``max_calibration_samples``, ``seed``).
+        model: the trained model (its calibration is replaced); processor: its image processor.
+        train: the training rows; started: ``time.time()`` when the run started.
+        specific: the recipe's own entries (steps, learning rates, augmentation...), in order.
+    """
     trained = time.time()
     limits = [optional_limit(count) for count in args.max_calibration_samples]
-    record = {
+    return {
         "datasets": list(args.dataset),
         "split": "train",
         "n_train_images": int(train.num_rows),
         "max_train_samples": args.max_train_samples,
-        "max_steps": args.max_steps,
+        **specific,
         "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "augmentation": "flip, rescale 0.5-1.5x (p=0.25), blur 0.3-1.2 px (p=0.1), JPEG q60-100 (p=0.5), random "
-        "even-offset crop at native resolution",
         "calibration": calibrate_on_validation(model, processor, args.calibration_dataset, limits, args.seed),
         "train_seconds": round(trained - started, 1),
         "device": training_device(),
     }
+
+
+#: The augmentation of the native-crop recipes, in words (the ``training`` record of their configs).
+CROP_AUGMENTATION = (
+    "flip, rescale 0.5-1.5x (p=0.25), blur 0.3-1.2 px (p=0.1), JPEG q60-100 (p=0.5), random crop at native "
+    "resolution"
+)
+
+
+def train_efficientnet_on_crops(args: argparse.Namespace) -> EfficientNetDetectorForImageClassification:
+    """Train the EfficientNet detector on native-resolution crops of several sources, in two phases; calibrate, save.
+
+    The same two-phase recipe as :func:`train_efficientnet` (the head on the frozen backbone, then the whole
+    network), on the crops and augmentation of :func:`train_npr` (:func:`train_on_crops`); images smaller than a
+    crop (CIFAKE's 32 px) are upscaled to it, as the saved processor does at inference. Each phase runs a fixed
+    number of steps (no checkpoint is picked on validation); P(fake) and the thresholds are calibrated on the
+    validation splits of ``args.calibration_dataset``.
+
+    Args:
+        args: the options of ``scripts/train_efficientnet_on_crops.py``.
+
+    Returns:
+        The trained, calibrated model (float32; saved in float16 to ``args.output_dir``).
+
+    Example:
+        >>> train_efficientnet_on_crops(parse_args(["--output-dir", "runs/effnet_crops", "--max-steps", "10"]))  # doctest: +SKIP
+    """
+    set_seed(args.seed)
+    started = time.time()
+    model = start_from(
+        EfficientNetDetectorForImageClassification, args.init_from,
+        lambda: EfficientNetDetectorForImageClassification.from_imagenet(
+            EfficientNetDetectorConfig(backbone=args.backbone, head_hidden_size=args.head_hidden_size)),
+    )
+    model.config.image_size = args.crop_size
+    model.config.crops_per_side = args.crops_per_side
+    model.config.default_threshold = "balanced"
+    processor = model.default_processor()
+    phases = [("head", args.head_steps, args.head_learning_rate), ("finetune", args.max_steps, args.learning_rate)]
+    model, train, history = train_on_crops(model.to(memory_format=torch.channels_last), processor, args, phases)
+    record = crop_run_record(
+        args, model, processor, train, started,
+        init_from=args.init_from or model.config.backbone_weights,
+        crop_size=args.crop_size,
+        phase_1_head=history.get("head", {}),
+        phase_2_finetune=history.get("finetune", {}),
+        augmentation=CROP_AUGMENTATION + " (images smaller than a crop upscaled to it)",
+    )
+    save_trained_detector(model, processor, args.output_dir, record, float16=True, show_thresholds=False)
+    return model
+
+
+def train_ela_cnn_on_crops(args: argparse.Namespace) -> ElaCnnForImageClassification:
+    """Train the ELA + CNN detector on native-resolution crops of several sources; calibrate, save.
+
+    Each augmented crop (:func:`train_on_crops`; offsets on the 8-pixel JPEG grid) gets its own ELA map, stacked
+    with the crop (:class:`~deepfake_detectors.ElaCropImageProcessor`); images smaller than a crop (CIFAKE's
+    32 px) are used whole, as the CIFAKE model saw them. A fixed number of steps; P(fake) and the thresholds are
+    calibrated on the validation splits of ``args.calibration_dataset``.
+
+    Args:
+        args: the options of ``scripts/train_ela_cnn_on_crops.py``.
+
+    Returns:
+        The trained, calibrated model (also saved to ``args.output_dir``).
+
+    Example:
+        >>> train_ela_cnn_on_crops(parse_args(["--output-dir", "runs/ela_crops", "--max-steps", "10"]))  # doctest: +SKIP
+    """
+    set_seed(args.seed)
+    started = time.time()
+    model = start_from(
+        ElaCnnForImageClassification, args.init_from,
+        lambda: ElaCnnForImageClassification(ElaCnnConfig(image_size=args.crop_size, hidden_sizes=args.hidden_sizes)),
+    )
+    model.config.image_size = args.crop_size
+    model.config.crops_per_side = args.crops_per_side
+    model.config.default_threshold = "balanced"
+    processor = model.default_processor()
+    model, train, history = train_on_crops(model, processor, args, [("all", args.max_steps, args.learning_rate)])
+    record = crop_run_record(
+        args, model, processor, train, started,
+        init_from=args.init_from or "random initialisation",
+        crop_size=args.crop_size,
+        **history.get("all", {}),
+        augmentation=CROP_AUGMENTATION + " on the 8-pixel JPEG grid, ELA computed on each augmented crop",
+    )
     save_trained_detector(model, processor, args.output_dir, record, show_thresholds=False)
     return model

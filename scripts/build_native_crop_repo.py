@@ -1,12 +1,12 @@
 #!/usr/bin/env python
-"""Publishable repo of a trained native-crop detector: weights, evaluation on wild / CIFAKE / AI-art test, card.
+"""Publishable repo of a trained native-crop detector (NPR, EfficientNet on crops): weights, wild / CIFAKE / AI-art test, card.
 
 The wild test split is the headline (``results_summary.json``, plots, model-index); CIFAKE test and AI-art test go
 to ``results_extra.json``. Each test split is scored exactly once here, after training and calibration are done.
 The steps are in ``deepfake_detectors.supervised_repos``, the card text in ``deepfake_detectors.cards``.
 
 Example:
-    python scripts/build_npr_repo.py --model runs/npr --name deepfake-npr-detector \
+    python scripts/build_native_crop_repo.py --model runs/npr --name deepfake-npr-detector \
         --reproduce-script scripts/npr_weights.sh --selection docs/npr_selection.md
 """
 
@@ -21,7 +21,7 @@ from deepfake_detectors.cards import native_crop_card_body
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.hub import write_model_card
 from deepfake_detectors.supervised_repos import (
-    NPR_DESCRIPTION,
+    NATIVE_CROP_DESCRIPTIONS,
     add_repo_arguments,
     check_repo_arguments,
     evaluate_if_present,
@@ -60,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     body = native_crop_card_body(
         title=args.title,
         repo_id=f"{args.namespace}/{args.name}",
-        description=NPR_DESCRIPTION,
+        description=NATIVE_CROP_DESCRIPTIONS[model.config.model_type],
         model=model,
         processor=detector.processors[name],
         wild=wild,
@@ -76,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         body=body,
         evaluations=[(wild, "wild (native-resolution photos and AI images)", "wild", "test"),
                      (extra["cifake_test"], "CIFAKE (re-split)", "cifake", "test")],
-        tags=["supervised", "npr", "native-resolution"],
+        tags=["supervised", model.config.model_type.removeprefix("deepfake-"), "native-resolution"],
         datasets=["wild", "cifake"],
     )
     print(json.dumps({key: wild[key] for key in ("auroc", "accuracy", "recall", "fpr")}, indent=2))
