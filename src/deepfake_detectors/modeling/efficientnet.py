@@ -244,10 +244,10 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
             if isinstance(processor, NativeCropImageProcessor):
                 with torch.no_grad():
                     output = self(pixel_values=processor([original])["pixel_values"].to(device))
-                cam = self._tiled_grad_cam(original, processor, modules[layer], tile)
+                cam = tiled_grad_cam(self, original, processor, modules[layer], tile)
             else:
                 pixel_values = processor([original])["pixel_values"].to(device)
-                cam, output = self._grad_cam(pixel_values, modules[layer])
+                cam, output = grad_cam(self, pixel_values, modules[layer])
                 cam = F.interpolate(cam[None, None], size=original.size[::-1], mode="bilinear", align_corners=False)
                 cam = cam[0, 0]
         finally:
@@ -263,49 +263,62 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
             layer=layer if not isinstance(processor, NativeCropImageProcessor) else f"{layer}, tiles of {tile} px",
         )
 
-    def _grad_cam(self, pixel_values: torch.Tensor, module: nn.Module) -> tuple[torch.Tensor, EfficientNetDetectorOutput]:
-        """Grad-CAM of one ``[1, 3, h, w]`` input at ``module``: ``([h, w]`` unnormalised map, the output)."""
-        captured: dict[str, torch.Tensor] = {}
 
-        def keep(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-            output.retain_grad()
-            captured["activation"] = output
+def grad_cam(
+    model: EfficientNetDetectorForImageClassification, pixel_values: torch.Tensor, module: nn.Module
+) -> tuple[torch.Tensor, EfficientNetDetectorOutput]:
+    """Grad-CAM of one ``[1, 3, h, w]`` input at ``module`` of ``model``: ``([h, w]`` unnormalised map, the output).
 
-        handle = module.register_forward_hook(keep)
-        try:
-            with torch.enable_grad():
-                output = self(pixel_values=pixel_values.requires_grad_(True))
-                output.logits[0, 1].backward()
-        finally:
-            handle.remove()
-        activation = captured["activation"]
-        weights = activation.grad.mean(dim=(2, 3), keepdim=True)
-        cam = torch.relu((weights * activation).sum(dim=1, keepdim=True)).detach()
-        cam = F.interpolate(cam, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
-        return cam, output
+    The activations are weighted by the spatially averaged gradient of the fake logit, summed over channels,
+    passed through ReLU and upsampled (bilinear) to the input size.
+    """
+    captured: dict[str, torch.Tensor] = {}
 
-    def _tiled_grad_cam(
-        self, original: Image.Image, processor: NativeCropImageProcessor, module: nn.Module, tile: int
-    ) -> torch.Tensor:
-        """Grad-CAM of every native-resolution tile of an image, as one ``[height, width]`` map of the image."""
-        image = upscale_to_crop(original, processor.crop_size) if processor.upscale_small else original
-        unit = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).float().div_(255.0)
-        pixels = processor.normalise_tensor(unit)
-        height, width = pixels.shape[1:]
-        tile_h, tile_w = min(int(tile), height - height % 2), min(int(tile), width - width % 2)
-        total = torch.zeros(height, width)
-        count = torch.zeros(height, width)
-        device = next(self.parameters()).device
-        for top in tile_starts(height, tile_h):
-            for left in tile_starts(width, tile_w):
-                piece = pixels[:, top : top + tile_h, left : left + tile_w][None].to(device)
-                cam, _ = self._grad_cam(piece, module)
-                total[top : top + tile_h, left : left + tile_w] += cam.cpu()
-                count[top : top + tile_h, left : left + tile_w] += 1
-        cam = total / count.clamp_(min=1)
-        if image.size != original.size:
-            cam = F.interpolate(cam[None, None], size=original.size[::-1], mode="bilinear", align_corners=False)[0, 0]
-        return cam
+    def keep(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        output.retain_grad()
+        captured["activation"] = output
+
+    handle = module.register_forward_hook(keep)
+    try:
+        with torch.enable_grad():
+            output = model(pixel_values=pixel_values.requires_grad_(True))
+            output.logits[0, 1].backward()
+    finally:
+        handle.remove()
+    activation = captured["activation"]
+    weights = activation.grad.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * activation).sum(dim=1, keepdim=True)).detach()
+    cam = F.interpolate(cam, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    return cam, output
+
+
+def tiled_grad_cam(
+    model: EfficientNetDetectorForImageClassification,
+    original: Image.Image,
+    processor: NativeCropImageProcessor,
+    module: nn.Module,
+    tile: int,
+) -> torch.Tensor:
+    """Grad-CAM of every native-resolution ``tile``-pixel tile of an image (upscaled first when the processor
+    does), as one ``[height, width]`` map of the image as loaded (overlapping tiles averaged)."""
+    image = upscale_to_crop(original, processor.crop_size) if processor.upscale_small else original
+    unit = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).float().div_(255.0)
+    pixels = processor.normalise_tensor(unit)
+    height, width = pixels.shape[1:]
+    tile_h, tile_w = min(int(tile), height - height % 2), min(int(tile), width - width % 2)
+    total = torch.zeros(height, width)
+    count = torch.zeros(height, width)
+    device = next(model.parameters()).device
+    for top in tile_starts(height, tile_h):
+        for left in tile_starts(width, tile_w):
+            piece = pixels[:, top : top + tile_h, left : left + tile_w][None].to(device)
+            cam, _ = grad_cam(model, piece, module)
+            total[top : top + tile_h, left : left + tile_w] += cam.cpu()
+            count[top : top + tile_h, left : left + tile_w] += 1
+    cam = total / count.clamp_(min=1)
+    if image.size != original.size:
+        cam = F.interpolate(cam[None, None], size=original.size[::-1], mode="bilinear", align_corners=False)[0, 0]
+    return cam
 
 
 def overlay_heatmap(image: Image.Image, heatmap: np.ndarray, alpha: float = 0.45) -> Image.Image:
