@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence
 
-from deepfake_detectors.cards import native_crop_card_body
+from deepfake_detectors.cards import native_crop_card_body, rebuild_sentence
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.hub import write_model_card
 from deepfake_detectors.supervised_repos import (
@@ -69,6 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         selection=Path(args.selection).read_text(),
         reproduce=Path(args.reproduce_script).read_text(),
         looked_at="wild test, CIFAKE test and AI-art test were each scored once, for this release only.",
+        rebuilt=rebuild_sentence(out),
     )
     write_model_card(
         out,

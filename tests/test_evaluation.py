@@ -314,3 +314,21 @@ def test_a_rebuild_is_compared_with_the_published_figures_and_quoted_in_the_card
     sentence = rebuild_sentence(published)
     assert "0.7221 against 0.7262" in sentence and "0.0041, within the tolerance of 0.005" in sentence
     assert "abc1234" in sentence
+
+
+def test_a_rebuild_outside_the_tolerance_says_so_and_the_card_leads_with_the_one_rebuild_command(tmp_path) -> None:
+    from deepfake_detectors.cards import rebuild_sentence
+    from deepfake_detectors.evaluation.rebuild import REBUILD_FILE
+    from deepfake_detectors.one_class_cards import reproduce_section
+
+    figures = {"auroc": 0.66, "accuracy": 0.66, "recall": 0.2, "fpr": 0.09}
+    record = {"command": "bash scripts/npr_weights.sh", "code": "commit abc", "tolerance": 0.005, "published": figures,
+              "rebuilt": {**figures, "auroc": 0.684}, "auroc_difference": 0.024, "reproduced": False}
+    (tmp_path / REBUILD_FILE).write_text(json.dumps(record))
+    sentence = rebuild_sentence(tmp_path)
+    assert "outside the tolerance of 0.005" in sentence and "vary from run to run" in sentence
+    steps = ["python train.py --all", "python train.py --reuse-members"]
+    section = reproduce_section(steps, sentence)
+    assert section.startswith("```bash\nbash scripts/npr_weights.sh\n```") and sentence in section
+    assert section.index("python train.py --all") > section.index(sentence)  # the history follows, for provenance
+    assert reproduce_section(steps, "") == "```bash\npython train.py --all\npython train.py --reuse-members\n```\n"
