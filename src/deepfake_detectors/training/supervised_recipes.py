@@ -177,7 +177,7 @@ def train_efficientnet(args: argparse.Namespace) -> EfficientNetDetectorForImage
 def train_npr(args: argparse.Namespace) -> NprDetectorForImageClassification:
     """Train the NPR detector on native-resolution crops for a fixed number of steps, calibrate, save.
 
-    Batches hold crops of one shape (``ShapeGroupedTrainer``); no checkpoint is picked on validation. P(fake) and
+    Batches hold crops of one shape (:func:`train_on_crops`); no checkpoint is picked on validation. P(fake) and
     the thresholds are calibrated on the validation splits of ``args.calibration_dataset``.
 
     Args:
@@ -194,25 +194,7 @@ def train_npr(args: argparse.Namespace) -> NprDetectorForImageClassification:
     processor = NativeCropImageProcessor(crop_size=args.crop_size, crops_per_side=args.crops_per_side)
     config = NprDetectorConfig(hidden_sizes=args.hidden_sizes, image_size=args.crop_size)
     model = NprDetectorForImageClassification(config)
-    train = load_crop_sources(args.dataset, "train", [optional_limit(v) for v in args.max_train_samples], args.seed)
-    augmentation = CropAugmentation(crop_size=args.crop_size, seed=args.seed)
-    settings = training_arguments(
-        args,
-        args.run_dir or f"{args.output_dir}_trainer",
-        warmup_steps=0.05,
-        logging_steps=50,
-        save_strategy="steps",
-        save_steps=500,
-        save_total_limit=1,
-    )
-    trainer = ShapeGroupedTrainer(
-        model=model,
-        args=settings,
-        train_dataset=train.with_transform(CropTransform(augmentation, {0: 0, 1: 1}, augment=True)),
-        train_shapes=crop_shape_groups(train, args.crop_size),
-    )
-    trainer.train()
-    model = trainer.model.cpu().eval()
+    model, train, _ = train_on_crops(model, processor, args, [("all", args.max_steps, args.learning_rate)])
     record = crop_run_record(
         args, model, processor, train, started,
         max_steps=args.max_steps,
