@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Publishable repo of a trained native-crop detector (NPR, EfficientNet on crops): weights, wild / CIFAKE / AI-art test, card.
+"""Publishable repo of a trained native-crop detector (NPR, photo autoencoder, ...): weights, wild / CIFAKE / AI-art test, card.
 
 The wild test split is the headline (``results_summary.json``, plots, model-index); CIFAKE test and AI-art test go
 to ``results_extra.json``. Each test split is scored exactly once here, after training and calibration are done.
@@ -20,8 +20,9 @@ from typing import Optional, Sequence
 from deepfake_detectors.cards import native_crop_card_body, rebuild_sentence
 from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors.hub import write_model_card
+from deepfake_detectors.registry import detector_spec
 from deepfake_detectors.supervised_repos import (
-    NATIVE_CROP_DESCRIPTIONS,
+    NATIVE_CROP_CARD_TEXTS,
     add_repo_arguments,
     check_repo_arguments,
     evaluate_if_present,
@@ -30,6 +31,9 @@ from deepfake_detectors.supervised_repos import (
     read_repo_results,
     write_extra_results,
 )
+
+#: Images in CIFAKE's test split (a repo scored on fewer says so).
+CIFAKE_TEST_IMAGES = 10_000
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -41,6 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--wild", default="../shared/data/wild")
     parser.add_argument("--cifake", default="../shared/data/cifake")
     parser.add_argument("--aiart", default="../shared/data/aiart")
+    parser.add_argument("--cifake-limit", type=int, default=None, help="score a stratified subset of CIFAKE test")
     parser.add_argument("--selection", required=True, help="Markdown file: how the recipe was chosen")
     args = parser.parse_args(argv)
     check_repo_arguments(parser, args)
@@ -52,15 +57,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     else:
         wild = evaluate_into_repo(detector, args.wild, out, args.name, predictions_name="predictions_wild_test.jsonl")
         extra = {
-            "cifake_test": evaluate_detector(detector, args.cifake, "test", model_name=args.name),
+            "cifake_test": evaluate_detector(detector, args.cifake, "test", limit=args.cifake_limit, model_name=args.name),
             "aiart_test": evaluate_if_present(detector, args.aiart, args.name),
         }
         write_extra_results(out, extra)
     name, model = next(iter(detector.members.items()))
+    cifake_images = extra["cifake_test"]["n_real"] + extra["cifake_test"]["n_fake"]
+    cifake_subset = f" (a stratified subset of {cifake_images:,} images)" if cifake_images < CIFAKE_TEST_IMAGES else ""
     body = native_crop_card_body(
         title=args.title,
         repo_id=f"{args.namespace}/{args.name}",
-        description=NATIVE_CROP_DESCRIPTIONS[model.config.model_type],
+        text=NATIVE_CROP_CARD_TEXTS[model.config.model_type],
         model=model,
         processor=detector.processors[name],
         wild=wild,
@@ -68,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         aiart=extra["aiart_test"],
         selection=Path(args.selection).read_text(),
         reproduce=Path(args.reproduce_script).read_text(),
-        looked_at="wild test, CIFAKE test and AI-art test were each scored once, for this release only.",
+        looked_at=f"wild test, CIFAKE test{cifake_subset} and AI-art test were each scored once, for this release only.",
         rebuilt=rebuild_sentence(out),
     )
     write_model_card(
@@ -77,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         body=body,
         evaluations=[(wild, "wild (native-resolution photos and AI images)", "wild", "test"),
                      (extra["cifake_test"], "CIFAKE (re-split)", "cifake", "test")],
-        tags=["supervised", model.config.model_type.removeprefix("deepfake-"), "native-resolution"],
+        tags=[detector_spec(model).family, model.config.model_type.removeprefix("deepfake-"), "native-resolution"],
         datasets=["wild", "cifake"],
     )
     print(json.dumps({key: wild[key] for key in ("auroc", "accuracy", "recall", "fpr")}, indent=2))

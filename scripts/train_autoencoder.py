@@ -7,6 +7,10 @@ Example (the bundled weights, as in scripts/bundled_weights.sh):
     python scripts/train_autoencoder.py --dataset ../shared/data/cifake --max-train-samples 12000 --image-size 32 \
         --hidden-sizes 16 32 64 128 256 --latent-dim 512 --highpass-weight 4 --epochs 5 --batch-size 64 \
         --learning-rate 1e-3 --output-dir runs/autoencoder
+
+The published size on native crops of real photos (scripts/autoencoder_photos_weights.sh):
+    python scripts/train_autoencoder.py --dataset ../shared/data/wild --crops-per-side 2 --max-steps 300 \
+        --batch-size 32 --float16 --output-dir runs/deepfake-autoencoder-photos
 """
 
 from __future__ import annotations
@@ -25,14 +29,22 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     model.add_argument("--blocks-per-stage", type=int, default=1)
     model.add_argument("--latent-dim", type=int, default=512)
     model.add_argument("--highpass-weight", type=float, default=0.0, help="weight of the high-pass error term")
-    parser.set_defaults(complexity_adjustment="png")
+    model.add_argument(
+        "--crops-per-side", type=int, default=None, help="train and score native-resolution crops (crops_per_side**2)"
+    )
+    model.add_argument("--crop-aggregation", default="mean_logit", help="how crop errors combine per image")
+    parser.set_defaults(complexity_adjustment=None)
     args = parser.parse_args(argv)
+    if args.complexity_adjustment is None:  # "png" for resized inputs; crop models have no one input size
+        args.complexity_adjustment = "none" if args.crops_per_side else "png"
     config = ResidualAutoencoderConfig(
         image_size=args.image_size,
         hidden_sizes=args.hidden_sizes,
         blocks_per_stage=args.blocks_per_stage,
         latent_dim=args.latent_dim,
         highpass_weight=args.highpass_weight,
+        crops_per_side=args.crops_per_side,
+        crop_aggregation=args.crop_aggregation,
     )
     run_one_class_training(args, config, ResidualAutoencoderModel)
 

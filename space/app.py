@@ -48,6 +48,7 @@ MAIN_DETECTORS: dict[str, str] = {
     "NPR detector (photos, native resolution)": "deepfake-npr-detector",
     "9-member one-class ensemble": "fake-image-detection-ensemble",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
+    "Residual autoencoder (photos, one-class)": "deepfake-autoencoder-photos",
     "EfficientNet classifier": "deepfake-efficientnet",
     "ELA + CNN": "deepfake-ela-cnn",
 }
@@ -81,6 +82,9 @@ ABOUT_DESCRIPTIONS: dict[str, str] = {
     "not look like the real images it saw, so nearly every larger photo.",
     "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on CIFAKE's real "
     "32 px images only, 50/50 vote of their calibrated scores.",
+    "deepfake-autoencoder-photos": "The residual convolutional autoencoder at its published size (34.8M "
+    "parameters), trained on native-resolution crops of real photos only (no fakes); an image it reconstructs "
+    "badly is unlike those photos. Trained on the CPU for a short time: see its card.",
     "deepfake-efficientnet": "EfficientNet-Lite0 pretrained on ImageNet and fine-tuned on labelled real and "
     "fake images; Grad-CAM shows where its evidence lies.",
     "deepfake-ela-cnn": "Error Level Analysis (JPEG re-save difference) stacked with the image and fed to a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoConfig, AutoModel
@@ -90,3 +91,52 @@ def test_training_reduces_the_reconstruction_error() -> None:
         loss.backward()
         optimiser.step()
     assert loss.item() < 0.7 * first
+
+
+def test_native_crop_model_combines_crop_errors_and_explains_every_scored_crop() -> None:
+    from PIL import Image
+
+    from deepfake_detectors import NativeCropImageProcessor
+
+    model = ResidualAutoencoderModel(ResidualAutoencoderConfig(**TINY, crops_per_side=2)).eval()
+    processor = model.default_processor()
+    assert isinstance(processor, NativeCropImageProcessor)
+    assert processor.crop_size == 32 and processor.upscale_small and processor.image_mean == [0.5, 0.5, 0.5]
+    crops = torch.rand(2, 4, 3, 32, 32) * 2 - 1
+    per_crop = model(crops.flatten(0, 1)).scores.view(2, 4)
+    assert torch.allclose(model(crops).scores, per_crop.mean(dim=1), atol=1e-6)
+    model.config.crop_aggregation = "max_logit"
+    assert torch.allclose(model(crops).scores, per_crop.max(dim=1).values, atol=1e-6)
+    # The map is at the image's own size; a 20 px image is upscaled to one crop first, as when scoring it.
+    assert model.explain(Image.new("RGB", (80, 48), (90, 20, 200))).heatmap.shape == (48, 80)
+    assert model.explain(Image.new("RGB", (20, 20), (90, 20, 200))).heatmap.shape == (32, 32)
+    with pytest.raises(ValueError, match="crop_aggregation"):
+        ResidualAutoencoderConfig(**TINY, crops_per_side=2, crop_aggregation="median")
+
+
+def test_training_script_on_native_crops_saves_a_crop_model_that_scores_photos(tmp_path) -> None:
+    from conftest import REPO_ROOT, labelled_crop_splits, load_script
+
+    from deepfake_detectors import EnsembleDeepfakeDetector, NativeCropImageProcessor
+
+    dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("train", "validation")))
+    out = tmp_path / "ae"
+    common = ["--dataset", dataset, "--image-size", "32", "--hidden-sizes", "4", "8", "8", "16", "16",
+              "--latent-dim", "8", "--max-steps", "2", "--batch-size", "4", "--output-dir", str(out),
+              "--run-dir", str(tmp_path / "run"), "--crops-per-side", "2"]
+    script = load_script("train_autoencoder")
+    with pytest.raises(ValueError, match="complexity"):
+        script.main(common + ["--complexity-adjustment", "png"])
+    script.main(common + ["--float16"])
+    config = json.loads((out / "config.json").read_text())
+    assert config["crops_per_side"] == 2 and config["training"]["n_real_images"] == 4
+    assert config["calibration"]["n_real"] == 4 and "optimal" in config["calibration"]["thresholds"]
+    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+    assert isinstance(detector.processors["residual_autoencoder"], NativeCropImageProcessor)
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "pt") as weights:
+        assert weights.get_tensor("head.weight").dtype == torch.float16
+    examples = REPO_ROOT / "examples"
+    results = detector.predict([str(examples / "photo_real_01.jpg"), str(examples / "real_01.jpg")])
+    assert all(result.error is None and np.isfinite(result.score) for result in results)

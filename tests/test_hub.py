@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors import safe_open
 
 from conftest import REPO_ROOT
 from deepfake_detectors import EnsembleDeepfakeDetector
@@ -14,6 +16,7 @@ from deepfake_detectors.hub import (
     CARD_METRICS,
     card_metrics,
     eval_results,
+    is_published_size_autoencoder,
     metrics_table,
     results_dataset_type,
     validate_repo_folder,
@@ -56,7 +59,13 @@ def test_bundled_repo_loads_and_card_matches_results(repo: Path) -> None:
     for plot in results.get("plots", {}).values():
         assert (repo / plot).exists()
     sizes = [f.stat().st_size for f in repo.rglob("*.safetensors")]
-    assert sizes and max(sizes) < 10 * 2**20, "bundled weights stay a few MB"
+    config = json.loads((repo / "config.json").read_text())
+    if is_published_size_autoencoder(config):  # the one exception to "a few MB": 34.8M parameters in float16
+        assert max(sizes) < 75 * 2**20
+        with safe_open(str(repo / "model.safetensors"), "pt") as weights:
+            assert weights.get_tensor("head.weight").dtype == torch.float16, "stored in float16"
+    else:
+        assert sizes and max(sizes) < 10 * 2**20, "bundled weights stay a few MB"
     assert not list(repo.rglob("*.bin")) and not list(repo.rglob("*.pkl"))
 
 
@@ -131,3 +140,18 @@ def test_wild_section_is_replaced_not_repeated(tmp_path: Path) -> None:
     assert text.count(WILD_HEADING) == 1 and "AUROC 0.750" in text and "AUROC 0.500" not in text
     assert text.index(WILD_HEADING) < text.index("## Reproduce") and text.index("## Results") < text.index(WILD_HEADING)
     assert "| camera | 2 / 0 | 50.0% | n/a |" in text and "`camera` real photos (50.0% flagged)" in text
+
+
+def test_only_the_published_size_autoencoder_may_be_large_and_it_must_be_float16(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    import deepfake_detectors.hub as hub
+
+    repo = tmp_path / "deepfake-autoencoder"
+    shutil.copytree(REPO_ROOT / "hub_repos" / "deepfake-autoencoder", repo)  # float32 weights, 8 MB
+    assert validate_repo_folder(repo, max_weight_bytes=2**20)[0].endswith("(limit 1 MB)")
+    monkeypatch.setattr(hub, "is_published_size_autoencoder", lambda config: True)
+    problems = validate_repo_folder(repo, max_weight_bytes=2**20)
+    assert problems == ["deepfake-autoencoder: the published-size autoencoder's weights must be stored in float16"]
+    assert is_published_size_autoencoder({"model_type": "deepfake-residual-autoencoder",
+                                          "hidden_sizes": [64, 128, 256, 512, 608]})

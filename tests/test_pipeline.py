@@ -171,7 +171,7 @@ BUNDLED = REPO_ROOT / "hub_repos" / "deepfake-ensemble-detector"
 @pytest.mark.skipif(not BUNDLED.exists(), reason="bundled ensemble weights not built yet")
 def test_bundled_ensemble_scores_the_examples() -> None:
     detector = EnsembleDeepfakeDetector.from_pretrained(BUNDLED, device="cpu", local_files_only=True)
-    assert set(detector.members) == {"autoencoder", "deep_svdd"}
+    assert set(detector.members) == {"residual_autoencoder", "deep_svdd"}
     assert [m["weight"] for m in detector.config.members] == [0.5, 0.5]
     results = detector.predict(sorted(str(p) for p in (REPO_ROOT / "examples").glob("[fr]*_0*.jpg")))  # CIFAKE ones
     assert len(results) == 8 and all(r.error is None for r in results)

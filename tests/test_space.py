@@ -71,7 +71,7 @@ def test_space_offers_every_detector_and_member(space_module) -> None:
         assert label in labels and Path(space_module.SOURCES[label]).is_dir()
     members = [label for label in labels if " member: " in label]
     assert len([m for m in members if m.startswith("9-member")]) == 9
-    assert {m.split(": ")[1] for m in members if m.startswith("SVDD")} == {"autoencoder", "deep_svdd"}
+    assert {m.split(": ")[1] for m in members if m.startswith("SVDD")} == {"residual_autoencoder", "deep_svdd"}
 
 
 def test_a_published_space_loads_models_from_the_namespace_it_was_published_to(tmp_path, monkeypatch) -> None:

@@ -7,10 +7,42 @@ config, so no figure in it can drift from what was measured.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from .hub import group_table, metrics_table, plots_markdown
+
+#: The limitations of a supervised detector trained on wild photos and CIFAKE.
+SUPERVISED_PHOTO_LIMITATIONS = (
+    "Trained on photos against Stable Diffusion 1.x / 2.x images (wild train) and on CIFAKE; other generators leave "
+    "other traces: the per-generator rows above show how many of each generator's images it catches.",
+    "Its evidence is pixel-level: heavy JPEG compression, downscaling or blur weaken it, and screenshots or resized "
+    "copies of AI images may pass as real.",
+    "The training photos (ImageNet, Sun-Hays, Urban100 samples) carry no licence of their own: research and "
+    "evaluation use.",
+)
+
+
+@dataclass(frozen=True)
+class NativeCropCardText:
+    """What the card of one kind of native-crop detector says in words (the figures come from result files).
+
+    Args:
+        description: what the model is, in a paragraph.
+        score: what one crop's score is ("fake logit", "reconstruction error").
+        limitations: the bullet points of the Limitations section.
+        provenance: which data each fitted number came from, in Markdown (shown under Training when given).
+
+    Example:
+        >>> NativeCropCardText("A CNN.").score
+        'fake logit'
+    """
+
+    description: str
+    score: str = "fake logit"
+    limitations: tuple[str, ...] = SUPERVISED_PHOTO_LIMITATIONS
+    provenance: str = ""
 
 
 def _percent(value: Optional[float]) -> str:
@@ -40,7 +72,7 @@ def native_crop_card_body(
     *,
     title: str,
     repo_id: str,
-    description: str,
+    text: NativeCropCardText,
     model: Any,
     processor: Any,
     wild: dict[str, Any],
@@ -56,7 +88,7 @@ def native_crop_card_body(
     Args:
         title: the card's title.
         repo_id: the Hub repo id shown in the snippets (``namespace/name``).
-        description: what the model is, in a paragraph.
+        text: what the card says in words about this kind of detector.
         model: the loaded model (its ``config.training`` and parameter count are shown).
         processor: its :class:`~deepfake_detectors.NativeCropImageProcessor`.
         wild: the wild-test results (with ``by_source`` / ``by_generator``).
@@ -68,11 +100,12 @@ def native_crop_card_body(
         rebuilt: what a rebuild from the reproduce commands gave (:func:`rebuild_sentence`), if checked.
     """
     rows = [("wild test (sources never seen in training)", wild)]
-    rows += [("CIFAKE test (32 px)", cifake)] if cifake else []
+    rows += [("CIFAKE test (32 px)", cifake)] if cifake else []  # the n columns show a subset
     rows += [("AI-art test (second domain, not tuned)", aiart)] if aiart else []
     training = getattr(model.config, "training", None) or {}
     parameters = sum(p.numel() for p in model.parameters()) / 1e6
     threshold = f"`{wild['threshold_name']}` = {wild['threshold']:.3f}"
+    limitations = "\n".join(f"- {item}" for item in text.limitations)
     small_images = (
         "Images smaller than a crop are first upscaled (bilinear) until their shorter side fills a crop, as in training."
         if getattr(processor, "upscale_small", False)
@@ -85,7 +118,7 @@ def native_crop_card_body(
 (a few hundred to a few thousand pixels). {plain_summary(wild)} Treat a verdict as one piece of evidence, never as
 proof.
 
-{description}
+{text.description}
 
 ## Use
 
@@ -106,12 +139,12 @@ result.calibrated_probability                            # P(fake) on validation
 From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
 
 **Input:** {processor.crops_per_side ** 2} crops of {processor.crop_size} x {processor.crop_size} pixels on a
-grid over the image, at the image's own resolution (never resized); the crops' fake logits are averaged
+grid over the image, at the image's own resolution (never resized); the crops' {text.score}s are combined
 (`{model.config.crop_aggregation}`). {small_images} {parameters:.2f}M parameters.
 
 ## Results
 
-Default threshold {threshold} (score = the fake logit in standard deviations above its mean on real validation
+Default threshold {threshold} (score = the {text.score} in standard deviations above its mean on real validation
 images). Every figure below comes from `deepfake-detect evaluate` on the split named; {looked_at}
 
 {metrics_table(rows)}
@@ -136,15 +169,10 @@ Expected calibration error of P(fake): wild test {wild.get('expected_calibration
 ## Training
 
 {training_table(training)}
-
+{text.provenance}
 ## Limitations
 
-- Trained on photos against Stable Diffusion 1.x / 2.x images (wild train) and on CIFAKE; other generators leave
-  other traces: the per-generator rows above show how many of each generator's images it catches.
-- Its evidence is pixel-level: heavy JPEG compression, downscaling or blur weaken it, and screenshots or resized
-  copies of AI images may pass as real.
-- The training photos (ImageNet, Sun-Hays, Urban100 samples) carry no licence of their own: research and
-  evaluation use.
+{limitations}
 
 ## Reproduce
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData, SpaceCard
+from safetensors import safe_open
 
 #: results.json key -> (model-index metric type, display name)
 CARD_METRICS = {
@@ -133,12 +134,30 @@ UNSAFE_SUFFIXES = (".bin", ".pkl", ".pickle", ".pt", ".pth", ".joblib")
 REQUIRED_CARD_FIELDS = ("library_name", "license", "tags", "datasets", "metrics", "model-index")
 
 
+#: The one bundled repo allowed more than a few MB: the published-size autoencoder (34.8M parameters), in float16.
+PUBLISHED_SIZE_AUTOENCODER_BYTES = 75 * 2**20
+
+
+def is_published_size_autoencoder(config: dict[str, Any]) -> bool:
+    """Whether a ``config.json`` (as a dict) is the residual autoencoder at its published size.
+
+    Example:
+        >>> is_published_size_autoencoder({"model_type": "deepfake-residual-autoencoder", "hidden_sizes": [16, 32]})
+        False
+    """
+    from .configuration.autoencoder import ResidualAutoencoderConfig
+
+    published = ResidualAutoencoderConfig()
+    return config.get("model_type") == published.model_type and config.get("hidden_sizes") == published.hidden_sizes
+
+
 def validate_repo_folder(repo_dir: str | Path, max_weight_bytes: int = 10 * 2**20) -> list[str]:
     """Check that a ``hub_repos/`` folder is exactly what should be pushed; return the problems found (none = ok).
 
     Checks: ``README.md`` with the required YAML metadata (:data:`REQUIRED_CARD_FIELDS`) whose ``model-index``
     figures equal ``results_summary.json`` (rounded as in the card); ``config.json``; ``preprocessor_config.json``
-    beside every model config; safetensors or skops weights, each under ``max_weight_bytes``; no pickle-based files;
+    beside every model config; safetensors or skops weights, each under ``max_weight_bytes`` (the published-size
+    autoencoder: :data:`PUBLISHED_SIZE_AUTOENCODER_BYTES`, stored in float16); no pickle-based files;
     ``thresholds_calibrated.json``; and every image the card shows.
 
     Args:
@@ -179,6 +198,12 @@ def validate_repo_folder(repo_dir: str | Path, max_weight_bytes: int = 10 * 2**2
             if "://" not in image and not (root / image).is_file():
                 problems.append(f"{root.name}: card shows {image}, which is missing")
     weights = [p for p in root.rglob("*") if p.suffix in (".safetensors", ".skops")]
+    config_file = root / "config.json"
+    if config_file.is_file() and is_published_size_autoencoder(json.loads(config_file.read_text())):
+        max_weight_bytes = max(max_weight_bytes, PUBLISHED_SIZE_AUTOENCODER_BYTES)
+        with safe_open(str(root / "model.safetensors"), "pt") as stored:
+            if any(stored.get_slice(key).get_dtype() not in ("F16", "I64") for key in stored.keys()):
+                problems.append(f"{root.name}: the published-size autoencoder's weights must be stored in float16")
     if not weights:
         problems.append(f"{root.name}: no .safetensors or .skops weights")
     problems += [f"{root.name}: {p.relative_to(root)} is {p.stat().st_size / 2**20:.1f} MB (limit {max_weight_bytes / 2**20:.0f} MB)"

@@ -1,4 +1,4 @@
-"""Hub repo folders of the supervised detectors (ELA + CNN, EfficientNet, NPR): results files and card text.
+"""Hub repo folders of single detectors (ELA + CNN, EfficientNet, NPR, the photo autoencoder): results and card text.
 
 Used by ``scripts/build_supervised_repo.py`` and ``scripts/build_native_crop_repo.py``. A repo folder is built in three
 steps: :func:`prepare_repo` copies the trained model in (or, with ``cards_only``, keeps the folder as it is);
@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from .cards import training_table
+from .cards import NativeCropCardText, training_table
 from .hub import metrics_table, plots_markdown
 
 #: The limitation sentence of an Error Level Analysis detector's card.
@@ -52,11 +52,40 @@ ELA_CROPS_DESCRIPTION = (
     "and flips before the ELA map is computed, so that compression history alone is not the signal. Trained on "
     "labelled real and AI images, so it needs examples of fakes."
 )
-#: The card description of each native-crop detector, by ``model_type``.
-NATIVE_CROP_DESCRIPTIONS = {
-    "deepfake-npr": NPR_DESCRIPTION,
-    "deepfake-efficientnet": EFFICIENTNET_CROPS_DESCRIPTION,
-    "deepfake-ela-cnn": ELA_CROPS_DESCRIPTION,
+AUTOENCODER_PHOTOS_DESCRIPTION = (
+    "The residual convolutional autoencoder at its published size (5 down / up stages with residual blocks, a "
+    "512-d latent, 128 x 128 input, tanh output), trained **on real photographs only**: random 128 px crops of the "
+    "wild train photos at their own resolution, with flips, blur and JPEG re-compression. Its score is how badly it "
+    "reconstructs an image's crops: a one-class detector, so it needs no examples of any generator, and it says "
+    "how unlike its training photos an image is, not which generator made it."
+)
+#: Which data each fitted number of the photo autoencoder came from (issue 18: a one-class member never sees a fake).
+AUTOENCODER_PHOTOS_PROVENANCE = """
+**Where each fitted number comes from.** Weights: wild train **real** photos only (no fake, no test image).
+`strict` / `balanced` / `sensitive` thresholds and the score standardisation: scores of the wild validation **real**
+photos (99th / 95th / 90th percentiles). `optimal` threshold and P(fake) (Platt scaling): wild validation real and AI
+images, the only use of labelled fakes, as in the published system. Domain description: wild train real photos.
+"""
+#: The card text of each native-crop detector, by ``model_type``.
+NATIVE_CROP_CARD_TEXTS = {
+    "deepfake-npr": NativeCropCardText(NPR_DESCRIPTION),
+    "deepfake-efficientnet": NativeCropCardText(EFFICIENTNET_CROPS_DESCRIPTION),
+    "deepfake-ela-cnn": NativeCropCardText(ELA_CROPS_DESCRIPTION),
+    "deepfake-residual-autoencoder": NativeCropCardText(
+        AUTOENCODER_PHOTOS_DESCRIPTION,
+        score="reconstruction error",
+        limitations=(
+            "Trained on ImageNet, Sun-Hays and Urban100 sample photos only: a real photo unlike them (another "
+            "camera, a portrait, a night scene, heavy compression) also scores high; the per-source rows above show "
+            "how often each kind of real photo is flagged.",
+            "Reconstruction error grows with image detail, so smooth AI images can pass as real and busy real photos "
+            "be flagged; it is one piece of evidence, best read next to a supervised detector.",
+            "Trained on the CPU for the steps in the training table (what the time allowed), far fewer than the "
+            "published recipe; a longer run on a GPU has not been measured.",
+            "The training photos carry no licence of their own: research and evaluation use.",
+        ),
+        provenance=AUTOENCODER_PHOTOS_PROVENANCE,
+    ),
 }
 #: Files of a training run that never go into a repo (Trainer checkpoints and logs, pickle-based weights).
 NOT_PUBLISHED = ("checkpoint-*", "runs", "*.bin")

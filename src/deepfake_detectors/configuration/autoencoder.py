@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
-from .base import DeepfakeDetectorConfig
+from .base import DeepfakeDetectorConfig, checked_crop_settings
 
 
 class ResidualAutoencoderConfig(DeepfakeDetectorConfig):
@@ -23,6 +23,12 @@ class ResidualAutoencoderConfig(DeepfakeDetectorConfig):
             (image minus its 3x3 blur), used both in the training loss and in the score. 0 gives the plain
             pixel MSE of the published model; a positive weight makes the error focus on the fine detail where
             generator traces live.
+        crops_per_side (`int`, *optional*): ``None`` (the CIFAKE models): the image is resized to ``image_size``.
+            A number (the photo model): the model scores ``crops_per_side ** 2`` native-resolution crops of
+            ``image_size`` pixels (:class:`~deepfake_detectors.NativeCropImageProcessor`; images smaller than a
+            crop are upscaled to it) and combines their reconstruction errors by ``crop_aggregation``.
+        crop_aggregation (`str`, defaults to `"mean_logit"`): ``"mean_logit"`` (the mean crop error),
+            ``"max_logit"`` or ``"top2_mean_logit"``.
         calibration (`dict`, *optional*): stored real-score statistics and thresholds.
 
     Example:
@@ -41,6 +47,8 @@ class ResidualAutoencoderConfig(DeepfakeDetectorConfig):
         blocks_per_stage: int = 1,
         latent_dim: int = 512,
         highpass_weight: float = 0.0,
+        crops_per_side: Optional[int] = None,
+        crop_aggregation: str = "mean_logit",
         **kwargs: Any,
     ) -> None:
         hidden_sizes = [int(h) for h in hidden_sizes]
@@ -55,4 +63,5 @@ class ResidualAutoencoderConfig(DeepfakeDetectorConfig):
         if float(highpass_weight) < 0:
             raise ValueError(f"highpass_weight must be >= 0, got {highpass_weight}")
         self.highpass_weight = float(highpass_weight)
+        self.crops_per_side, self.crop_aggregation = checked_crop_settings(crops_per_side, crop_aggregation)
         super().__init__(image_size=image_size, num_channels=num_channels, **kwargs)

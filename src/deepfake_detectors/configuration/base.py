@@ -16,6 +16,24 @@ LABEL2ID = {"real": 0, "fake": 1}
 CROP_AGGREGATIONS = ("mean_logit", "max_logit", "top2_mean_logit")
 
 
+def checked_crop_settings(crops_per_side: Any, crop_aggregation: str) -> tuple[Optional[int], str]:
+    """Validate a config's native-crop settings: ``crops_per_side`` ``None`` (resized input) or 1-16, and a
+    ``crop_aggregation`` from :data:`CROP_AGGREGATIONS`.
+
+    Raises:
+        ValueError: naming the bad setting.
+
+    Example:
+        >>> checked_crop_settings("2", "mean_logit")
+        (2, 'mean_logit')
+    """
+    if crops_per_side is not None and not 1 <= int(crops_per_side) <= 16:
+        raise ValueError(f"crops_per_side must be between 1 and 16 (or None), got {crops_per_side}")
+    if crop_aggregation not in CROP_AGGREGATIONS:
+        raise ValueError(f"crop_aggregation must be one of {CROP_AGGREGATIONS}, got {crop_aggregation!r}")
+    return (None if crops_per_side is None else int(crops_per_side)), crop_aggregation
+
+
 class DeepfakeDetectorConfig(PreTrainedConfig):
     r"""Base of every detector config: labels (real = 0, fake = 1) and the stored score calibration.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..features.backbones import BACKBONE_NAMES, EFFICIENTNET_LITE_INPUT, IMAGENET_INPUT
-from .base import CROP_AGGREGATIONS, DeepfakeDetectorConfig
+from .base import DeepfakeDetectorConfig, checked_crop_settings
 
 #: Where each backbone's ImageNet weights come from (recorded in the config of a model built from them).
 BACKBONE_WEIGHT_SOURCES: dict[str, str] = {
@@ -89,10 +89,7 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if int(num_labels) != 2:
             raise ValueError(f"num_labels must be 2 (real = 0, fake = 1), got {num_labels}")
-        if crops_per_side is not None and not 1 <= int(crops_per_side) <= 16:
-            raise ValueError(f"crops_per_side must be between 1 and 16 (or None), got {crops_per_side}")
-        if crop_aggregation not in CROP_AGGREGATIONS:
-            raise ValueError(f"crop_aggregation must be one of {CROP_AGGREGATIONS}, got {crop_aggregation!r}")
+        crops_per_side, crop_aggregation = checked_crop_settings(crops_per_side, crop_aggregation)
         default_norm = EFFICIENTNET_LITE_INPUT if backbone == "efficientnet_lite0" else IMAGENET_INPUT
         self.backbone = backbone
         self.backbone_weights = backbone_weights
@@ -101,7 +98,6 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         self.gradcam_layer = gradcam_layer or DEFAULT_GRADCAM_LAYERS[backbone]
         self.image_mean = [float(v) for v in (image_mean or default_norm["mean"])]
         self.image_std = [float(v) for v in (image_std or default_norm["std"])]
-        self.crops_per_side = None if crops_per_side is None else int(crops_per_side)
-        self.crop_aggregation = crop_aggregation
+        self.crops_per_side, self.crop_aggregation = crops_per_side, crop_aggregation
         kwargs["num_channels"] = 3
         super().__init__(image_size=image_size, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .base import CROP_AGGREGATIONS, DeepfakeDetectorConfig
+from .base import DeepfakeDetectorConfig, checked_crop_settings
 
 
 class ElaCnnConfig(DeepfakeDetectorConfig):
@@ -75,12 +75,7 @@ class ElaCnnConfig(DeepfakeDetectorConfig):
             raise ValueError(f"ela_quality must be between 1 and 100, got {ela_quality}")
         if int(num_labels) != 2:
             raise ValueError(f"num_labels must be 2 (real = 0, fake = 1), got {num_labels}")
-        if crops_per_side is not None and not 1 <= int(crops_per_side) <= 16:
-            raise ValueError(f"crops_per_side must be between 1 and 16 (or None), got {crops_per_side}")
-        if crop_aggregation not in CROP_AGGREGATIONS:
-            raise ValueError(f"crop_aggregation must be one of {CROP_AGGREGATIONS}, got {crop_aggregation!r}")
-        self.crops_per_side = None if crops_per_side is None else int(crops_per_side)
-        self.crop_aggregation = crop_aggregation
+        self.crops_per_side, self.crop_aggregation = checked_crop_settings(crops_per_side, crop_aggregation)
         self.hidden_sizes = hidden_sizes
         self.dropout = float(dropout)
         self.ela_quality = int(ela_quality)

@@ -18,7 +18,7 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
 
     Args:
         members (`list[dict]`): one entry per member with keys ``name``, ``path`` (a subfolder of the ensemble
-            repo such as ``"members/autoencoder"``, a local directory, or a Hub repo id) and ``weight``.
+            repo such as ``"members/residual_autoencoder"``, a local directory, or a Hub repo id) and ``weight``.
         combination (`str`, defaults to `"weighted_mean"`): how calibrated member scores are combined.
         default_threshold (`str`, defaults to `"balanced"`): the named threshold used until ``set_threshold``.
         weighting (`str`, *optional*): how the weights were chosen, in words (shown in the model card).
@@ -28,9 +28,9 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
             thresholds. `None` leaves the weighted mean as it is.
 
     Example:
-        >>> config = DeepfakeEnsembleConfig(members=[{"name": "autoencoder", "path": "members/autoencoder", "weight": 0.5}])
-        >>> config.member_names
-        ['autoencoder']
+        >>> member = {"name": "residual_autoencoder", "path": "members/residual_autoencoder", "weight": 0.5}
+        >>> DeepfakeEnsembleConfig(members=[member]).member_names
+        ['residual_autoencoder']
     """
 
     model_type = "deepfake-ensemble"

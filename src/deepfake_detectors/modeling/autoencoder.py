@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 import numpy as np
 import torch
@@ -16,11 +16,13 @@ from .base import (
     DetectorOutput,
     Explanation,
     NoInitialStatisticsMixin,
+    aggregate_crop_logits,
     reset_batch_norm,
 )
 
 if TYPE_CHECKING:
-    from ..processing import ImageInput
+    from ..processing import DeepfakeImageProcessor, ImageInput
+    from ..processing_crops import NativeCropImageProcessor
 
 
 class ResidualBlock(nn.Module):
@@ -135,11 +137,14 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
         Args:
             image: a path, PIL image, array or bytes.
-            processor: the image processor saved with the model; by default one with this config's ``image_size``.
+            processor: the image processor saved with the model (default: :meth:`default_processor`).
 
         Returns:
-            An :class:`~deepfake_detectors.modeling.base.Explanation` with ``method="reconstruction error"`` at the
-            model's input size, and no probability (a one-class model has a score, not a P(fake)).
+            An :class:`~deepfake_detectors.modeling.base.Explanation` with ``method="reconstruction error"`` and no
+            probability (a one-class model has a score, not a P(fake)). With a resizing processor the map is at
+            the model's input size; with native crops it is at the image's own size (upscaled first when the
+            processor does), showing the error of every crop the score is made of (overlaps averaged) and 0 where
+            no crop was scored.
 
         Example:
             >>> model.explain("examples/real_01.jpg").overlay.save("error.png")  # doctest: +SKIP
@@ -147,18 +152,36 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         from matplotlib import colormaps
         from PIL import Image
 
-        from ..processing import DeepfakeImageProcessor
+        from ..processing import load_image
 
-        processor = processor or DeepfakeImageProcessor(size=self.config.image_size)
+        processor = processor or self.default_processor()
         was_training = self.training
         self.eval()
         try:
-            error = self.error_map(processor([image])["pixel_values"].to(self.device))[0].float().cpu().numpy()
+            pixel_values = processor([image])["pixel_values"].to(self.device)
+            if pixel_values.dim() == 5:
+                error = self._crop_error_canvas(load_image(image), processor, pixel_values[0])
+            else:
+                error = self.error_map(pixel_values)[0].float().cpu().numpy()
         finally:
             self.train(was_training)
         heatmap = (error / error.max() if error.max() > 0 else error).astype(np.float32)
         overlay = Image.fromarray((colormaps["magma"](heatmap)[..., :3] * 255).astype(np.uint8))
         return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="reconstruction error")
+
+    def _crop_error_canvas(self, image: Any, processor: "NativeCropImageProcessor", crops: torch.Tensor) -> np.ndarray:
+        """The error maps of an image's ``[K, 3, h, w]`` crops placed where the processor cut them."""
+        from ..processing_crops import upscale_to_crop
+
+        if processor.upscale_small:
+            image = upscale_to_crop(image, processor.crop_size)
+        width, height = image.size
+        total, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
+        errors = self.error_map(crops).float().cpu().numpy()
+        for (left, top, right, bottom), error in zip(processor.crop_boxes(width, height), errors):
+            total[top:bottom, left:right] += error
+            count[top:bottom, left:right] += 1
+        return total / np.maximum(count, 1)
 
     def reconstruction_error(
         self, pixel_values: torch.Tensor, reduction: Literal["none", "mean"] = "none"
@@ -174,13 +197,38 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         per_image = self.error_map(pixel_values).flatten(1).mean(dim=1)
         return per_image if reduction == "none" else per_image.mean()
 
+    def default_processor(self) -> Union["DeepfakeImageProcessor", "NativeCropImageProcessor"]:
+        """The processor this config implies (the one saved beside the model is the same): resizing to
+        ``image_size``, or native crops of that size (smaller images upscaled to it) when ``config.crops_per_side``
+        is set; both map pixels to [-1, 1]."""
+        from ..processing import DeepfakeImageProcessor
+        from ..processing_crops import NativeCropImageProcessor
+
+        if self.config.crops_per_side:
+            return NativeCropImageProcessor(
+                crop_size=self.config.image_size,
+                crops_per_side=self.config.crops_per_side,
+                image_mean=(0.5, 0.5, 0.5),
+                image_std=(0.5, 0.5, 0.5),
+                upscale_small=True,
+            )
+        return DeepfakeImageProcessor(size=self.config.image_size)
+
     def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
         """Reconstruct the batch; ``loss`` is the mean reconstruction error, ``scores`` the per-image error.
 
         Args:
-            pixel_values: images normalised to [-1, 1], ``[batch, 3, image_size, image_size]``.
+            pixel_values: images normalised to [-1, 1], ``[batch, 3, image_size, image_size]``, or native crops
+                ``[batch, crops, 3, image_size, image_size]`` (an image's score is its crops' errors combined by
+                ``config.crop_aggregation``).
             labels: ignored (one-class training uses real images only); accepted for Trainer compatibility.
         """
+        crops = pixel_values.shape[1] if pixel_values.dim() == 5 else None
+        if crops is not None:
+            pixel_values = pixel_values.flatten(0, 1)
         reconstruction = self.decode(self.encode(pixel_values))
         per_image = self.error_map(pixel_values, reconstruction).flatten(1).mean(dim=1)
-        return DetectorOutput(loss=per_image.mean(), scores=per_image.detach(), reconstruction=reconstruction)
+        loss = per_image.mean()
+        if crops is not None:
+            per_image = aggregate_crop_logits(per_image.view(-1, crops), self.config.crop_aggregation)
+        return DetectorOutput(loss=loss, scores=per_image.detach(), reconstruction=reconstruction)

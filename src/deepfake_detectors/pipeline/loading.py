@@ -243,7 +243,7 @@ class EnsembleIO:
             device: where the members run.
 
         Example:
-            >>> ensemble = EnsembleDeepfakeDetector.from_members({"autoencoder": (model, processor)})
+            >>> ensemble = EnsembleDeepfakeDetector.from_members({"residual_autoencoder": (model, processor)})
         """
         weights = weights or {name: 1.0 for name in members}
         settings = {}

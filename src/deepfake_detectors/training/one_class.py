@@ -513,9 +513,10 @@ def build_svdd_autoencoder_repos(options: SvddAutoencoderOptions) -> dict[str, A
     fake = list(random_subset(select_label(calibration, "fake"), options.max_calibration_samples, 0)["image"])
     autoencoder, ae_processor = load_member(Path(options.autoencoder))
     svdd, svdd_processor = load_member(Path(options.deep_svdd))
-    trainings = {"autoencoder": autoencoder.config.training, "deep_svdd": svdd.config.training}
+    # Members are named like the registry's detectors: the autoencoder is "residual_autoencoder" everywhere.
+    trainings = {"residual_autoencoder": autoencoder.config.training, "deep_svdd": svdd.config.training}
 
-    single = EnsembleDeepfakeDetector.from_members({"autoencoder": (autoencoder, ae_processor)}, device="cpu")
+    single = EnsembleDeepfakeDetector.from_members({"residual_autoencoder": (autoencoder, ae_processor)}, device="cpu")
     single.calibrate(real, fake)
     ae_dir = Path(options.hub_dir) / "deepfake-autoencoder"
     if _fresh_folder(ae_dir, options):
@@ -525,13 +526,13 @@ def build_svdd_autoencoder_repos(options: SvddAutoencoderOptions) -> dict[str, A
     ae_results = _publish(ae_dir, options, save_thresholds=True)
     write_repo_card(
         ae_dir, ae_results.pop("detector"), ae_results, title="Residual autoencoder deepfake detector",
-        intro=autoencoder_intro(autoencoder), training=f"`{json.dumps(trainings['autoencoder'])}`",
+        intro=autoencoder_intro(autoencoder), training=f"`{json.dumps(trainings['residual_autoencoder'])}`",
         tags=["autoencoder", "one-class", "anomaly-detection"],
     )
 
     ensemble = EnsembleDeepfakeDetector.from_members(
-        {"autoencoder": (autoencoder, ae_processor), "deep_svdd": (svdd, svdd_processor)},
-        weights={"autoencoder": options.weights[0], "deep_svdd": options.weights[1]},
+        {"residual_autoencoder": (autoencoder, ae_processor), "deep_svdd": (svdd, svdd_processor)},
+        weights={"residual_autoencoder": options.weights[0], "deep_svdd": options.weights[1]},
         weighting="fixed 50/50 vote of the members' calibrated scores, as published",
         device="cpu",
     )

@@ -3,6 +3,10 @@
 Flow: real training images from a `datasets` source -> ``transformers.Trainer`` -> optionally, the
 input-complexity correction fitted on held-out real validation images -> calibration on held-out validation
 images (real, plus labelled fakes for the ``optimal`` threshold) -> ``save_pretrained``.
+
+A config with ``crops_per_side`` set (the photo autoencoder) trains on random native-resolution crops of the real
+images, augmented like the supervised photo detectors (:class:`~deepfake_detectors.training.CropAugmentation`),
+and is calibrated and saved with its :class:`~deepfake_detectors.NativeCropImageProcessor`.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from ..modeling.base import DeepfakeDetectorPreTrainedModel
 from ..pipeline import EnsembleDeepfakeDetector
 from ..processing import DeepfakeImageProcessor
 from .data import ImageTransform, collate_pixel_values, load_image_dataset, select_label, random_subset
+from .native_crops import CropAugmentation, CropTransform
 from .supervised import (
     add_dataset_arguments,
+    label_ids,
     add_optimisation_arguments,
     add_output_arguments,
     save_trained_detector,
@@ -48,6 +54,8 @@ def base_parser(description: str) -> argparse.ArgumentParser:
         default="none",
         help="correct the scores for input complexity (PNG bits per value), fitted on the real calibration images",
     )
+    out = parser.add_argument_group("saved weights")
+    out.add_argument("--float16", action="store_true", help="store the weights in float16 (they load as float32)")
     add_output_arguments(parser, run_dir_default="runs/<name>")
     return parser
 
@@ -72,9 +80,18 @@ def run_one_class_training(
     """
     set_seed(args.seed)
     started = time.time()
-    processor = DeepfakeImageProcessor(size=config.image_size)
+    crops_per_side = getattr(config, "crops_per_side", None)
+    if crops_per_side and args.complexity_adjustment != "none":
+        raise ValueError("--complexity-adjustment is not available for native-crop models (crops_per_side set)")
     train = random_subset(select_label(load_image_dataset(args.dataset, args.train_split), "real"), args.max_train_samples, args.seed)
     model = model_class(config)
+    if crops_per_side:
+        processor = model.default_processor()
+        augmentation = CropAugmentation(crop_size=config.image_size, seed=args.seed, upscale_small=True)
+        transform = CropTransform(augmentation, label_ids(train), augment=True, normalise=processor.normalise_tensor)
+    else:
+        processor = DeepfakeImageProcessor(size=config.image_size)
+        transform = ImageTransform(processor, augment=True, seed=args.seed)
     if before_training is not None:
         plain = train.with_transform(ImageTransform(processor, augment=False))
         loader = torch.utils.data.DataLoader(plain, batch_size=args.batch_size, collate_fn=collate_pixel_values)
@@ -85,7 +102,7 @@ def run_one_class_training(
         resume_from_checkpoint=args.resume,
         **{name: getattr(args, name) for name in optimisation},
     )
-    trainer = train_one_class(model, train.with_transform(ImageTransform(processor, augment=True, seed=args.seed)), settings)
+    trainer = train_one_class(model, train.with_transform(transform), settings)
     model = trainer.model.cpu().eval()
     trained = time.time()
 
@@ -109,9 +126,10 @@ def run_one_class_training(
         "epochs": args.epochs,
         "max_steps": args.max_steps,
         "calibration_split": args.calibration_split,
+        **({"crops_per_side": crops_per_side, "augmentation": "flip, rescale 0.5-1.5x, blur, JPEG q60-100, random native crop"} if crops_per_side else {}),
         "train_seconds": round(trained - started, 1),
         "device": training_device(),
     }
-    save_trained_detector(model, processor, args.output_dir, record)
+    save_trained_detector(model, processor, args.output_dir, record, float16=args.float16)
     return model
 
