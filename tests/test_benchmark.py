@@ -127,7 +127,7 @@ def test_an_ensemble_has_a_row_per_member_and_a_whole_row_against_their_sum(tmp_
     repo = REPO_ROOT / "hub_repos" / "deepfake-ensemble-detector"
     *members, whole = throughput_rows(repo, paths, batch_size=4, repeats=1)
     member_speeds = []
-    for row, name in zip(members, ("autoencoder", "deep_svdd")):
+    for row, name in zip(members, ("residual_autoencoder", "deep_svdd")):
         match = re.fullmatch(rf"\| deepfake-ensemble-detector / {name} \| 4 \| {NUMBER} \| \|", row)
         assert match and float(match.group(1)) > 0
         member_speeds.append(float(match.group(1)))
