@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from .cards import NativeCropCardText, training_table
+from .cards import NativeCropCardText, rebuild_sentence, training_table
 from .hub import metrics_table, plots_markdown
 
 #: The limitation sentence of an Error Level Analysis detector's card.
@@ -295,7 +295,8 @@ def supervised_card_body(
         test: the CIFAKE-test results, with the robustness sweep.
         aiart: the AI-art-test results, if measured.
         explanation_png: the explanation figure in the repo (:func:`save_explanation_examples`).
-        reproduce: the shell commands that rebuild the repo.
+        reproduce: the shell commands that rebuild the repo (followed by what a recorded rebuild gave,
+            :func:`~deepfake_detectors.cards.rebuild_sentence`).
     """
     out = repo_dir
     is_ela = "ela" in model.config.model_type
@@ -364,4 +365,4 @@ or, as a transformers image classifier (after `import deepfake_detectors`):
 ```bash
 {reproduce.strip()}
 ```
-"""
+{rebuild_sentence(out)}"""
