@@ -9,8 +9,9 @@ Example (the bundled weights, as in scripts/bundled_weights.sh):
         --learning-rate 1e-3 --output-dir runs/autoencoder
 
 The published size on native crops of real photos (scripts/autoencoder_photos_weights.sh):
-    python scripts/train_autoencoder.py --dataset ../shared/data/wild --crops-per-side 2 --max-steps 300 \
-        --batch-size 32 --float16 --output-dir runs/deepfake-autoencoder-photos
+    python scripts/train_autoencoder.py --dataset ../shared/data/wild --crops-per-side 2 --max-steps 340 \
+        --batch-size 32 --learning-rate 1e-3 --max-calibration-samples 2000 --float16 --seed 0 \
+        --output-dir runs/deepfake-autoencoder-photos --run-dir runs/deepfake-autoencoder-photos_trainer
 """
 
 from __future__ import annotations

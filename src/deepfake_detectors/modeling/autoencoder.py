@@ -158,9 +158,10 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         was_training = self.training
         self.eval()
         try:
-            pixel_values = processor([image])["pixel_values"].to(self.device)
+            loaded = load_image(image)  # decoded once, for the processor and for the crop positions
+            pixel_values = processor([loaded])["pixel_values"].to(self.device)
             if pixel_values.dim() == 5:
-                error = self._crop_error_canvas(load_image(image), processor, pixel_values[0])
+                error = self._crop_error_canvas(loaded, processor, pixel_values[0])
             else:
                 error = self.error_map(pixel_values)[0].float().cpu().numpy()
         finally:
