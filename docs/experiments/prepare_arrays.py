@@ -14,7 +14,7 @@ for split in ['train','validation']:
     print(t.groupby(['label','source']).size())
     shapes = np.array([i.shape[:2] for i in imgs]); print('min side', shapes.min(), 'median', np.median(shapes,0))
     np.save(f'/tmp/exp/wild_{split}_labels.npy', t['label'].values)
-    np.save(f'/tmp/exp/wild_{split}_sources.npy', t['source'].values.astype(str))
+    np.save(f'/tmp/exp/wild_{split}_sources.npy', np.asarray(t['source'].tolist(), dtype=str))
     np.savez(f'/tmp/exp/wild_{split}_imgs.npz', *imgs)
 t = pq.read_table('/work/shared/data/aiart/data/train-00000-of-00001.parquet').to_pandas()
 print('aiart', t.columns.tolist(), len(t), t['label'].value_counts())

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from .cards import NativeCropCardText, rebuild_sentence, training_table
+from .cards import SUPERVISED_PHOTO_LIMITATIONS, NativeCropCardText, rebuild_sentence, training_table
 from .hub import metrics_table, plots_markdown
 
 #: The limitation sentence of an Error Level Analysis detector's card.
@@ -66,9 +66,14 @@ AUTOENCODER_PHOTOS_PROVENANCE = """
 photos (99th / 95th / 90th percentiles). `optimal` threshold and P(fake) (Platt scaling): wild validation real and AI
 images, the only use of labelled fakes, as in the published system. Domain description: wild train real photos.
 """
+#: The limitations of the NPR detector: the supervised photo ones and what it does to re-encoded web photos.
+NPR_LIMITATIONS = SUPERVISED_PHOTO_LIMITATIONS + (
+    "Re-encoded, resized web photos can look generated to it: on web photos of people from a source it never saw, "
+    "its scores were higher than on AI images (\"Further public sources\" under How it was chosen).",
+)
 #: The card text of each native-crop detector, by ``model_type``.
 NATIVE_CROP_CARD_TEXTS = {
-    "deepfake-npr": NativeCropCardText(NPR_DESCRIPTION),
+    "deepfake-npr": NativeCropCardText(NPR_DESCRIPTION, limitations=NPR_LIMITATIONS),
     "deepfake-efficientnet": NativeCropCardText(EFFICIENTNET_CROPS_DESCRIPTION),
     "deepfake-ela-cnn": NativeCropCardText(ELA_CROPS_DESCRIPTION),
     "deepfake-residual-autoencoder": NativeCropCardText(

@@ -123,8 +123,8 @@ def run_one_class_training(
         "dataset": str(args.dataset),
         "split": args.train_split,
         "n_real_images": int(train.num_rows),
-        "epochs": args.epochs,
-        "max_steps": args.max_steps,
+        # Trainer's max_steps overrides epochs when positive: the record names the one that was used
+        **({"max_steps": args.max_steps} if args.max_steps and args.max_steps > 0 else {"epochs": args.epochs}),
         "calibration_split": args.calibration_split,
         **({"crops_per_side": crops_per_side, "augmentation": "flip, rescale 0.5-1.5x, blur, JPEG q60-100, random native crop"} if crops_per_side else {}),
         "train_seconds": round(trained - started, 1),
