@@ -162,9 +162,8 @@ def normalise_photo(data: bytes, crop: int = 256, quality: int = 90) -> Optional
     return buffer.getvalue(), str(original_format), width, height
 
 
-def photo_rows(mirror_dir: Path, source: PhotoSource, crop: int, quality: int) -> Iterator[dict]:
+def photo_rows(repo_dir: Path, source: PhotoSource, crop: int, quality: int) -> Iterator[dict]:
     """The dataset rows of one source (images missing from the clone, undecodable or too small are skipped)."""
-    repo_dir = repository_dir(mirror_dir, source.repo)
     for blob, path in source_blobs(repo_dir, source):
         try:
             normalised = normalise_photo(_git(repo_dir, "cat-file", "blob", blob), crop, quality)
@@ -219,7 +218,7 @@ def build_photo_dataset(
         repo_dir = repository_dir(mirror_dir, source.repo)
         commit = _git(repo_dir, "rev-parse", "HEAD").decode().strip()
         provenance[source.name] = {**asdict(source), "commit": commit}
-        for row in photo_rows(mirror_dir, source, crop, quality):
+        for row in photo_rows(repo_dir, source, crop, quality):
             rows["validation" if rng.random() < validation_fraction else "train"].append(row)
     features = Features({
         "image": ImageFeature(), "label": ClassLabel(names=["real", "fake"]), "source": Value("string"),
