@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="express the combined score relative to real validation images of the same mean luma (fitted on the "
         "real validation images only) before setting the thresholds",
     )
+    parser.add_argument(
+        "--crops-per-side", type=int, default=default.crops_per_side,
+        help="0: members see the image resized (CIFAKE); n: an n x n grid of native-resolution crops per member",
+    )
+    parser.add_argument("--cifake-test-limit", type=int, default=default.cifake_test_limit,
+                        help="with --crops-per-side: CIFAKE test images also scored for the card")
     parser.add_argument("--seed", type=int, default=default.seed)
     parser.add_argument("--output-dir", default=default.output_dir)
     return parser

@@ -47,6 +47,7 @@ EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if
 MAIN_DETECTORS: dict[str, str] = {
     "NPR detector (photos, native resolution)": "deepfake-npr-detector",
     "9-member one-class ensemble": "fake-image-detection-ensemble",
+    "9-member one-class ensemble (photos, native resolution)": "fake-image-detection-ensemble-photos",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
     "Residual autoencoder (photos, one-class)": "deepfake-autoencoder-photos",
     "EfficientNet classifier": "deepfake-efficientnet",
@@ -76,10 +77,13 @@ ABOUT_DESCRIPTIONS: dict[str, str] = {
     "deepfake-npr-detector": "A small CNN on the neighbouring-pixel residual of native-resolution crops (NPR), "
     "trained on the wild train split's photos and AI images plus 10,000 CIFAKE images. The detector "
     "for real-world photos; the others were trained on 32 px CIFAKE images only.",
-    "fake-image-detection-ensemble": "Nine one-class models trained on real photos only (frequency VAE, edge flow, "
-    "semantic Deep SVDD, texture One-Class SVM, Isolation Forest, LOF, Gaussian mixture, colour and statistical "
-    "Mahalanobis models) trained on CIFAKE's real 32 px images only, combined by weighted voting. Flags what does "
-    "not look like the real images it saw, so nearly every larger photo.",
+    "fake-image-detection-ensemble": "Nine one-class models (frequency VAE, edge flow, semantic Deep SVDD, texture "
+    "One-Class SVM, Isolation Forest, LOF, Gaussian mixture, colour and statistical Mahalanobis models) trained on "
+    "CIFAKE's real 32 px images only, combined by weighted voting. Flags what does not look like the real images "
+    "it saw, so nearly every larger photo.",
+    "fake-image-detection-ensemble-photos": "The same nine one-class models refitted on native-resolution crops of "
+    "real photographs only (no fakes); an image is flagged when its crops look unlike those photos. It rarely "
+    "flags a real photo, and on AI images from other sources it is close to chance: see its card.",
     "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on CIFAKE's real "
     "32 px images only, 50/50 vote of their calibrated scores.",
     "deepfake-autoencoder-photos": "The residual convolutional autoencoder at its published size (34.8M "

@@ -82,7 +82,7 @@ def test_bare_forward_per_second_covers_every_image() -> None:
 
 def test_format_report_places_rows_under_their_tables() -> None:
     settings = BenchmarkSettings(images=7, image_size=9, batch_size=5, repeats=2, overhead_repeats=4, photos=3)
-    report = format_report(settings, ["| T |"], ["| O |"], ["| S |"], ["| P |"], ["| M |"])
+    report = format_report(settings, ["| T |"], ["| O |"], ["| S |"], ["| P |"], ["| M |"], ["| E |"])
     lines = report.splitlines()
     assert report.endswith("\n") and lines[0] == "# Benchmarks"
     assert "`python scripts/benchmark.py --images 7 --image-size 9 --batch-size 5 --output docs/BENCHMARKS.md`" in (
@@ -95,6 +95,7 @@ def test_format_report_places_rows_under_their_tables() -> None:
         "| detector | load | preprocess | forward | (load + preprocess) / forward |": "| S |",
         "| size | detector | images / s | time / decode time |": "| P |",
         "| detector | one small JPEG | three 9400 x 9400 PNGs | ratio |": "| M |",
+        "| size | detector | batch | images / s | note |": "| E |",
     }
     for header, row in tables.items():
         index = lines.index(header)
@@ -153,6 +154,17 @@ def test_photo_size_rows_time_decoding_and_each_repo(tmp_path: Path, monkeypatch
     verdict = re.fullmatch(rf"\| tiny \| deepfake-ela-cnn \| {NUMBER} \| {NUMBER}x \|", rows[1])
     assert decode and verdict and float(decode.group(1)) > 0 and float(verdict.group(1)) > 0
     assert sorted(path.name for path in tmp_path.iterdir()) == ["photo_96x64_00.jpg", "photo_96x64_01.jpg"]
+
+
+def test_ensemble_photo_rows_time_each_member_and_the_whole_on_photos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(benchmark, "PHOTO_SIZES", (("tiny", 96, 64),))
+    repo = REPO_ROOT / "hub_repos" / "deepfake-ensemble-detector"
+    rows = benchmark.ensemble_photo_rows([ELA_REPO, repo], tmp_path, count=2, repeats=1)
+    assert len(rows) == 3  # the single detector has none; the ensemble one per member and its whole
+    assert rows[0].startswith("| tiny | deepfake-ensemble-detector / residual_autoencoder | 2 | ")
+    assert re.fullmatch(rf"\| tiny \| \*\*deepfake-ensemble-detector\*\* \(whole\) \| 2 \| \*\*{NUMBER}\*\* \| sum of .*", rows[2])
 
 
 def test_memory_rows_compare_three_huge_pngs_with_one_small_jpeg(

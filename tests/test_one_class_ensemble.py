@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import CIFAKE, REPO_ROOT, load_script, noisy_image, smooth_image
+from conftest import CIFAKE, REPO_ROOT, SHARED_DATA, load_script, noisy_image, smooth_image
+from PIL import Image
 
 from deepfake_detectors import (
     ColourDistributionConfig,
@@ -35,7 +36,11 @@ from deepfake_detectors.one_class_cards import (
     robustness_sentence,
 )
 from deepfake_detectors.processing import load_image, mean_luma
+from deepfake_detectors.processing_crops import NativeCropImageProcessor
 from deepfake_detectors.training.one_class import (
+    OneClassEnsembleOptions,
+    build_one_class_ensemble,
+    native_crop_processor,
     one_class_members,
     fit_complexity_adjustments,
     fit_feature_members,
@@ -308,3 +313,74 @@ def test_noise_check_and_complexity_ablation_on_the_bundled_autoencoder() -> Non
     assert member.config.complexity_adjustment["slope"] == slope  # restored after the uncorrected pass
     member.config.complexity_adjustment = None
     assert complexity_ablation(detector, str(CIFAKE), "test", 24) == {}
+
+
+WILD = SHARED_DATA / "wild"
+
+
+def _on_native_crops(detector: EnsembleDeepfakeDetector, crops_per_side: int = 2) -> EnsembleDeepfakeDetector:
+    """The same members, each shown a grid of native 32 px crops instead of the resized image."""
+    members = {
+        name: (model, native_crop_processor(detector.processors[name], crops_per_side))
+        for name, model in detector.members.items()
+    }
+    return EnsembleDeepfakeDetector.from_members(members, device="cpu")
+
+
+def test_native_crop_members_score_an_image_by_the_mean_of_its_crops(feature_ensemble, monkeypatch) -> None:
+    on_crops = _on_native_crops(feature_ensemble)
+    rng = np.random.default_rng(4)
+    images = [noisy_image(rng, size=96), smooth_image(rng, size=80), smooth_image(rng, size=20)]
+    calls = count_feature_calls(monkeypatch)
+    scores = on_crops.raw_member_scores(images)
+    # two groups of crop shapes (2 x 2 crops of the large images, 1 upscaled crop of the small one), and each
+    # feature is computed once per group for all three members
+    assert calls["colour_moments"] == 2
+    for name, model in on_crops.members.items():
+        processor = on_crops.processors[name]
+        assert isinstance(processor, NativeCropImageProcessor) and processor.crop_size == 32
+        for index, image in enumerate(images):
+            crops = processor.normalise_tensor(processor.crops(image))
+            assert crops.shape[0] == (1 if image.width < 32 else 4)
+            assert np.isclose(scores[name][index], model.score(crops).mean().item(), rtol=1e-5)
+    # the whole-image members and the crop members disagree on a large image: the crops are not resized
+    whole = feature_ensemble.raw_member_scores(images[:1])
+    assert not np.isclose(whole["statistical"][0], scores["statistical"][0])
+
+
+def test_crop_images_are_exactly_the_crops_scored() -> None:
+    processor = NativeCropImageProcessor(crop_size=32, crops_per_side=3, upscale_small=True, offset_multiple=8)
+    image = noisy_image(np.random.default_rng(5), size=100)
+    pieces = processor.crop_images(image)
+    assert [piece.size for piece in pieces] == [(32, 32)] * 9
+    as_tensor = torch.stack([torch.from_numpy(np.array(p)).permute(2, 0, 1).float() / 255 for p in pieces])
+    assert torch.equal(as_tensor, processor.crops(image))
+    # a 40 px image gives 2 x 2 distinct offsets on the 8-pixel grid: 9 + 4 crops of one size
+    assert processor.flat_crops([image, image.crop((0, 0, 40, 40))]).shape == (9 + 4, 3, 32, 32)
+    with pytest.raises(ValueError, match="different shapes"):
+        NativeCropImageProcessor(crop_size=32, crops_per_side=2).flat_crops([image, Image.new("RGB", (20, 20))])
+
+
+@pytest.mark.skipif(not (WILD.exists() and CIFAKE.exists()), reason="../shared/data/wild or cifake is not available")
+def test_ensemble_refitted_on_native_crops_of_photos(tmp_path: Path) -> None:
+    out = tmp_path / "photos"
+    options = OneClassEnsembleOptions(
+        dataset=str(WILD), members=["frequency_vae", "statistical", "isolation_forest"], max_train_samples=12,
+        max_calibration_samples=12, test_limit=24, second_domain="", epochs=0.05, batch_size=16, init_batches=1,
+        crops_per_side=2, cifake_test_limit=20, output_dir=str(out),
+    )
+    build_one_class_ensemble(options, "python scripts/train_one_class_ensemble.py --crops-per-side 2 ...")
+    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+    for name, processor in detector.processors.items():
+        assert isinstance(processor, NativeCropImageProcessor) and processor.crops_per_side == 2
+        assert processor.crop_size == detector.members[name].config.image_size and processor.offset_multiple == 8
+    extra = json.loads((out / "results_extra.json").read_text())
+    assert extra["cifake_test"]["n_real"] + extra["cifake_test"]["n_fake"] == 20
+    wild = json.loads((out / "results_summary.json").read_text())
+    assert wild["n_real"] + wild["n_fake"] == 24 and "by_generator" in wild
+    card = (out / "README.md").read_text()
+    assert "for photographs (native resolution)" in card and "Where every fitted number came from" in card
+    assert "12 photos, 4 crops each" in card and f"{wild['auroc']:.4f}" in card
+    large = Image.fromarray(np.random.default_rng(6).integers(0, 256, (700, 900, 3), dtype=np.uint8))
+    result = detector.predict(large)
+    assert result.error is None and np.isfinite(result.score)

@@ -361,7 +361,7 @@ def with_saved_extras(out: Path, results: dict[str, Any]) -> dict[str, Any]:
 # --- the nine-member one-class ensemble (scripts/train_one_class_ensemble.py) ---
 
 
-def _member_row(detector: EnsembleDeepfakeDetector, member: dict[str, Any], results: dict[str, Any]) -> str:
+def member_row(detector: EnsembleDeepfakeDetector, member: dict[str, Any], results: dict[str, Any]) -> str:
     name, test = member["name"], results["test"]
     loo = test.get("leave_one_out", {}).get(name, {})
     seconds = results["timing"].get(name, {})
@@ -372,8 +372,11 @@ def _member_row(detector: EnsembleDeepfakeDetector, member: dict[str, Any], resu
         else f"{correction['validation_auroc_raw']:.4f} -> {correction['validation_auroc_corrected']:.4f}"
         + (" (kept)" if correction["kept"] else " (not kept)")
     )
-    scored = test["members"].get(name)  # a member of weight 0 is not run at test time
-    test_auroc = "not run (weight 0)" if scored is None else f"{scored['auroc']:.4f}"
+    scored = test.get("members", {}).get(name)  # a member of weight 0 is not run at test time
+    if scored is not None:
+        test_auroc = f"{scored['auroc']:.4f}"
+    else:  # with one voting member, the evaluation has no per-member rows: its figures are the ensemble's
+        test_auroc = "the only member voting: see *Results*" if member["weight"] > 0 else "not run (weight 0)"
     delta = "-" if loo.get("delta_auroc") is None else f"{loo['delta_auroc']:+.4f}"
     return (
         f"| {name} | {member_inputs(detector.members[name])} | {member['weight']:.3f} | "
@@ -404,7 +407,7 @@ def one_class_ensemble_card_body(
     """
     test, aiart, timing = results["test"], results.get("aiart_test"), results["timing"]
     rows = [("CIFAKE test (re-split)", test)] + ([("AI-art test (second domain, not tuned)", aiart)] if aiart else [])
-    member_rows = "\n".join(_member_row(detector, member, results) for member in detector.config.members)
+    member_rows = "\n".join(member_row(detector, member, results) for member in detector.config.members)
     shared = timing.get("shared_feature_extraction", {}).get("seconds", 0.0)
     total_training = sum(value for entry in timing.values() for value in entry.values())
     published = PUBLISHED_FIGURES["one_class_ensemble"]
@@ -493,8 +496,15 @@ def reproduce_section(commands: list[str], rebuilt: str) -> str:
 def write_one_class_ensemble_card(
     out: Path, detector: EnsembleDeepfakeDetector, results: dict[str, Any], max_train_samples: Optional[int]
 ) -> None:
-    """Write ``README.md`` of the nine-member ensemble's repo (see :func:`one_class_ensemble_card_body`)."""
+    """Write ``README.md`` of the nine-member ensemble's repo (see :func:`one_class_ensemble_card_body`); an
+    ensemble on native-resolution crops gets the photo card
+    (:func:`~deepfake_detectors.one_class_photo_card.write_one_class_photo_card`)."""
     out = Path(out)
+    if any(getattr(processor, "crops_per_side", None) for processor in detector.processors.values()):
+        from .one_class_photo_card import write_one_class_photo_card  # it imports this module: import late
+
+        write_one_class_photo_card(out, detector, results, max_train_samples)
+        return
     write_card_with_extras(
         out,
         results,

@@ -163,12 +163,23 @@ class NativeCropImageProcessor(BaseImageProcessor):
             for left in crop_offsets(width, crop_w, self.crops_per_side, self.offset_multiple)
         ]
 
-    def crops(self, image: Image.Image) -> torch.Tensor:
-        """``[K, 3, h, w]`` float crops in [0, 1] of one RGB image (not normalised)."""
+    def crop_images(self, image: Image.Image) -> list[Image.Image]:
+        """The crops of one RGB image as images, exactly those :meth:`crops` scores (training data of members that
+        see one crop at a time).
+
+        Example:
+            >>> crops = NativeCropImageProcessor(crop_size=32, crops_per_side=2).crop_images(Image.new("RGB", (64, 48)))
+            >>> [crop.size for crop in crops]
+            [(32, 32), (32, 32), (32, 32), (32, 32)]
+        """
         if self.upscale_small:
             image = upscale_to_crop(image, self.crop_size)
+        return [image.crop(box) for box in self.crop_boxes(*image.size)]
+
+    def crops(self, image: Image.Image) -> torch.Tensor:
+        """``[K, 3, h, w]`` float crops in [0, 1] of one RGB image (not normalised)."""
         # Crop before converting: a 12 MP photo is never copied whole, only the pixels that are scored.
-        pieces = [np.asarray(image.crop(box), dtype=np.uint8) for box in self.crop_boxes(*image.size)]
+        pieces = [np.asarray(crop, dtype=np.uint8) for crop in self.crop_images(image)]
         return torch.from_numpy(np.stack(pieces)).permute(0, 3, 1, 2).float().div_(255.0)
 
     def crop_groups(self, images: Sequence[Image.Image]) -> list[CropGroup]:
@@ -186,6 +197,20 @@ class NativeCropImageProcessor(BaseImageProcessor):
             indices.append(index)
             tensors.append(crops)
         return [(indices, torch.stack(tensors)) for indices, tensors in by_shape.values()]
+
+    @property
+    def is_identity_normalisation(self) -> bool:
+        """True when ``pixel_values`` are the plain [0, 1] crops (mean 0, std 1)."""
+        return all(m == 0.0 for m in self.image_mean) and all(s == 1.0 for s in self.image_std)
+
+    def flat_crops(self, images: Sequence[Image.Image]) -> torch.Tensor:
+        """Every crop of every image as one ``[sum of K, 3, h, w]`` batch in [0, 1], each crop scored as an image
+        of its own (fitting statistics on crops). Images may give different numbers of crops, not crops of
+        different sizes (use ``upscale_small`` for images smaller than a crop)."""
+        flat = [crops.flatten(0, 1) for _, crops in self.crop_groups(images)]
+        if len({tuple(crops.shape[1:]) for crops in flat}) > 1:
+            raise ValueError("these images give crops of different shapes (some are smaller than a crop)")
+        return torch.cat(flat)
 
     def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""

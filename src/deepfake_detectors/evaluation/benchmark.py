@@ -325,6 +325,27 @@ def photo_size_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int,
     return rows
 
 
+def ensemble_photo_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int, repeats: int) -> list[str]:
+    """Every ensemble on 1 MP JPEGs: each member alone, the whole pipeline, and the sum of its members.
+
+    Args:
+        repos: bundled repo folders (single detectors are skipped).
+        folder: an existing folder for the photos.
+        count: JPEGs scored (one batch).
+        repeats: timed runs per measurement (the best one counts).
+
+    Example:
+        >>> ensemble_photo_rows(["hub_repos/fake-image-detection-ensemble-photos"], Path("/tmp"), 9, 3)  # doctest: +SKIP
+    """
+    label, width, height = PHOTO_SIZES[0]
+    paths = write_photos(folder, count, width, height)
+    rows = []
+    for repo in repos:
+        if len(EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu").members) > 1:
+            rows += [row.replace("| ", f"| {label} | ", 1) for row in throughput_rows(repo, paths, count, repeats)]
+    return rows
+
+
 def peak_memory_mb(model: Union[str, Path], paths: Sequence[str]) -> float:
     """Peak resident memory (MB) of one ``deepfake-detect detect`` process scoring ``paths``.
 
@@ -373,6 +394,7 @@ def format_report(
     stages: Sequence[str],
     photos: Sequence[str],
     memory: Sequence[str],
+    ensemble_photos: Sequence[str] = (),
 ) -> str:
     """The Markdown report (``docs/BENCHMARKS.md``): machine, workload and command, then one table per part.
 
@@ -383,6 +405,7 @@ def format_report(
         stages: rows of ``stage_rows``.
         photos: rows of ``photo_size_rows``.
         memory: rows of ``memory_rows``.
+        ensemble_photos: rows of ``ensemble_photo_rows``.
 
     Example:
         >>> format_report(BenchmarkSettings(), [], [], [], [], []).splitlines()[0]
@@ -438,6 +461,14 @@ def format_report(
         "| size | detector | images / s | time / decode time |",
         "|---|---|---|---|",
     ]
+    ensemble_photo_table = [
+        "",
+        "Ensembles on the same 1 MP JPEGs: each member alone (decode, its own input, calibration) and the whole",
+        "pipeline, which decodes each photo once for all members; the note compares it with the sum of the members.",
+        "",
+        "| size | detector | batch | images / s | note |",
+        "|---|---|---|---|---|",
+    ]
     memory_table = [
         "",
         "## Peak memory",
@@ -450,7 +481,8 @@ def format_report(
     ]
     lines = [
         *header, *throughput, *overhead_table, *overhead, *stage_table, *stages,
-        *photo_table, *photos, *memory_table, *memory,
+        *photo_table, *photos, *(ensemble_photo_table + list(ensemble_photos) if ensemble_photos else []),
+        *memory_table, *memory,
     ]
     return "\n".join(lines) + "\n"
 
@@ -475,5 +507,6 @@ def benchmark_report(repos: Sequence[Union[str, Path]], settings: BenchmarkSetti
         ]
         stages = [row for repo in repos for row in stage_rows(repo, paths, batch_size, repeats)]
         photos = photo_size_rows(repos, folder, settings.photos, repeats)
+        ensemble_photos = ensemble_photo_rows(repos, folder, settings.photos, repeats)
         memory = memory_rows(repos, folder)
-    return format_report(settings, throughput, overhead, stages, photos, memory)
+    return format_report(settings, throughput, overhead, stages, photos, memory, ensemble_photos)

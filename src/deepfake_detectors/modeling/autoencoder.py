@@ -63,6 +63,7 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
     """
 
     config_class = ResidualAutoencoderConfig
+    takes_crops = True
     base_model_prefix = "autoencoder"
 
     def __init__(self, config: ResidualAutoencoderConfig) -> None:

@@ -65,6 +65,9 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
 
     #: Whether ``forward`` takes a shared ``feature_cache`` (members on hand-made features).
     accepts_feature_cache = False
+    #: Whether ``forward`` takes ``[n, K, 3, h, w]`` native crops and combines them itself
+    #: (``config.crop_aggregation``); other models score each crop as an image (see ``EnsembleScoring``).
+    takes_crops = False
 
     @classmethod
     def from_pretrained(cls, *args, **kwargs):

@@ -60,6 +60,7 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
     """
 
     config_class = EfficientNetDetectorConfig
+    takes_crops = True
     base_model_prefix = "efficientnet_detector"
 
     def __init__(self, config: EfficientNetDetectorConfig) -> None:

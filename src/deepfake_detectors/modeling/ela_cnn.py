@@ -51,6 +51,7 @@ class ElaCnnForImageClassification(DeepfakeDetectorPreTrainedModel):
     """
 
     config_class = ElaCnnConfig
+    takes_crops = True
     base_model_prefix = "ela_cnn"
 
     def __init__(self, config: ElaCnnConfig) -> None:

@@ -96,6 +96,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
     """
 
     config_class = NprDetectorConfig
+    takes_crops = True
     base_model_prefix = "npr"
 
     def __init__(self, config: NprDetectorConfig) -> None:

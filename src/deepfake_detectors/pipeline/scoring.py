@@ -90,13 +90,18 @@ class EnsembleScoring:
             members: the members to run (default: all of them, as calibration and weighting need).
         """
         unit_cache: dict[tuple[int, str], torch.Tensor] = {}
-        feature_caches: dict[tuple[int, str], FeatureCache] = {}
+        feature_caches: dict[tuple, FeatureCache] = {}
         bits_cache: dict[tuple[int, str, str], torch.Tensor] = {}
+        crop_cache: dict[tuple, list] = {}
         scores = {}
         for name in self.members if members is None else members:
             model, processor = self.members[name], self.processors[name]
             if isinstance(processor, NativeCropImageProcessor):
-                scores[name] = self._native_crop_scores(model, processor, images)
+                if processor.cache_key not in crop_cache:
+                    crop_cache[processor.cache_key] = processor.crop_groups(images)
+                scores[name] = self._native_crop_scores(
+                    model, processor, crop_cache[processor.cache_key], feature_caches, len(images)
+                )
                 continue
             key = (processor.size, processor.resample)
             if key not in unit_cache:
@@ -118,13 +123,34 @@ class EnsembleScoring:
         return scores
 
     def _native_crop_scores(
-        self, model: torch.nn.Module, processor: NativeCropImageProcessor, images: Sequence[Image.Image]
+        self,
+        model: torch.nn.Module,
+        processor: NativeCropImageProcessor,
+        groups: list,
+        feature_caches: dict[tuple, FeatureCache],
+        count: int,
     ) -> np.ndarray:
-        """Raw scores of a member on native-resolution crops: one forward pass per group of equal crop shapes."""
-        scores = np.empty(len(images), dtype=np.float64)
-        for indices, crops in processor.crop_groups(images):
-            pixel_values = processor.normalise_tensor(crops).to(self.device)
-            scores[indices] = model.score(pixel_values).cpu().numpy()
+        """Raw scores of a member on native-resolution crops: one forward pass per group of equal crop shapes.
+
+        A model that combines crops itself (``takes_crops``: NPR, the photo autoencoder, ...) gets ``[n, K, 3, h, w]``;
+        any other member scores every crop as an image of its own, and an image's score is the mean of its crops'
+        scores. Members on hand-made features share one feature computation per group of crops.
+        """
+        scores = np.empty(count, dtype=np.float64)
+        for group, (indices, crops) in enumerate(groups):
+            if getattr(model, "takes_crops", False):
+                pixel_values = processor.normalise_tensor(crops).to(self.device)
+                scores[indices] = model.score(pixel_values).cpu().numpy()
+                continue
+            images, per_image = crops.flatten(0, 1), crops.shape[1]
+            extra = {}
+            if getattr(model, "accepts_feature_cache", False) and processor.is_identity_normalisation:
+                key = (processor.cache_key, group)
+                if key not in feature_caches:
+                    feature_caches[key] = FeatureCache(images.to(self.device))
+                extra["feature_cache"] = feature_caches[key]
+            crop_scores = model.score(processor.normalise_tensor(images).to(self.device), **extra)
+            scores[indices] = crop_scores.view(len(indices), per_image).mean(dim=1).cpu().numpy()
         return scores
 
     def combine(

@@ -17,8 +17,9 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
+import datasets
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
@@ -35,6 +36,7 @@ from ..one_class_cards import (
 )
 from ..pipeline import EnsembleDeepfakeDetector, load_member
 from ..processing import DeepfakeImageProcessor, load_image, mean_luma
+from ..processing_crops import NativeCropImageProcessor
 from ..registry import DetectorSpec, detector_spec, detectors
 from .data import (
     ImageTransform,
@@ -89,6 +91,11 @@ class OneClassEnsembleOptions:
         reuse_members / retrain: reload the members in ``output_dir`` (and train only ``retrain`` again).
         complexity_adjustment: ``none``, ``png`` or ``auto`` (see :func:`fit_complexity_adjustments`).
         normalise_brightness: express the combined score relative to real images of the same mean luma.
+        crops_per_side: 0 = every member sees the whole image resized to its input size (the CIFAKE ensemble);
+            ``n`` = every member sees an ``n x n`` grid of crops at the image's native resolution, each of its own
+            input size, is trained on those crops of the real training images, and scores an image by the mean of
+            its crops' scores (:func:`native_crop_processor`).
+        cifake_test_limit: with native crops, CIFAKE test images also scored for the card (0 = none).
         seed: random seed.
         output_dir: the repo folder written.
 
@@ -111,6 +118,8 @@ class OneClassEnsembleOptions:
     retrain: list[str] = field(default_factory=list)
     complexity_adjustment: str = "auto"
     normalise_brightness: bool = True
+    crops_per_side: int = 0
+    cifake_test_limit: int = 2000
     seed: int = 0
     output_dir: str = "hub_repos/fake-image-detection-ensemble"
 
@@ -199,6 +208,32 @@ def train_deep_member(
     return trainer.model.cpu().eval(), processor, time.time() - started
 
 
+def native_crop_processor(processor: DeepfakeImageProcessor, crops_per_side: int) -> NativeCropImageProcessor:
+    """The processor that shows a member a grid of native-resolution crops of its own input size (and its own
+    normalisation), instead of the whole image resized.
+
+    Offsets stay on the 8-pixel JPEG grid (the statistical member reads JPEG block statistics); an image smaller
+    than a crop is upscaled to one crop, as the members were trained on upscaled crops of such images too.
+
+    Example:
+        >>> native_crop_processor(DeepfakeImageProcessor(size=32), 4).crop_size
+        32
+    """
+    return NativeCropImageProcessor(
+        crop_size=processor.size, crops_per_side=crops_per_side, image_mean=processor.image_mean,
+        image_std=processor.image_std, upscale_small=True, offset_multiple=8,
+    )
+
+
+def crop_dataset(images: datasets.Dataset, processor: NativeCropImageProcessor) -> datasets.Dataset:
+    """Every crop ``processor`` cuts out of ``images`` (an ``image`` column) as a dataset of real images."""
+    crops = [crop for image in images["image"] for crop in processor.crop_images(load_image(image))]
+    return datasets.Dataset.from_dict(
+        {"image": crops, "label": [0] * len(crops)},
+        features=datasets.Features({"image": datasets.Image(), "label": datasets.Value("int64")}),
+    )
+
+
 def train_members(options: OneClassEnsembleOptions, names: Sequence[str]) -> tuple[Members, dict[str, dict]]:
     """Train the deep members and fit the feature members among ``names`` on real training images.
 
@@ -208,21 +243,37 @@ def train_members(options: OneClassEnsembleOptions, names: Sequence[str]) -> tup
     """
     data = load_image_dataset(options.dataset, "train")
     train = random_subset(select_label(data, "real"), options.max_train_samples, options.seed)
+    crops: dict[int, datasets.Dataset] = {}  # with native crops: the training crops of each input size
+
+    def training_images(size: int) -> datasets.Dataset:
+        if not options.crops_per_side:
+            return train
+        if size not in crops:
+            processor = native_crop_processor(DeepfakeImageProcessor(size=size), options.crops_per_side)
+            crops[size] = crop_dataset(train, processor)
+            print(f"{len(crops[size])} native crops of {size} px from {len(train)} real images", flush=True)
+        return crops[size]
+
+    def as_member(model: Any, processor: DeepfakeImageProcessor) -> tuple[Any, Any]:
+        if options.crops_per_side:
+            return model, native_crop_processor(processor, options.crops_per_side)
+        return model, processor
+
     members: Members = {}
     timing: dict[str, dict[str, float]] = {}
     for name in [name for name in names if name in one_class_members("deep")]:
         model, processor, seconds = train_deep_member(
-            name, train, epochs=options.epochs, batch_size=options.batch_size,
-            init_batches=options.init_batches, seed=options.seed,
+            name, training_images(detector_spec(name).build().config.image_size), epochs=options.epochs,
+            batch_size=options.batch_size, init_batches=options.init_batches, seed=options.seed,
         )
-        members[name] = (model, processor)
+        members[name] = as_member(model, processor)
         timing[name] = {"train_seconds": round(seconds, 1)}
         print(f"{name}: trained in {seconds:.0f} s", flush=True)
     feature_names = [name for name in names if name in one_class_members("features")]
     if feature_names:
-        images = [load_image(image) for image in train["image"]]
+        images = [load_image(image) for image in training_images(FEATURE_IMAGE_SIZE)["image"]]
         fitted, fit_seconds, feature_seconds = fit_feature_members(images, feature_names)
-        members.update(fitted)
+        members.update({name: as_member(*member) for name, member in fitted.items()})
         timing.update({name: {"fit_seconds": round(fit_seconds[name], 1)} for name in feature_names})
         timing["shared_feature_extraction"] = {"seconds": round(feature_seconds, 1)}
         print(f"features in {feature_seconds:.0f} s; fits {fit_seconds}", flush=True)
@@ -275,10 +326,17 @@ def member_weights(method: str, raw: dict[str, np.ndarray], is_real: np.ndarray)
 
 
 def _fit_member_corrections(ensemble: EnsembleDeepfakeDetector, real: list, batch_size: int) -> None:
+    def batches(processor: Any) -> Iterator[torch.Tensor]:
+        for start in range(0, len(real), batch_size):
+            images = real[start : start + batch_size]
+            if isinstance(processor, NativeCropImageProcessor):  # fitted on crops, as each crop is corrected
+                yield processor.normalise_tensor(processor.flat_crops([load_image(image) for image in images]))
+            else:
+                yield processor(images)["pixel_values"]
+
     for name, member in ensemble.members.items():
         processor = ensemble.processors[name]
-        batches = (processor(real[i : i + batch_size])["pixel_values"] for i in range(0, len(real), batch_size))
-        member.fit_complexity_adjustment(batches, processor.image_mean, processor.image_std)
+        member.fit_complexity_adjustment(batches(processor), processor.image_mean, processor.image_std)
 
 
 def fit_complexity_adjustments(
@@ -373,10 +431,15 @@ def calibrate_members(
     return ensemble, validation_auroc, complexity
 
 
+#: The CIFAKE dataset an ensemble on native crops is also scored on (its card reports CIFAKE test too).
+CIFAKE_DATASET = "../shared/data/cifake"
+
+
 def _save_and_evaluate(
     ensemble: EnsembleDeepfakeDetector, options: OneClassEnsembleOptions
-) -> tuple[EnsembleDeepfakeDetector, dict[str, Any], Optional[dict[str, Any]]]:
-    """Write the repo, reload it and evaluate exactly what is published (test split, then the second domain)."""
+) -> tuple[EnsembleDeepfakeDetector, dict[str, Any], dict[str, Optional[dict[str, Any]]]]:
+    """Write the repo, reload it and evaluate exactly what is published: the test split, the second domain and,
+    for an ensemble on native crops, a stratified subset of CIFAKE test. Returns ``(detector, test, extra)``."""
     out = Path(options.output_dir)
     if out.exists():
         shutil.rmtree(out)
@@ -387,10 +450,14 @@ def _save_and_evaluate(
         progress=True,
     )
     (out / "results.json").rename(out / "results_summary.json")
-    aiart = None
+    extra: dict[str, Optional[dict[str, Any]]] = {"aiart_test": None}
     if options.second_domain and Path(options.second_domain).exists():
-        aiart = evaluate_detector(loaded, options.second_domain, "test", model_name=out.name)
-    return loaded, test, aiart
+        extra["aiart_test"] = evaluate_detector(loaded, options.second_domain, "test", model_name=out.name)
+    if options.crops_per_side and options.cifake_test_limit and Path(CIFAKE_DATASET).exists():
+        extra["cifake_test"] = evaluate_detector(
+            loaded, CIFAKE_DATASET, "test", limit=options.cifake_test_limit, model_name=out.name
+        )
+    return loaded, test, extra
 
 
 def build_one_class_ensemble(options: OneClassEnsembleOptions, command: str) -> dict[str, Any]:
@@ -416,9 +483,9 @@ def build_one_class_ensemble(options: OneClassEnsembleOptions, command: str) -> 
     else:
         (members, timing), commands = train_members(options, options.members), [command]
     ensemble, validation_auroc, complexity = calibrate_members(members, options)
-    loaded, test, aiart = _save_and_evaluate(ensemble, options)
+    loaded, test, extra = _save_and_evaluate(ensemble, options)
     results = {
-        "aiart_test": aiart,
+        **extra,
         "validation_auroc": validation_auroc,
         "complexity_adjustment": complexity,
         "timing": timing,
