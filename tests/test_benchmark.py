@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def test_an_ensemble_has_a_row_per_member_and_a_whole_row_against_their_sum(tmp_
         assert match and float(match.group(1)) > 0
         member_speeds.append(float(match.group(1)))
     match = re.fullmatch(
-        rf"\| \*\*deepfake-ensemble-detector\*\* \(whole\) \| 4 \| \*\*{NUMBER}\*\* \| sum of members alone: "
+        rf"\| \*\*deepfake-ensemble-detector\*\* \(whole\) \| 4 \| \*\*{NUMBER}\*\* \| sum of its 2 voting members alone: "
         rf"{NUMBER} img/s \({NUMBER} s vs {NUMBER} s\) \|",
         whole,
     )
@@ -144,6 +145,22 @@ def test_an_ensemble_has_a_row_per_member_and_a_whole_row_against_their_sum(tmp_
     assert overhead_rows(repo, paths, batch_size=4, repeats=1) == []
     assert stage_rows(repo, paths, batch_size=4, repeats=1) == []
     assert overhead_rows(REPO_ROOT / "hub_repos" / "deepfake-npr-detector", paths, batch_size=4, repeats=1) == []
+
+
+def test_members_of_weight_zero_are_marked_and_left_out_of_the_sum(tmp_path: Path) -> None:
+    paths = write_images(tmp_path, count=4, size=32)
+    repo = REPO_ROOT / "hub_repos" / "fake-image-detection-ensemble"
+    *members, whole = throughput_rows(repo, paths, batch_size=4, repeats=1)
+    weights = {m["name"]: m["weight"] for m in json.loads((repo / "config.json").read_text())["members"]}
+    voting_seconds = 0.0
+    for row, (name, weight) in zip(members, weights.items()):
+        match = re.fullmatch(rf"\| fake-image-detection-ensemble / {name} \| 4 \| {NUMBER} \|(.*)\|", row)
+        assert match and (match.group(2).strip() == "weight 0: not run by the whole") == (weight == 0)
+        voting_seconds += 4 / float(match.group(1)) if weight > 0 else 0.0
+    voting = sum(weight > 0 for weight in weights.values())
+    assert 0 < voting < len(weights)
+    match = re.search(rf"sum of its {voting} voting members alone: {NUMBER} img/s \({NUMBER} s vs", whole)
+    assert match and float(match.group(2)) == pytest.approx(voting_seconds, rel=0.1, abs=0.01)
 
 
 def test_photo_size_rows_time_decoding_and_each_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
