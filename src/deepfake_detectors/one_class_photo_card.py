@@ -18,7 +18,6 @@ from .one_class_cards import (
     USE_SNIPPET,
     brightness_sentence,
     member_row,
-    reproduce_section,
 )
 from .pipeline import EnsembleDeepfakeDetector
 
@@ -177,10 +176,19 @@ threshold and P(fake).
 
 ## Reproduce
 
-`bash {REBUILD_SCRIPT}` runs the training command below, then fits the domain description on the wild train real
-photos and writes the card's *Domain* section.
+```bash
+bash {REBUILD_SCRIPT}
+```
 
-{reproduce_section(results["commands"], rebuild_sentence(repo_dir) if repo_dir else "")}"""
+It runs the training command below, then fits the domain description on the wild train real photos and writes the
+card's *Domain* section. {rebuild_sentence(repo_dir) if repo_dir else ""}
+
+The training command{"s that made these weights, in order" if len(results["commands"]) > 1 else ""}:
+
+```bash
+{chr(10).join(results["commands"])}
+```
+"""
 
 
 def _selection_section(path: Path = SELECTION_PATH) -> str:
