@@ -126,6 +126,17 @@ class DetectorSpec:
         """Trained by ``transformers.Trainer`` (one-class deep members), not fitted on features."""
         return self.family == "one-class-deep"
 
+    def build_config(self, **settings: Any) -> PretrainedConfig:
+        """The config :meth:`build` uses: the config's defaults, then the one-class recipe's settings, then
+        ``settings`` (no model is built).
+
+        Example:
+            >>> detector_spec("semantic_svdd").build_config().image_size
+            64
+        """
+        recipe_settings = dict(self.one_class_recipe.settings) if self.one_class_recipe else {}
+        return self.config_class(**{**recipe_settings, **settings})
+
     def build(self, **settings: Any) -> PreTrainedModel:
         """A new, untrained model: the config's defaults, then the one-class recipe's settings, then ``settings``.
 
@@ -133,8 +144,7 @@ class DetectorSpec:
             >>> detector_spec("edge_flow").build().config.hidden_size
             32
         """
-        recipe_settings = dict(self.one_class_recipe.settings) if self.one_class_recipe else {}
-        return self.model_class(self.config_class(**{**recipe_settings, **settings}))
+        return self.model_class(self.build_config(**settings))
 
     def supervised_recipe(self, function: Optional[str] = None) -> SupervisedRecipe:
         """Its supervised recipe named ``function`` (the only one when ``None``).

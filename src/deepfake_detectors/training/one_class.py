@@ -263,7 +263,7 @@ def train_members(options: OneClassEnsembleOptions, names: Sequence[str]) -> tup
     timing: dict[str, dict[str, float]] = {}
     for name in [name for name in names if name in one_class_members("deep")]:
         model, processor, seconds = train_deep_member(
-            name, training_images(detector_spec(name).build().config.image_size), epochs=options.epochs,
+            name, training_images(detector_spec(name).build_config().image_size), epochs=options.epochs,
             batch_size=options.batch_size, init_batches=options.init_batches, seed=options.seed,
         )
         members[name] = as_member(model, processor)
