@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 
 from deepfake_detectors.hub import write_model_card
 from deepfake_detectors.supervised_repos import (
+    SUPERVISED_TAGS,
     add_repo_arguments,
     check_repo_arguments,
     evaluate_if_present,
@@ -53,12 +54,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         test = evaluate_into_repo(detector, args.dataset, out, args.name, robustness=True)
         aiart = evaluate_if_present(detector, args.second_domain, args.name)
         write_extra_results(out, {"aiart_test": aiart})
+    model = next(iter(detector.members.values()))
     body = supervised_card_body(
         title=args.title,
         description=args.description,
         notes=args.notes,
         repo_dir=out,
-        model=next(iter(detector.members.values())),
+        model=model,
         test=test,
         aiart=aiart,
         explanation_png=save_explanation_examples(detector, out),
@@ -66,7 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     )
     write_model_card(
         out, model_name=args.name, body=body, evaluations=supervised_evaluations(test, aiart),
-        tags=["supervised", "error-level-analysis"],
+        tags=SUPERVISED_TAGS.get(model.config.model_type, ["supervised"]),
     )
     print(json.dumps({k: test[k] for k in ("auroc", "accuracy", "precision", "recall", "f1", "fpr")}, indent=2))
 

@@ -4,10 +4,13 @@
 For the repos trained on CIFAKE only: the card then shows how they do on the images people actually check, per
 source and per generator, next to their CIFAKE figures, and opens the card with a plain-words section (what the
 model is for, where it fails, install, which figure comes from which split). Writes ``results_wild_test.json`` and
-``predictions_wild_test.jsonl`` into the repo. The repo's default threshold is used.
+``predictions_wild_test.jsonl`` into the repo. The repo's default threshold is used. ``--validation`` scores wild
+validation instead (``results_wild_validation.json``: how well the repo's P(fake) is calibrated on photos), without
+touching the test split.
 
 Example:
     python scripts/evaluate_wild.py hub_repos/deepfake-efficientnet hub_repos/deepfake-ela-cnn
+    python scripts/evaluate_wild.py --validation hub_repos/deepfake-efficientnet
     python scripts/evaluate_wild.py --cards-only hub_repos/deepfake-autoencoder   # no scoring
 """
 
@@ -30,23 +33,25 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("repos", nargs="+", help="hub_repos/<name> folders")
     parser.add_argument("--wild", default="../shared/data/wild")
     parser.add_argument("--cards-only", action="store_true", help="rewrite the card sections from the saved results")
+    parser.add_argument("--validation", action="store_true", help="score wild validation instead of wild test")
     args = parser.parse_args(argv)
     for repo in map(Path, args.repos):
         command = f"python scripts/evaluate_wild.py {repo.as_posix()}"
-        if args.cards_only:
-            results = json.loads((repo / "results_wild_test.json").read_text())
-            replace_card_section(repo / "README.md", wild_section(results, command))
-            put_after_title(repo / "README.md", plain_words_section(repo.name, results))
-            continue
-        detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
-        with tempfile.TemporaryDirectory() as scratch:
-            results = evaluate_detector(detector, args.wild, "test", output_dir=scratch, model_name=repo.name)
-            shutil.copy(Path(scratch) / "predictions.jsonl", repo / "predictions_wild_test.jsonl")
-        results.pop("plots", None)
-        (repo / "results_wild_test.json").write_text(json.dumps(results, indent=2) + "\n")
-        replace_card_section(repo / "README.md", wild_section(results, command))
+        if not args.cards_only:
+            detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
+            split = "validation" if args.validation else "test"
+            with tempfile.TemporaryDirectory() as scratch:
+                results = evaluate_detector(detector, args.wild, split, output_dir=scratch, model_name=repo.name)
+                shutil.copy(Path(scratch) / "predictions.jsonl", repo / f"predictions_wild_{split}.jsonl")
+            results.pop("plots", None)
+            (repo / f"results_wild_{split}.json").write_text(json.dumps(results, indent=2) + "\n")
+            keys = ("auroc", "recall", "fpr", "expected_calibration_error")
+            print(json.dumps({"repo": repo.name, "split": split, **{key: results[key] for key in keys}}))
+        results = json.loads((repo / "results_wild_test.json").read_text())
+        validation_file = repo / "results_wild_validation.json"
+        validation = json.loads(validation_file.read_text()) if validation_file.exists() else None
+        replace_card_section(repo / "README.md", wild_section(results, command, validation))
         put_after_title(repo / "README.md", plain_words_section(repo.name, results))
-        print(json.dumps({"repo": repo.name, **{key: results[key] for key in ("auroc", "recall", "fpr")}}))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from deepfake_detectors.calibration import (
     ScoreCalibration,
     best_f1_threshold,
     nonnegative_logistic_weights,
+    platt_calibration_error,
 )
 
 
@@ -133,6 +134,25 @@ def test_fakes_add_optimal_and_platt(
     real_only = ScoreCalibration.fit(real_scores)
     assert with_fakes.thresholds["balanced"] == real_only.thresholds["balanced"]
     assert with_fakes.mean == real_only.mean
+
+
+def test_calibration_records_its_error_in_sample_and_cross_fitted(with_fakes: ScoreCalibration) -> None:
+    recorded = with_fakes.calibration_error
+    assert recorded is not None and recorded["folds"] == 5
+    assert 0.0 <= recorded["in_sample"] < 0.1 and 0.0 <= recorded["cross_fitted"] < 0.1
+    assert ScoreCalibration.from_dict(json.loads(json.dumps(with_fakes.to_dict()))).calibration_error == recorded
+    assert ScoreCalibration.fit(np.arange(10.0)).calibration_error is None  # no fakes, no Platt, no error
+
+
+def test_cross_fitted_error_is_small_for_a_logistic_truth_and_exposes_a_shift() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.normal(0.0, 2.0, 4000)
+    labels = rng.random(4000) < 1.0 / (1.0 + np.exp(-scores))  # P(fake | s) = sigmoid(s): Platt can be exact
+    error = platt_calibration_error(scores[~labels], scores[labels])
+    assert error["cross_fitted"] < 0.03 and error["in_sample"] < 0.03
+    # With a single fake image no fold can be held out and still leave a fake to fit on.
+    single = platt_calibration_error(np.array([0.0, 1.0, 2.0]), np.array([3.0]))
+    assert single["cross_fitted"] is None and single["folds"] == 0
 
 
 def test_platt_probability_increases_with_score(with_fakes: ScoreCalibration) -> None:

@@ -142,6 +142,38 @@ def test_wild_section_is_replaced_not_repeated(tmp_path: Path) -> None:
     assert "| camera | 2 / 0 | 50.0% | n/a |" in text and "`camera` real photos (50.0% flagged)" in text
 
 
+def test_plain_words_section_is_replaced_without_eating_the_text_after_it(tmp_path: Path) -> None:
+    from deepfake_detectors.cards import SECTION_END, put_after_title
+
+    card = tmp_path / "README.md"
+    legacy_section = "## In plain words\n\nIt is for X.\n"
+    card.write_text(f"---\ntags: []\n---\n\n# Model\n\n{legacy_section}\nThe description.\n\n## Use\n\nx\n")
+    put_after_title(card, legacy_section)  # a card written before the end marker: removed word for word
+    put_after_title(card, "## In plain words\n\nIt is for Y.\n")  # then replaced up to the marker
+    put_after_title(card, "## In plain words\n\nIt is for Z.\n")
+    text = card.read_text()
+    assert text.count("## In plain words") == 1 and text.count(SECTION_END) == 1
+    assert "It is for Z." in text and "It is for X." not in text and "It is for Y." not in text
+    assert text.index("# Model") < text.index("It is for Z.") < text.index("The description.") < text.index("## Use")
+
+
+def test_calibration_error_sentence_names_validation_and_test() -> None:
+    from deepfake_detectors.cards import calibration_error_sentence, wild_section
+
+    calibration = {"calibration_error": {"in_sample": 0.021, "cross_fitted": 0.034, "folds": 5}}
+    sentence = calibration_error_sentence(calibration, "validation splits of wild", {"expected_calibration_error": 0.2})
+    assert "0.034 cross-fitted" in sentence and "0.021 in-sample" in sentence and "wild test 0.200" in sentence
+    assert "cross-fitted" not in calibration_error_sentence({}, "CIFAKE validation", {"expected_calibration_error": 0.2})
+    results = {
+        "n_real": 2, "n_fake": 1, "auroc": 0.5, "average_precision": 0.5, "accuracy": 0.5, "precision": 0.5,
+        "recall": 1.0, "f1": 0.5, "fpr": 0.5, "tpr_at_fpr_1": 0.0, "threshold": 1.0, "threshold_name": "balanced",
+        "expected_calibration_error": 0.25, "by_source": {}, "by_generator": {},
+    }
+    section = wild_section(results, "cmd", validation={**results, "expected_calibration_error": 0.125})
+    assert "on wild test: 0.250; on wild validation" in section and "0.125" in section
+    assert "wild validation" not in wild_section(results, "cmd")
+
+
 def test_only_the_published_size_autoencoder_may_be_large_and_it_must_be_float16(tmp_path: Path, monkeypatch) -> None:
     import shutil
 

@@ -260,6 +260,64 @@ def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, 
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
+#: Folds of the cross-fitted calibration error (:func:`platt_calibration_error`).
+CALIBRATION_ERROR_FOLDS = 5
+
+
+def platt_calibration_error(
+    real_scores: np.ndarray, fake_scores: np.ndarray, folds: int = CALIBRATION_ERROR_FOLDS, seed: int = 0
+) -> dict[str, float]:
+    """Expected calibration error of Platt-scaled P(fake) on the scores it is fitted on, in-sample and cross-fitted.
+
+    The in-sample figure flatters (the scaling saw those images); the cross-fitted one fits the scaling on
+    ``folds - 1`` stratified folds and measures it on the fold left out, so every image is scored by a scaling that
+    never saw it. Both use 15 equal-width confidence bins (:func:`~deepfake_detectors.evaluation.metrics.
+    expected_calibration_error`).
+
+    Args:
+        real_scores: scores of real validation images.
+        fake_scores: scores of labelled fake validation images.
+        folds: number of stratified folds (fewer when a class has fewer images).
+        seed: seed of the fold assignment.
+
+    Returns:
+        ``{"in_sample": ..., "cross_fitted": ..., "folds": ...}``; ``cross_fitted`` is ``None`` when a class has
+        fewer than two images.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> error = platt_calibration_error(rng.normal(0, 1, 500), rng.normal(2, 1, 500))
+        >>> error["cross_fitted"] < 0.05
+        True
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    from .evaluation.metrics import expected_calibration_error
+
+    real = np.asarray(real_scores, dtype=np.float64)
+    fake = np.asarray(fake_scores, dtype=np.float64)
+    scores = np.concatenate([real, fake])
+    labels = np.concatenate([np.zeros(len(real), dtype=np.int64), np.ones(len(fake), dtype=np.int64)])
+
+    def probabilities(fit_on: np.ndarray, apply_to: np.ndarray) -> np.ndarray:
+        a, b = fit_platt(scores[fit_on & (labels == 0)], scores[fit_on & (labels == 1)])
+        return 1.0 / (1.0 + np.exp(-np.clip(a * scores[apply_to] + b, -50, 50)))
+
+    everything = np.ones(len(scores), dtype=bool)
+    result: dict = {"in_sample": expected_calibration_error(labels, probabilities(everything, everything))}
+    folds = min(int(folds), len(real), len(fake))
+    if folds < 2:
+        return {**result, "cross_fitted": None, "folds": 0}
+    held_out = np.empty(len(scores))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(scores, labels):
+        fit_on = np.zeros(len(scores), dtype=bool)
+        fit_on[train] = True
+        apply_to = np.zeros(len(scores), dtype=bool)
+        apply_to[test] = True
+        held_out[test] = probabilities(fit_on, apply_to)
+    return {**result, "cross_fitted": expected_calibration_error(labels, held_out), "folds": folds}
+
+
 @dataclass
 class ScoreCalibration:
     """Real-score statistics and named thresholds of one detector (or of an ensemble's combined score).
@@ -273,6 +331,9 @@ class ScoreCalibration:
         n_fake: number of labelled fake validation images used for ``optimal`` and ``platt`` (0 if none).
         optimal_f1: validation F1 at the ``optimal`` threshold.
         platt: ``[a, b]`` of ``sigmoid(a * score + b)``, the probability of "fake"; ``None`` without fakes.
+        calibration_error: expected calibration error of the Platt probabilities on the validation scores they were
+            fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes or in
+            calibrations saved before it was recorded.
 
     Example:
         >>> calibration = ScoreCalibration.fit(np.linspace(0.0, 1.0, 101))
@@ -288,6 +349,7 @@ class ScoreCalibration:
     n_fake: int = 0
     optimal_f1: Optional[float] = None
     platt: Optional[list[float]] = None
+    calibration_error: Optional[dict] = None
 
     @classmethod
     def fit(
@@ -320,6 +382,7 @@ class ScoreCalibration:
             calibration.optimal_f1 = f1
             calibration.n_fake = int(fake.size)
             calibration.platt = list(fit_platt(real, fake))
+            calibration.calibration_error = platt_calibration_error(real, fake)
         return calibration
 
     def standardise(self, scores: np.ndarray) -> np.ndarray:
@@ -338,6 +401,7 @@ class ScoreCalibration:
             n_fake=self.n_fake,
             optimal_f1=self.optimal_f1,
             platt=None if self.platt is None else [self.platt[0] * self.std, self.platt[1] + self.platt[0] * self.mean],
+            calibration_error=self.calibration_error,  # the probabilities are the same on either scale
         )
 
     def probability(self, scores: np.ndarray) -> np.ndarray:

@@ -68,6 +68,35 @@ def plain_summary(wild: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def calibration_error_sentence(calibration: Optional[dict], fitted_on: str, test: dict[str, Any]) -> str:
+    """How well P(fake) means what it says: expected calibration error on the validation data the Platt scaling was
+    fitted on (cross-fitted and in-sample, when the calibration recorded them) and on wild test.
+
+    Args:
+        calibration: the detector's ``config.calibration`` (a :class:`~deepfake_detectors.calibration.
+            ScoreCalibration` as a dict).
+        fitted_on: words naming the validation data, e.g. "validation splits of ['../shared/data/wild']".
+        test: the results of ``evaluate_detector`` on wild test.
+
+    Example:
+        >>> calibration_error_sentence(None, "CIFAKE validation", {"expected_calibration_error": 0.2})[:60]
+        'Expected calibration error of P(fake) (15 bins): wild test 0'
+    """
+    recorded = (calibration or {}).get("calibration_error") or {}
+    parts = []
+    if recorded.get("cross_fitted") is not None:
+        parts.append(
+            f"on the data the scaling was fitted on, {recorded['cross_fitted']:.3f} cross-fitted (refitted on "
+            f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out) and "
+            f"{recorded['in_sample']:.3f} in-sample"
+        )
+    parts.append(f"wild test {test.get('expected_calibration_error', float('nan')):.3f}")
+    return (
+        f"Expected calibration error of P(fake) (15 bins): {'; '.join(parts)}. Platt scaling fitted on the "
+        f"{fitted_on}."
+    )
+
+
 def native_crop_card_body(
     *,
     title: str,
@@ -149,8 +178,7 @@ images). Every figure below comes from `deepfake-detect evaluate` on the split n
 
 {metrics_table(rows)}
 
-Expected calibration error of P(fake): wild test {wild.get('expected_calibration_error', float('nan')):.3f}
-(15 bins; Platt scaling fitted on the {training.get("calibration", "validation data")}).
+{calibration_error_sentence(model.config.calibration, training.get("calibration", "validation data"), wild)}
 
 ### Wild test per source (flagged = false alarms for real sources, recall for AI sources)
 
@@ -209,13 +237,22 @@ def training_table(training: dict[str, Any]) -> str:
 WILD_HEADING = "## Real-world images (wild test)"
 
 
-def wild_section(results: dict[str, Any], command: str) -> str:
+def wild_section(results: dict[str, Any], command: str, validation: Optional[dict[str, Any]] = None) -> str:
     """A card section with the wild-test figures of a detector, overall, per source and per generator.
 
     Args:
         results: the results of ``evaluate_detector`` on wild test.
         command: the command that produced them.
+        validation: the results of ``evaluate_detector`` on wild validation, when scored (``--validation``): its
+            calibration error is shown beside wild test's.
     """
+    validation_error = (
+        f"; on wild validation (with this repo's calibration, which was not fitted there): "
+        f"{validation['expected_calibration_error']:.3f} (`results_wild_validation.json`, from `{command} "
+        f"--validation`)"
+        if validation
+        else ""
+    )
     return f"""{WILD_HEADING}
 
 Photos and AI images at native resolution from sources that share nothing with CIFAKE (camera JPEGs, Unsplash
@@ -229,7 +266,7 @@ training, so read these figures as a warning, not a feature.
 
 {group_table(results, "generator", "generator")}
 
-Expected calibration error of P(fake) on wild test: {results['expected_calibration_error']:.3f}.
+Expected calibration error of P(fake) on wild test: {results['expected_calibration_error']:.3f}{validation_error}.
 Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`).
 """
 
@@ -319,15 +356,43 @@ reported figures are quoted only for comparison.
 """
 
 
+#: Closes the section :func:`put_after_title` writes. That section is followed by the card's own text, not by a
+#: ``## `` heading, so a rerun replaces exactly what it wrote up to this line and keeps the text after it.
+SECTION_END = "<!-- end of section -->"
+
+
 def put_after_title(card_path: Any, section: str) -> None:
-    """Put ``section`` right under the card's ``# `` title, replacing an earlier section of the same heading."""
+    """Put ``section`` right under the card's ``# `` title, replacing an earlier section of the same heading.
+
+    The section is closed by :data:`SECTION_END`; an earlier one is removed up to that line, or, in a card written
+    before the line existed, where it matches ``section`` word for word (else up to the next ``## `` heading).
+
+    Args:
+        card_path: the card (``README.md``).
+        section: the new section, starting with its ``## `` heading.
+
+    Example:
+        >>> put_after_title("hub_repos/deepfake-ela-cnn/README.md", plain_words_section(...))  # doctest: +SKIP
+    """
     from pathlib import Path
 
     path = Path(card_path)
-    text = without_section(path.read_text(), section.splitlines()[0])
+    text = path.read_text()
+    body = section.rstrip()
+    heading = body.splitlines()[0]
+    if heading in text:
+        start = text.index(heading)
+        end = text.find(SECTION_END, start)
+        if end != -1:
+            text = text[:start] + text[end + len(SECTION_END) :].lstrip("\n")
+        elif body in text:
+            text = text.replace(body + "\n", "", 1)
+        else:
+            text = without_section(text, heading)
     title = text.index("\n# ") + 1
     end_of_title = text.index("\n", title) + 1
-    path.write_text(text[:end_of_title] + "\n" + section.rstrip() + "\n" + text[end_of_title:])
+    rest = text[end_of_title:].lstrip("\n")
+    path.write_text(f"{text[:end_of_title]}\n{body}\n\n{SECTION_END}\n\n{rest}")
 
 
 #: The heading of the card section written by :func:`domain_section`.

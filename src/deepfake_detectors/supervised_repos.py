@@ -93,6 +93,12 @@ NATIVE_CROP_CARD_TEXTS = {
     ),
 }
 #: Files of a training run that never go into a repo (Trainer checkpoints and logs, pickle-based weights).
+#: Hub tags of a supervised CIFAKE repo, by model type (the card says what the model is, not what a sibling is).
+SUPERVISED_TAGS = {
+    "deepfake-ela-cnn": ["supervised", "error-level-analysis"],
+    "deepfake-efficientnet": ["supervised", "transfer-learning", "efficientnet"],
+}
+
 NOT_PUBLISHED = ("checkpoint-*", "runs", "*.bin")
 
 
