@@ -104,6 +104,18 @@ def test_format_report_places_rows_under_their_tables() -> None:
     assert lines[-1] == "| M |"
 
 
+def test_steal_is_read_from_proc_stat_and_reported_in_the_header(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 1 2 3\n")
+    assert benchmark.cpu_ticks(stat) == (35, 1000)
+    assert benchmark.cpu_ticks(tmp_path / "missing") is None
+    assert benchmark.stolen_share((35, 1000), (135, 1400)) == 0.25
+    assert benchmark.stolen_share(None, (1, 2)) is None and benchmark.stolen_share((1, 5), (1, 5)) is None
+    settings = BenchmarkSettings()
+    assert "during the run: 25%" in format_report(settings, [], [], [], [], [], stolen=0.25)
+    assert "steal" not in format_report(settings, [], [], [], [], [])
+
+
 def test_rows_of_a_small_repo_are_well_formed(tmp_path: Path) -> None:
     paths = write_images(tmp_path, count=8, size=32)
     (throughput,) = throughput_rows(ELA_REPO, paths, batch_size=4, repeats=1)

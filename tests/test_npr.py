@@ -108,6 +108,21 @@ def test_forward_accepts_crops_and_single_images() -> None:
         model(torch.rand(2, 4, 32, 32))
 
 
+def test_convolutions_run_channels_last_and_give_the_default_layout_logits() -> None:
+    model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
+    layouts = []
+    model.stem.register_forward_hook(lambda module, inputs, output: layouts.append(
+        (inputs[0].is_contiguous(memory_format=torch.channels_last), output.is_contiguous(memory_format=torch.channels_last))
+    ))
+    crops = torch.rand(4, 3, 32, 48)
+    with torch.no_grad():
+        logits = model.crop_logits(crops)
+        residual = neighbouring_pixel_residual(crops) * model.config.residual_scale
+        reference = model.classifier(model.stages(model.stem(residual.contiguous())).mean(dim=(2, 3))).squeeze(-1)
+    assert layouts[0] == (True, True)  # the fast CPU layout, kept by the convolution
+    assert torch.allclose(logits, reference, atol=1e-5)
+
+
 def test_config_validates() -> None:
     with pytest.raises(ValueError, match="crop_aggregation"):
         NprDetectorConfig(crop_aggregation="median")

@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -399,6 +399,7 @@ def format_report(
     photos: Sequence[str],
     memory: Sequence[str],
     ensemble_photos: Sequence[str] = (),
+    stolen: Optional[float] = None,
 ) -> str:
     """The Markdown report (``docs/BENCHMARKS.md``): machine, workload and command, then one table per part.
 
@@ -410,6 +411,7 @@ def format_report(
         photos: rows of ``photo_size_rows``.
         memory: rows of ``memory_rows``.
         ensemble_photos: rows of ``ensemble_photo_rows``.
+        stolen: the share of CPU time the hypervisor took during the run (:func:`stolen_share`), if known.
 
     Example:
         >>> format_report(BenchmarkSettings(), [], [], [], [], []).splitlines()[0]
@@ -420,7 +422,13 @@ def format_report(
         "# Benchmarks",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU.",
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU."
+        + (
+            f" CPU time taken by the hypervisor (steal, `/proc/stat`) during the run: {stolen:.0%}; a run with more"
+            " of it measures less than the machine's own speed."
+            if stolen is not None
+            else ""
+        ),
         f"Workload: {settings.images} JPEG files of {settings.image_size}x{settings.image_size} px scored from disk "
         f"with `predict` (decode, resize, features, members, calibration), batch size {settings.batch_size}, best of "
         f"{repeats} runs after a warm-up batch.",
@@ -492,6 +500,34 @@ def format_report(
     return "\n".join(lines) + "\n"
 
 
+def cpu_ticks(stat_file: Union[str, Path] = "/proc/stat") -> Optional[tuple[int, int]]:
+    """``(stolen, total)`` CPU ticks since boot from the first line of Linux's ``/proc/stat``; ``None`` elsewhere.
+
+    "Steal" is the time the hypervisor gave this virtual machine's CPUs to someone else: a run with much of it
+    measures less than the machine's own speed.
+
+    Example:
+        >>> ticks = cpu_ticks()  # doctest: +SKIP
+    """
+    try:
+        fields = [int(value) for value in Path(stat_file).read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def stolen_share(before: Optional[tuple[int, int]], after: Optional[tuple[int, int]]) -> Optional[float]:
+    """The share of CPU time stolen by the hypervisor between two :func:`cpu_ticks` readings (``None`` if unknown).
+
+    Example:
+        >>> stolen_share((10, 100), (60, 300))
+        0.25
+    """
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def benchmark_report(repos: Sequence[Union[str, Path]], settings: BenchmarkSettings = BenchmarkSettings()) -> str:
     """Run every measurement on ``repos`` (images in a temporary folder) and return the Markdown report.
 
@@ -502,6 +538,7 @@ def benchmark_report(repos: Sequence[Union[str, Path]], settings: BenchmarkSetti
     Example:
         >>> report = benchmark_report(["hub_repos/deepfake-ela-cnn"], BenchmarkSettings(images=64))  # doctest: +SKIP
     """
+    ticks = cpu_ticks()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         paths = write_images(folder, settings.images, settings.image_size)
@@ -514,4 +551,6 @@ def benchmark_report(repos: Sequence[Union[str, Path]], settings: BenchmarkSetti
         photos = photo_size_rows(repos, folder, settings.photos, repeats)
         ensemble_photos = ensemble_photo_rows(repos, folder, settings.photos, repeats)
         memory = memory_rows(repos, folder)
-    return format_report(settings, throughput, overhead, stages, photos, memory, ensemble_photos)
+    return format_report(
+        settings, throughput, overhead, stages, photos, memory, ensemble_photos, stolen_share(ticks, cpu_ticks())
+    )

@@ -17,6 +17,7 @@ from .base import (
     Explanation,
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
+    convolution_layout,
     reset_batch_norm,
 )
 
@@ -111,12 +112,13 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
     def encode(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Map images in [-1, 1] to the ``latent_dim`` bottleneck vector."""
-        return self.to_latent(self.encoder(self.stem(pixel_values)).flatten(1))
+        return self.to_latent(self.encoder(self.stem(convolution_layout(pixel_values))).flatten(1))
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
         """Map a bottleneck vector back to an image in [-1, 1] (tanh output)."""
         side = self.bottom_side
         hidden = self.from_latent(latent).view(latent.shape[0], -1, side, side)
+        hidden = convolution_layout(hidden)
         return torch.tanh(self.head(self.decoder(torch.relu(hidden))))
 
     def error_map(self, pixel_values: torch.Tensor, reconstruction: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -180,6 +180,30 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         return calibration
 
 
+#: Whether the convolutional detectors run their convolutions in channels-last memory layout (see
+#: :func:`convolution_layout`). Only a switch for benchmarks (``docs/experiments/channels_last_speed.py``).
+CHANNELS_LAST = True
+
+
+def convolution_layout(images: torch.Tensor) -> torch.Tensor:
+    """``images`` (``[batch, channels, H, W]``) in channels-last memory layout, unchanged in value.
+
+    oneDNN's CPU convolutions run fastest in that layout (measured in ``docs/experiments/channels_last_speed.py``
+    and its log), and each convolution keeps the layout of its input, so converting a network's input is enough.
+    The outputs agree with the default layout to float rounding.
+
+    Args:
+        images: a 4-D batch; other tensors are returned as they are.
+
+    Example:
+        >>> convolution_layout(torch.zeros(2, 3, 8, 8)).is_contiguous(memory_format=torch.channels_last)
+        True
+    """
+    if CHANNELS_LAST and images.ndim == 4:
+        return images.contiguous(memory_format=torch.channels_last)
+    return images
+
+
 def aggregate_crop_logits(crop_logits: torch.Tensor, how: str = "mean_logit") -> torch.Tensor:
     """Combine ``[batch, crops]`` fake logits of native-resolution crops into one logit per image.
 

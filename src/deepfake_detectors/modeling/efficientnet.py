@@ -18,7 +18,7 @@ from ..configuration.efficientnet import BACKBONE_WEIGHT_SOURCES, EfficientNetDe
 from ..features.backbones import create_backbone
 from ..processing import DeepfakeImageProcessor, ImageInput, load_image
 from ..processing_crops import NativeCropImageProcessor, tile_starts, upscale_to_crop
-from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits
+from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits, convolution_layout
 
 
 @dataclass
@@ -135,6 +135,7 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
     def feature_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """The backbone's last feature map, ``[batch, channels, h, w]``."""
         net = self.backbone
+        pixel_values = convolution_layout(pixel_values)
         if self.config.backbone == "efficientnet_lite0":
             return net.forward_features(pixel_values)
         if self.config.backbone == "efficientnet_b0":

@@ -14,7 +14,13 @@ from transformers.modeling_outputs import ImageClassifierOutput
 from ..configuration.npr import NprDetectorConfig
 from ..processing import ImageInput, load_image
 from ..processing_crops import tile_starts
-from .base import DeepfakeDetectorPreTrainedModel, Explanation, aggregate_crop_logits, init_cnn_classifier_weights
+from .base import (
+    DeepfakeDetectorPreTrainedModel,
+    Explanation,
+    aggregate_crop_logits,
+    convolution_layout,
+    init_cnn_classifier_weights,
+)
 from .efficientnet import overlay_heatmap
 
 
@@ -121,7 +127,7 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
     def crop_logits(self, crops: torch.Tensor) -> torch.Tensor:
         """The fake logit of each crop of a ``[n, 3, h, w]`` batch in [0, 1], ``[n]``."""
         residual = neighbouring_pixel_residual(crops) * self.config.residual_scale
-        features = self.stages(self.stem(residual)).mean(dim=(2, 3))
+        features = self.stages(self.stem(convolution_layout(residual))).mean(dim=(2, 3))
         return self.classifier(self.dropout(features)).squeeze(-1)
 
     def aggregate(self, crop_logits: torch.Tensor) -> torch.Tensor:
