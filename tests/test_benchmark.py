@@ -79,6 +79,16 @@ def test_bare_forward_per_second_covers_every_image() -> None:
     assert speed > 0
     assert len(calls) == 1 + 2 * 3  # one warm-up call, then ceil(10 / 4) batches per repeat
     assert all(shape == (4, 3, 8, 8) for shape in calls)
+    layouts = []
+
+    class Layout(torch.nn.Module):
+        def forward(self, batch: torch.Tensor) -> torch.Tensor:
+            layouts.append(batch.is_contiguous(memory_format=torch.channels_last))
+            return batch.mean()
+
+    bare_forward_per_second(Layout(), (4, 3, 8, 8), count=4, repeats=1, channels_last=True)
+    bare_forward_per_second(Layout(), (4, 3, 8, 8), count=4, repeats=1)
+    assert layouts == [True, True, False, False]  # as the model feeds its network, warm-up included
 
 
 def test_format_report_places_rows_under_their_tables() -> None:

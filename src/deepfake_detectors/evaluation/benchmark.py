@@ -190,7 +190,9 @@ def throughput_rows(repo: Union[str, Path], paths: list[str], batch_size: int, r
     return rows
 
 
-def bare_forward_per_second(module: torch.nn.Module, shape: tuple[int, ...], count: int, repeats: int) -> float:
+def bare_forward_per_second(
+    module: torch.nn.Module, shape: tuple[int, ...], count: int, repeats: int, channels_last: bool = False
+) -> float:
     """Best-of-``repeats`` images/s of bare ``module`` forward passes over ``count`` images (no I/O).
 
     The batches are one in-memory random batch of ``shape``, run ``ceil(count / shape[0])`` times, so the
@@ -202,12 +204,16 @@ def bare_forward_per_second(module: torch.nn.Module, shape: tuple[int, ...], cou
         shape: shape of the input batch, batch size first.
         count: number of images to cover.
         repeats: timed runs (the best one counts).
+        channels_last: give the batch in channels-last memory layout, as a model that converts its input
+            (:func:`~deepfake_detectors.modeling.base.convolution_layout`) feeds its network.
 
     Example:
         >>> bare_forward_per_second(torch.nn.Conv2d(3, 4, 3), (8, 3, 32, 32), count=16, repeats=2) > 0
         True
     """
     batch = torch.randn(shape)
+    if channels_last:
+        batch = batch.contiguous(memory_format=torch.channels_last)
     batches = -(-count // shape[0])
     module.eval()
     with torch.inference_mode():
@@ -242,15 +248,18 @@ def overhead_rows(repo: Union[str, Path], paths: list[str], batch_size: int, rep
     size = processor.size
     if isinstance(model, EfficientNetDetectorForImageClassification):
         bare, what, channels = model.backbone, f"bare {model.config.backbone} backbone", 3
+        channels_last = True  # the layout feature_map gives the backbone
     elif isinstance(model, ElaCnnForImageClassification):
         bare, what, channels = model, "bare CNN (no ELA)", model.config.num_channels
+        channels_last = False
     else:
         return []
     # Interleaved rounds, best of each: a slow moment of this shared machine then hits both sides alike.
     whole, network = 0.0, 0.0
     for _ in range(repeats):
         whole = max(whole, images_per_second(detector, paths, batch_size, 1))
-        network = max(network, bare_forward_per_second(bare, (batch_size, channels, size, size), len(paths), 1))
+        shape = (batch_size, channels, size, size)
+        network = max(network, bare_forward_per_second(bare, shape, len(paths), 1, channels_last))
     overhead = network / whole - 1.0
     return [f"| {Path(repo).name} | {size} px | {batch_size} | {whole:.1f} | {what}: {network:.1f} | {overhead:+.0%} |"]
 
