@@ -142,6 +142,8 @@ def test_calibration_records_its_error_in_sample_and_cross_fitted(with_fakes: Sc
     assert 0.0 <= recorded["in_sample"] < 0.1 and 0.0 <= recorded["cross_fitted"] < 0.1
     assert ScoreCalibration.from_dict(json.loads(json.dumps(with_fakes.to_dict()))).calibration_error == recorded
     assert ScoreCalibration.fit(np.arange(10.0)).calibration_error is None  # no fakes, no Platt, no error
+    reversed_scores = ScoreCalibration.fit(np.arange(10.0, 20.0), np.arange(10.0))  # fakes score lower: slope < 0
+    assert reversed_scores.platt[0] < 0 and reversed_scores.calibration_error is None
 
 
 def test_cross_fitted_error_is_small_for_a_logistic_truth_and_exposes_a_shift() -> None:

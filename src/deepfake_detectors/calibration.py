@@ -332,8 +332,9 @@ class ScoreCalibration:
         optimal_f1: validation F1 at the ``optimal`` threshold.
         platt: ``[a, b]`` of ``sigmoid(a * score + b)``, the probability of "fake"; ``None`` without fakes.
         calibration_error: expected calibration error of the Platt probabilities on the validation scores they were
-            fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes or in
-            calibrations saved before it was recorded.
+            fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes, when
+            the fitted slope is not positive (the scaling is then not used), or in calibrations saved before it was
+            recorded.
 
     Example:
         >>> calibration = ScoreCalibration.fit(np.linspace(0.0, 1.0, 101))
@@ -382,7 +383,8 @@ class ScoreCalibration:
             calibration.optimal_f1 = f1
             calibration.n_fake = int(fake.size)
             calibration.platt = list(fit_platt(real, fake))
-            calibration.calibration_error = platt_calibration_error(real, fake)
+            if calibration.platt[0] > 0:  # else probability() does not use the scaling, and its error means nothing
+                calibration.calibration_error = platt_calibration_error(real, fake)
         return calibration
 
     def standardise(self, scores: np.ndarray) -> np.ndarray:
