@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -250,13 +250,23 @@ class BrightnessNormalisation:
         return normalisation
 
 
-def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
-    """Fit ``P(fake | s) = sigmoid(a * s + b)`` by logistic regression on labelled validation scores."""
+def _platt_regression() -> Any:
+    """The logistic regression behind Platt scaling (almost unregularised: two parameters, hundreds of scores)."""
     from sklearn.linear_model import LogisticRegression
 
-    scores = np.concatenate([real_scores, fake_scores]).reshape(-1, 1)
-    labels = np.concatenate([np.zeros(len(real_scores)), np.ones(len(fake_scores))])
-    model = LogisticRegression(C=1e4).fit(scores, labels)
+    return LogisticRegression(C=1e4)
+
+
+def _labelled(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores as an ``[n, 1]`` feature matrix and their labels (real = 0, fake = 1)."""
+    scores = np.concatenate([real_scores, fake_scores]).astype(np.float64).reshape(-1, 1)
+    labels = np.concatenate([np.zeros(len(real_scores), dtype=np.int64), np.ones(len(fake_scores), dtype=np.int64)])
+    return scores, labels
+
+
+def fit_platt(real_scores: np.ndarray, fake_scores: np.ndarray) -> tuple[float, float]:
+    """Fit ``P(fake | s) = sigmoid(a * s + b)`` by logistic regression on labelled validation scores."""
+    model = _platt_regression().fit(*_labelled(real_scores, fake_scores))
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
@@ -290,31 +300,18 @@ def platt_calibration_error(
         >>> error["cross_fitted"] < 0.05
         True
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from .evaluation.metrics import expected_calibration_error
 
-    real = np.asarray(real_scores, dtype=np.float64)
-    fake = np.asarray(fake_scores, dtype=np.float64)
-    scores = np.concatenate([real, fake])
-    labels = np.concatenate([np.zeros(len(real), dtype=np.int64), np.ones(len(fake), dtype=np.int64)])
-
-    def probabilities(fit_on: np.ndarray, apply_to: np.ndarray) -> np.ndarray:
-        a, b = fit_platt(scores[fit_on & (labels == 0)], scores[fit_on & (labels == 1)])
-        return 1.0 / (1.0 + np.exp(-np.clip(a * scores[apply_to] + b, -50, 50)))
-
-    everything = np.ones(len(scores), dtype=bool)
-    result: dict = {"in_sample": expected_calibration_error(labels, probabilities(everything, everything))}
-    folds = min(int(folds), len(real), len(fake))
+    scores, labels = _labelled(np.asarray(real_scores), np.asarray(fake_scores))
+    in_sample = _platt_regression().fit(scores, labels).predict_proba(scores)[:, 1]
+    result: dict = {"in_sample": expected_calibration_error(labels, in_sample)}
+    folds = min(int(folds), len(real_scores), len(fake_scores))
     if folds < 2:
         return {**result, "cross_fitted": None, "folds": 0}
-    held_out = np.empty(len(scores))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(scores, labels):
-        fit_on = np.zeros(len(scores), dtype=bool)
-        fit_on[train] = True
-        apply_to = np.zeros(len(scores), dtype=bool)
-        apply_to[test] = True
-        held_out[test] = probabilities(fit_on, apply_to)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    held_out = cross_val_predict(_platt_regression(), scores, labels, cv=splits, method="predict_proba")[:, 1]
     return {**result, "cross_fitted": expected_calibration_error(labels, held_out), "folds": folds}
 
 
