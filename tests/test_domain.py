@@ -10,7 +10,14 @@ from PIL import Image
 
 from conftest import REPO_ROOT, noisy_image, smooth_image
 from deepfake_detectors import EnsembleDeepfakeDetector, load_image
-from deepfake_detectors.domain import DOMAIN_FEATURES, DomainDescription, image_statistics, jpeg_quality
+from deepfake_detectors.domain import (
+    DOMAIN_FEATURES,
+    DomainDescription,
+    image_statistics,
+    jpeg_quality,
+    noise_levels,
+    spectral_slopes,
+)
 
 EXAMPLES = REPO_ROOT / "examples"
 
@@ -43,6 +50,33 @@ def test_statistics_record_the_stored_size_even_when_decoded_smaller() -> None:
 def _fitted(rng: np.random.Generator, features=None) -> DomainDescription:
     small = [load_image(_jpeg(smooth_image(rng, size=32), 75)) for _ in range(120)]
     return DomainDescription.fit(image_statistics(small), "small smooth JPEGs", components=2, features=features)
+
+
+def _full_plane_slope(luma: np.ndarray) -> float:
+    """The spectral slope from the whole centred spectrum, written out plainly (the reference for the fast one)."""
+    side = luma.shape[0]
+    window = np.outer(np.hanning(side), np.hanning(side))
+    power = np.abs(np.fft.fftshift(np.fft.fft2((luma - luma.mean()) * window))) ** 2
+    y, x = np.indices((side, side))
+    radius = np.hypot(y - side // 2, x - side // 2).astype(int).ravel()
+    radial = np.bincount(radius, power.ravel()) / np.maximum(np.bincount(radius), 1)
+    log_power = np.log(radial[1 : side // 2] + 1e-8)
+    log_frequency = np.log(np.arange(1, side // 2))
+    return float(np.polyfit(log_frequency, log_power, 1)[0])
+
+
+@pytest.mark.parametrize("side", [64, 33])
+def test_fast_statistics_equal_their_plain_definitions(side) -> None:
+    rng = np.random.default_rng(side)
+    lumas = rng.integers(0, 256, size=(3, side, side)).astype(np.uint8)
+    lumas[1] = np.clip(np.cumsum(rng.normal(size=(side, side)), axis=1) * 8 + 128, 0, 255).astype(np.uint8)
+    slopes = spectral_slopes(lumas)
+    for luma, slope in zip(lumas.astype(np.float64), slopes):
+        assert slope == pytest.approx(_full_plane_slope(luma), abs=1e-9)
+        centre = luma[1:-1, 1:-1]
+        laplacian = 4 * centre - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:]
+        assert noise_levels(luma[None].astype(np.uint8))[0] == np.median(np.abs(laplacian))
+    assert slopes[1] < slopes[0] - 0.5  # a smooth (integrated) image loses power with frequency; noise does not
 
 
 def test_images_unlike_the_training_ones_are_flagged_with_a_reason(tmp_path) -> None:
