@@ -269,6 +269,17 @@ def start_from(model_class: type, init_from: Optional[str], new_model: Callable[
     return model
 
 
+def crop_model_to_train(model_class: type, args: argparse.Namespace, new_model: Callable[[], Any]) -> tuple[Any, Any]:
+    """The model a native-crop run starts from (:func:`start_from` ``args.init_from``, else ``new_model()``), set to
+    score ``args.crops_per_side`` squared crops of ``args.crop_size`` px at the ``balanced`` threshold, and the
+    processor that gives it those crops: ``(model, processor)``."""
+    model = start_from(model_class, args.init_from, new_model)
+    model.config.image_size = args.crop_size
+    model.config.crops_per_side = args.crops_per_side
+    model.config.default_threshold = "balanced"
+    return model, model.default_processor()
+
+
 def crop_run_record(
     args: argparse.Namespace, model: Any, processor: Any, train: datasets.Dataset, started: float, **specific: Any
 ) -> dict[str, Any]:
@@ -324,15 +335,11 @@ def train_efficientnet_on_crops(args: argparse.Namespace) -> EfficientNetDetecto
     """
     set_seed(args.seed)
     started = time.time()
-    model = start_from(
-        EfficientNetDetectorForImageClassification, args.init_from,
+    model, processor = crop_model_to_train(
+        EfficientNetDetectorForImageClassification, args,
         lambda: EfficientNetDetectorForImageClassification.from_imagenet(
             EfficientNetDetectorConfig(backbone=args.backbone, head_hidden_size=args.head_hidden_size)),
     )
-    model.config.image_size = args.crop_size
-    model.config.crops_per_side = args.crops_per_side
-    model.config.default_threshold = "balanced"
-    processor = model.default_processor()
     phases = [("head", args.head_steps, args.head_learning_rate), ("finetune", args.max_steps, args.learning_rate)]
     model, train, history = train_on_crops(model.to(memory_format=torch.channels_last), processor, args, phases)
     record = crop_run_record(
@@ -366,14 +373,10 @@ def train_ela_cnn_on_crops(args: argparse.Namespace) -> ElaCnnForImageClassifica
     """
     set_seed(args.seed)
     started = time.time()
-    model = start_from(
-        ElaCnnForImageClassification, args.init_from,
+    model, processor = crop_model_to_train(
+        ElaCnnForImageClassification, args,
         lambda: ElaCnnForImageClassification(ElaCnnConfig(image_size=args.crop_size, hidden_sizes=args.hidden_sizes)),
     )
-    model.config.image_size = args.crop_size
-    model.config.crops_per_side = args.crops_per_side
-    model.config.default_threshold = "balanced"
-    processor = model.default_processor()
     model, train, history = train_on_crops(model, processor, args, [("all", args.max_steps, args.learning_rate)])
     record = crop_run_record(
         args, model, processor, train, started,
