@@ -332,7 +332,7 @@ def _recursive_glob(pattern: str) -> list[str]:
     return [path for path in _walk(base) if compiled.match(os.path.relpath(path, base).replace(os.sep, "/"))]
 
 
-def normalize_channels(unit: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+def normalise_channels(unit: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """``(unit - mean) / std`` per channel of a ``[..., 3, H, W]`` tensor, in its own dtype and device."""
     mean_tensor = torch.tensor(mean, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
     std_tensor = torch.tensor(std, dtype=unit.dtype, device=unit.device).view(3, 1, 1)
@@ -415,7 +415,7 @@ class DeepfakeImageProcessor(BaseImageProcessor):
 
     def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
-        return normalize_channels(unit, self.image_mean, self.image_std)
+        return normalise_channels(unit, self.image_mean, self.image_std)
 
     def preprocess(self, images: Union[ImageInput, Sequence[ImageInput]], **kwargs: Any) -> BatchFeature:
         """Turn one image or a list of images into ``BatchFeature(pixel_values=[N, 3, size, size])``.

@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 from transformers.image_processing_utils import BaseImageProcessor, BatchFeature
 
-from .processing import ImageInput, load_image, normalize_channels
+from .processing import ImageInput, load_image, normalise_channels
 
 #: The pixel_values of one group of images with crops of the same shape: (input indices, [n, K, 3, h, w]).
 CropGroup = tuple[list[int], torch.Tensor]
@@ -214,7 +214,7 @@ class NativeCropImageProcessor(BaseImageProcessor):
 
     def normalise_tensor(self, unit: torch.Tensor) -> torch.Tensor:
         """Apply the stored mean / std to a ``[..., 3, H, W]`` tensor in [0, 1]."""
-        return normalize_channels(unit, self.image_mean, self.image_std)
+        return normalise_channels(unit, self.image_mean, self.image_std)
 
     def preprocess(self, images: Union[ImageInput, Sequence[ImageInput]], **kwargs: Any) -> BatchFeature:
         """``BatchFeature(pixel_values=[N, K, 3, h, w])`` for one image or images whose crops have one shape.
