@@ -69,6 +69,29 @@ def test_bundled_repo_loads_and_card_matches_results(repo: Path) -> None:
     assert not list(repo.rglob("*.bin")) and not list(repo.rglob("*.pkl"))
 
 
+RECORDED_EXAMPLE_SCORES = json.loads((REPO_ROOT / "tests" / "data" / "example_scores.json").read_text())
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[p.name for p in REPOS])
+def test_bundled_repo_scores_the_examples_as_recorded(repo: Path) -> None:
+    """Refactoring must not change what a published repo says: every example's score, verdict and domain check
+    match ``tests/data/example_scores.json`` (rewritten by ``tests/make_example_scores.py`` only when a repo's
+    weights or calibration change on purpose). Scores may differ by float rounding between CPUs, so a verdict
+    is compared only where the score is not within that rounding of the threshold."""
+    recorded = RECORDED_EXAMPLE_SCORES[repo.name]
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu", local_files_only=True)
+    paths = sorted((REPO_ROOT / "examples").glob("*.jpg"))
+    assert sorted(recorded["images"]) == [path.name for path in paths], "rerun tests/make_example_scores.py"
+    results = detector.predict([str(path) for path in paths])
+    assert results[0].threshold == pytest.approx(recorded["threshold"], rel=1e-6)
+    for path, result in zip(paths, results):
+        expected = recorded["images"][path.name]
+        assert result.score == pytest.approx(expected["score"], rel=1e-4, abs=1e-4), path.name
+        assert result.in_domain == expected["in_domain"], path.name
+        if abs(expected["score"] - recorded["threshold"]) > 1e-3:
+            assert result.is_fake == expected["is_fake"], path.name
+
+
 @pytest.mark.parametrize("repo", REPOS, ids=[p.name for p in REPOS])
 def test_bundled_repo_is_exactly_what_would_be_pushed(repo: Path) -> None:
     assert validate_repo_folder(repo) == []
