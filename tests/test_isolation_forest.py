@@ -106,3 +106,41 @@ def test_a_tampered_tree_is_refused_before_it_can_crash_the_process(tmp_path) ->
     with pytest.raises(ValueError, match="child index outside"):
         load_trusted_estimator(tampered)
     assert load_trusted_estimator(source) is not None
+
+
+def test_tree_by_tree_scores_equal_scikit_learns_and_fall_back_when_they_cannot() -> None:
+    import numpy as np
+    from sklearn.ensemble import IsolationForest
+
+    from deepfake_detectors.modeling.isolation_forest import forest_score_samples
+
+    rng = np.random.default_rng(0)
+    train, rows = rng.normal(size=(300, 6)), rng.normal(size=(40, 6)) * 1.5
+    for settings in (dict(), dict(max_features=0.5), dict(max_samples=64, bootstrap=True)):
+        forest = IsolationForest(n_estimators=30, random_state=0, **settings).fit(train)
+        np.testing.assert_allclose(forest_score_samples(forest, rows), forest.score_samples(rows), rtol=1e-12)
+
+    class OtherVersion:  # a forest without the fitted attributes the loop reads
+        def score_samples(self, values: np.ndarray) -> np.ndarray:
+            return np.arange(len(values), dtype=np.float64)
+
+    np.testing.assert_array_equal(forest_score_samples(OtherVersion(), rows), np.arange(40))
+    with_missing = rows.copy()
+    with_missing[0, 2] = np.nan  # scikit-learn's trees route missing values; left to scikit-learn itself
+    np.testing.assert_array_equal(forest_score_samples(forest, with_missing), forest.score_samples(with_missing))
+
+
+def test_the_model_checks_its_fast_scores_on_the_first_batch(fitted, images, monkeypatch) -> None:
+    import numpy as np
+
+    from deepfake_detectors.modeling import isolation_forest
+
+    batch = images["held_out"][:8]
+    fitted.fast_scores_verified = None
+    expected = -fitted.estimator.score_samples(fitted.standardise(fitted.features(batch)).numpy())
+    assert torch.allclose(fitted.score(batch).double(), torch.from_numpy(expected)) and fitted.fast_scores_verified
+    monkeypatch.setattr(isolation_forest, "forest_score_samples", lambda forest, values: np.zeros(len(values)))
+    fitted.fast_scores_verified = None
+    assert torch.allclose(fitted.score(batch).double(), torch.from_numpy(expected))  # a wrong fast path is not used
+    assert fitted.fast_scores_verified is False
+    fitted.fast_scores_verified = None
