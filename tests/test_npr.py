@@ -111,7 +111,7 @@ def test_forward_accepts_crops_and_single_images() -> None:
 def test_convolutions_run_channels_last_and_give_the_default_layout_logits() -> None:
     model = NprDetectorForImageClassification(NprDetectorConfig(**TINY)).eval()
     layouts = []
-    model.stem.register_forward_hook(lambda module, inputs, output: layouts.append(
+    model.stages.register_forward_hook(lambda module, inputs, output: layouts.append(
         (inputs[0].is_contiguous(memory_format=torch.channels_last), output.is_contiguous(memory_format=torch.channels_last))
     ))
     crops = torch.rand(4, 3, 32, 48)
@@ -119,7 +119,7 @@ def test_convolutions_run_channels_last_and_give_the_default_layout_logits() -> 
         logits = model.crop_logits(crops)
         residual = neighbouring_pixel_residual(crops) * model.config.residual_scale
         reference = model.classifier(model.stages(model.stem(residual.contiguous())).mean(dim=(2, 3))).squeeze(-1)
-    assert layouts[0] == (True, True)  # the fast CPU layout, kept by the convolution
+    assert layouts[0] == (True, True)  # the fast CPU layout, kept by the stem's (folded) convolution and the stages
     assert torch.allclose(logits, reference, atol=1e-5)
 
 
@@ -375,3 +375,23 @@ def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the
     (repo / "results_summary.json").write_text(json.dumps({**summary, "auroc": 0.5}))
     script.main(["--cards-only", *options])
     assert card_metrics(repo / "README.md")[("wild", "test", "roc_auc")] == 0.5
+
+
+def test_batch_norms_are_folded_at_inference_only(monkeypatch) -> None:
+    from deepfake_detectors.modeling import base
+
+    model = NprDetectorForImageClassification(NprDetectorConfig(hidden_sizes=[8, 16]))
+    model.train()
+    crops = torch.rand(4, 2, 3, 32, 32)
+    model(crops)  # one training pass: the batch norms' running statistics move away from 0 / 1
+    norm = model.stages[0].norm1
+    assert not torch.allclose(norm.running_mean, torch.zeros_like(norm.running_mean))
+    before = norm.running_mean.clone()
+    model.eval()
+    with torch.no_grad():
+        folded = model(crops).scores
+        monkeypatch.setattr(base, "FOLD_BATCH_NORM", False)
+        layer_by_layer = model(crops).scores
+    assert torch.allclose(folded, layer_by_layer, atol=1e-5) and not torch.equal(folded, torch.zeros_like(folded))
+    assert torch.equal(norm.running_mean, before)  # inference leaves the statistics alone
+    assert set(model.state_dict()) == set(NprDetectorForImageClassification(model.config).state_dict())

@@ -18,6 +18,7 @@ from .base import (
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
     convolution_layout,
+    convolve_and_normalise,
     reset_batch_norm,
 )
 
@@ -38,8 +39,8 @@ class ResidualBlock(nn.Module):
         self.activation = nn.ReLU(inplace=True)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        residual = self.activation(self.norm1(self.conv1(hidden)))
-        residual = self.norm2(self.conv2(residual))
+        residual = self.activation(convolve_and_normalise(self.conv1, self.norm1, hidden))
+        residual = convolve_and_normalise(self.conv2, self.norm2, residual)
         return self.activation(hidden + residual)
 
 

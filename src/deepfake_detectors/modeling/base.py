@@ -181,14 +181,14 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
 
 
 #: Whether the convolutional detectors run their convolutions in channels-last memory layout (see
-#: :func:`convolution_layout`). Only a switch for benchmarks (``docs/experiments/channels_last_speed.py``).
+#: :func:`convolution_layout`). Only a switch for measurements (``docs/experiments/inference_speed_switches.py``).
 CHANNELS_LAST = True
 
 
 def convolution_layout(images: torch.Tensor) -> torch.Tensor:
     """``images`` (``[batch, channels, H, W]``) in channels-last memory layout, unchanged in value.
 
-    oneDNN's CPU convolutions run fastest in that layout (measured in ``docs/experiments/channels_last_speed.py``
+    oneDNN's CPU convolutions run fastest in that layout (measured in ``docs/experiments/inference_speed_switches.py``
     and its log), and each convolution keeps the layout of its input, so converting a network's input is enough.
     The outputs agree with the default layout to float rounding.
 
@@ -202,6 +202,41 @@ def convolution_layout(images: torch.Tensor) -> torch.Tensor:
     if CHANNELS_LAST and images.ndim == 4:
         return images.contiguous(memory_format=torch.channels_last)
     return images
+
+
+#: Fold batch norms into their convolutions at inference (:func:`convolve_and_normalise`); off only to measure it.
+FOLD_BATCH_NORM = True
+
+
+def convolve_and_normalise(
+    convolution: torch.nn.Conv2d, norm: torch.nn.BatchNorm2d, hidden: torch.Tensor
+) -> torch.Tensor:
+    """``norm(convolution(hidden))``; in eval mode as one convolution with the batch norm folded into its weights.
+
+    An eval-mode batch norm is a per-channel scale and shift, so it can be folded into the convolution before it
+    (``torch.nn.utils.fusion.fuse_conv_bn_weights``, recomputed on each call: it costs far less than the pass
+    over the activations it saves). The result agrees with the two layers to float rounding; the module's
+    parameters and buffers, and so its saved weights, are unchanged. Training mode runs the two layers as they are.
+
+    Args:
+        convolution: the convolution.
+        norm: the batch norm after it.
+        hidden: the convolution's input.
+
+    Example:
+        >>> convolution, norm = torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.BatchNorm2d(4).eval()
+        >>> x = torch.rand(1, 3, 8, 8)
+        >>> bool(torch.allclose(convolve_and_normalise(convolution, norm, x), norm(convolution(x)), atol=1e-6))
+        True
+    """
+    if norm.training or not FOLD_BATCH_NORM or norm.running_mean is None or convolution.padding_mode != "zeros":
+        return norm(convolution(hidden))
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    weight, bias = fuse_conv_bn_weights(convolution.weight, convolution.bias, norm.running_mean, norm.running_var,
+                                        norm.eps, norm.weight, norm.bias)
+    return torch.nn.functional.conv2d(hidden, weight, bias, convolution.stride, convolution.padding,
+                                      convolution.dilation, convolution.groups)
 
 
 def aggregate_crop_logits(crop_logits: torch.Tensor, how: str = "mean_logit") -> torch.Tensor:

@@ -19,6 +19,7 @@ from .base import (
     Explanation,
     aggregate_crop_logits,
     convolution_layout,
+    convolve_and_normalise,
     init_cnn_classifier_weights,
 )
 from .efficientnet import overlay_heatmap
@@ -77,8 +78,12 @@ class ResidualBlock(nn.Module):
             )
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.norm1(self.conv1(hidden)))
-        return F.relu(self.norm2(self.conv2(out)) + self.shortcut(hidden))
+        out = F.relu(convolve_and_normalise(self.conv1, self.norm1, hidden))
+        if isinstance(self.shortcut, nn.Sequential):
+            shortcut = convolve_and_normalise(self.shortcut[0], self.shortcut[1], hidden)
+        else:
+            shortcut = hidden
+        return F.relu(convolve_and_normalise(self.conv2, self.norm2, out) + shortcut)
 
 
 class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
@@ -127,7 +132,8 @@ class NprDetectorForImageClassification(DeepfakeDetectorPreTrainedModel):
     def crop_logits(self, crops: torch.Tensor) -> torch.Tensor:
         """The fake logit of each crop of a ``[n, 3, h, w]`` batch in [0, 1], ``[n]``."""
         residual = neighbouring_pixel_residual(crops) * self.config.residual_scale
-        features = self.stages(self.stem(convolution_layout(residual))).mean(dim=(2, 3))
+        stem = F.relu(convolve_and_normalise(self.stem[0], self.stem[1], convolution_layout(residual)))
+        features = self.stages(stem).mean(dim=(2, 3))
         return self.classifier(self.dropout(features)).squeeze(-1)
 
     def aggregate(self, crop_logits: torch.Tensor) -> torch.Tensor:
