@@ -24,7 +24,8 @@ def forest_score_samples(forest: Any, features: np.ndarray) -> np.ndarray:
     on a batch of a few hundred rows (about 5x on 144 crops and 200 trees). This loop does what scikit-learn's
     ``_compute_score_samples`` does (each tree's leaf, its path length, the normalised mean depth) without the
     tasks. It falls back to ``score_samples`` when an attribute it reads is missing (another scikit-learn
-    version) or a value is not finite (scikit-learn then handles it as it always did).
+    version: also when its helper cannot be imported) or a value is not finite (scikit-learn then handles it as it
+    always did).
     :class:`IsolationForestModel` checks it against ``score_samples`` on the first batch it scores.
 
     Args:
@@ -38,8 +39,10 @@ def forest_score_samples(forest: Any, features: np.ndarray) -> np.ndarray:
         >>> bool(np.allclose(forest_score_samples(forest, rows), forest.score_samples(rows)))
         True
     """
-    from sklearn.ensemble._iforest import _average_path_length
-
+    try:
+        from sklearn.ensemble._iforest import _average_path_length
+    except ImportError:  # moved in another scikit-learn version
+        return forest.score_samples(features)
     values = np.asarray(features, dtype=np.float32)
     usable = all(hasattr(forest, name) for name in FOREST_ATTRIBUTES)
     if not usable or values.ndim != 2 or values.shape[1] != forest.n_features_in_ or not np.isfinite(values).all():
