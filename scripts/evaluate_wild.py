@@ -38,21 +38,31 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for repo in map(Path, args.repos):
         command = f"python scripts/evaluate_wild.py {repo.as_posix()}"
         if not args.cards_only:
-            detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
             split = "validation" if args.validation else "test"
+            previous = repo / f"results_wild_{split}.json"
+            looks = json.loads(previous.read_text()).get("test_looks", 1) + 1 if previous.exists() else 1
+            detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
             with tempfile.TemporaryDirectory() as scratch:
                 results = evaluate_detector(detector, args.wild, split, output_dir=scratch, model_name=repo.name)
                 shutil.copy(Path(scratch) / "predictions.jsonl", repo / f"predictions_wild_{split}.jsonl")
             results.pop("plots", None)
-            (repo / f"results_wild_{split}.json").write_text(json.dumps(results, indent=2) + "\n")
+            if split == "test":
+                results["test_looks"] = looks  # how often wild test has been scored for this repo (once per release)
+            previous.write_text(json.dumps(results, indent=2) + "\n")
             keys = ("auroc", "recall", "fpr", "expected_calibration_error")
             print(json.dumps({"repo": repo.name, "split": split, **{key: results[key] for key in keys}}))
         results = json.loads((repo / "results_wild_test.json").read_text())
-        validation_file = repo / "results_wild_validation.json"
-        validation = json.loads(validation_file.read_text()) if validation_file.exists() else None
-        replace_card_section(repo / "README.md", wild_section(results, command, validation))
-        put_after_title(repo / "README.md", plain_words_section(repo.name, results))
+        validation, before = (read_if_present(repo / name) for name in (
+            "results_wild_validation.json", "results_wild_test_before_out_of_domain_calibration.json"))
+        out_of_domain = (read_if_present(repo / "config.json") or {}).get("out_of_domain_calibration")
+        section = wild_section(results, command, validation, out_of_domain=out_of_domain, before=before)
+        replace_card_section(repo / "README.md", section)
+        put_after_title(repo / "README.md", plain_words_section(repo.name, results, out_of_domain=bool(out_of_domain)))
 
+
+def read_if_present(path: Path) -> Optional[dict]:
+    """The JSON in ``path``, or ``None`` when there is no such file."""
+    return json.loads(path.read_text()) if path.exists() else None
 
 if __name__ == "__main__":
     main()

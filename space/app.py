@@ -248,6 +248,11 @@ def verdict_markdown(result: Any, detector_label: str) -> str:
     )
     if result.calibrated_probability is not None:
         line += f" Calibrated P(fake) on validation data, whatever the threshold: {result.calibrated_probability:.0%}."
+    if result.calibration_domain == "out-of-domain":
+        line += (
+            " Threshold and P(fake) come from this detector's out-of-domain calibration, fitted on labelled "
+            "validation images as unlike its training images as this one: they say how little its score means here."
+        )
     if result.in_domain is False:
         line = (
             f"**Warning: this image is unlike anything this detector was trained on; the verdict is unreliable** "

@@ -76,19 +76,23 @@ RECORDED_EXAMPLE_SCORES = json.loads((REPO_ROOT / "tests" / "data" / "example_sc
 def test_bundled_repo_scores_the_examples_as_recorded(repo: Path) -> None:
     """Refactoring must not change what a published repo says: every example's score, verdict and domain check
     match ``tests/data/example_scores.json`` (rewritten by ``tests/make_example_scores.py`` only when a repo's
-    weights or calibration change on purpose). Scores may differ by float rounding between CPUs, so a verdict
-    is compared only where the score is not within that rounding of the threshold."""
+    weights or calibration change on purpose). Scores may differ by float rounding between CPUs and library
+    versions, so a verdict is compared only where the score is not within that rounding of its threshold. A tree
+    ensemble (the isolation forest) turns a rounding difference in a feature into a jump of its score when the
+    feature sits on a split, so repos where one votes get a wider tolerance."""
     recorded = RECORDED_EXAMPLE_SCORES[repo.name]
     detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu", local_files_only=True)
     paths = sorted((REPO_ROOT / "examples").glob("*.jpg"))
     assert sorted(recorded["images"]) == [path.name for path in paths], "rerun tests/make_example_scores.py"
     results = detector.predict([str(path) for path in paths])
-    assert results[0].threshold == pytest.approx(recorded["threshold"], rel=1e-6)
+    tolerance = 0.05 if "isolation_forest" in detector.voting_members else 1e-4
     for path, result in zip(paths, results):
         expected = recorded["images"][path.name]
-        assert result.score == pytest.approx(expected["score"], rel=1e-4, abs=1e-4), path.name
+        threshold = expected.get("threshold", recorded["threshold"])  # per image: the out-of-domain one may differ
+        assert result.threshold == pytest.approx(threshold, rel=1e-6), path.name
+        assert result.score == pytest.approx(expected["score"], rel=1e-4, abs=tolerance), path.name
         assert result.in_domain == expected["in_domain"], path.name
-        if abs(expected["score"] - recorded["threshold"]) > 1e-3:
+        if abs(expected["score"] - threshold) > max(1e-3, 2 * tolerance):
             assert result.is_fake == expected["is_fake"], path.name
 
 
@@ -195,6 +199,12 @@ def test_calibration_error_sentence_names_validation_and_test() -> None:
     section = wild_section(results, "cmd", validation={**results, "expected_calibration_error": 0.125})
     assert "on wild test: 0.250; on wild validation" in section and "0.125" in section
     assert "wild validation" not in wild_section(results, "cmd")
+    outside = {"n_real": 30, "n_fake": 40, "calibration_error": {"in_sample": 0.02, "cross_fitted": 0.031, "folds": 5}}
+    recalibrated = wild_section({**results, "out_of_domain_calibrated": 1.0, "test_looks": 2}, "cmd",
+                                out_of_domain=outside, before={**results, "fpr": 0.99, "expected_calibration_error": 0.6})
+    assert "30 real and 40 AI images" in recalibrated and "0.031 cross-fitted" in recalibrated
+    assert "CIFAKE calibration only (the release before)" in recalibrated and "0.600" in recalibrated
+    assert "scored\ntwice" in recalibrated and "`balanced` of its out-of-domain calibration" in recalibrated
 
 
 def test_only_the_published_size_autoencoder_may_be_large_and_it_must_be_float16(tmp_path: Path, monkeypatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO_ROOT, noisy_image, smooth_image
+from conftest import REPO_ROOT, noisy_image, smooth_image, upsampled_image
+from deepfake_detectors.domain import DomainDescription, image_statistics
+from deepfake_detectors.evaluation import evaluate_detector
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     DeepSVDDConfig,
@@ -289,3 +292,89 @@ def test_loading_float64_members_never_switches_the_default_dtype_to_float64(mon
     assert torch.get_default_dtype() == torch.float32
     statistical = detector.members["statistical"]
     assert statistical.block_precision.dtype == torch.float64  # the fitted statistics keep their precision
+
+
+def _single_detector_with_domain(ensemble) -> EnsembleDeepfakeDetector:
+    """A copy of the fixture's autoencoder as a single detector whose domain is 32 px images (64 px are outside)."""
+    rng = np.random.default_rng(5)
+    member = copy.deepcopy(ensemble.members["autoencoder"])
+    detector = EnsembleDeepfakeDetector.from_members(
+        {"residual_autoencoder": (member, ensemble.processors["autoencoder"])}, device="cpu"
+    )
+    training = [smooth_image(rng) for _ in range(30)] + [noisy_image(rng) for _ in range(30)]
+    detector.domain = DomainDescription.fit(image_statistics(training), "32 px test images", components=1)
+    return detector
+
+
+def test_out_of_domain_calibration_judges_only_the_images_the_domain_check_rejects(ensemble, tmp_path: Path) -> None:
+    detector = _single_detector_with_domain(ensemble)
+    rng = np.random.default_rng(6)
+    photo_reals = [smooth_image(rng, size=64) for _ in range(60)]
+    photo_fakes = [upsampled_image(rng, 64) for _ in range(60)]
+    with pytest.raises(ValueError, match="out of this detector's domain"):  # 32 px images are in its domain
+        detector.calibrate_out_of_domain([smooth_image(rng) for _ in range(60)], [noisy_image(rng) for _ in range(60)])
+    outside = detector.calibrate_out_of_domain(photo_reals, photo_fakes)
+    real_scores = detector.score_images(photo_reals)[0]
+    assert outside.n_real == 60 and outside.n_fake == 60
+    assert outside.thresholds["balanced"] == pytest.approx(np.percentile(real_scores, 95))
+    assert outside.calibration_error["cross_fitted"] is not None
+
+    small, large = smooth_image(rng), smooth_image(rng, size=64)
+    in_domain, out_of_domain = detector.predict([small, large])
+    assert in_domain.in_domain and in_domain.calibration_domain == "in-domain"
+    assert in_domain.threshold == pytest.approx(detector.calibration.thresholds["balanced"])
+    assert out_of_domain.in_domain is False and out_of_domain.calibration_domain == "out-of-domain"
+    assert out_of_domain.threshold == pytest.approx(outside.thresholds["balanced"])
+    assert out_of_domain.is_fake == (out_of_domain.score >= outside.thresholds["balanced"])
+    assert out_of_domain.calibrated_probability == pytest.approx(float(outside.probability(out_of_domain.score)))
+    assert (out_of_domain.probability >= 0.5) == out_of_domain.is_fake
+    # A probability threshold means the same probability on either calibration; a score cut the same number.
+    for result, calibration in ((in_domain, detector.calibration), (out_of_domain, outside)):
+        again = detector.predict([small, large], threshold=0.7)[[in_domain, out_of_domain].index(result)]
+        assert again.threshold == pytest.approx(calibration.score_for_probability(0.7))
+    assert {r.threshold for r in detector.predict([small, large], threshold="score:1.25")} == {1.25}
+    # A repo whose default is `optimal` keeps `balanced` out of its domain until a threshold is chosen.
+    detector._threshold = "optimal"
+    inside_rule, outside_rule = detector.applied_thresholds()
+    assert (inside_rule.name, outside_rule.name) == ("optimal", "balanced")
+    detector.set_threshold("optimal")
+    assert detector.applied_thresholds()[1].value == pytest.approx(outside.thresholds["optimal"])
+    detector.set_threshold("balanced")
+
+    # Saved with the detector (its config.json, raw scale) and loaded back to the same verdicts.
+    repo = tmp_path / "single"
+    member = detector.members["residual_autoencoder"]
+    member.save_pretrained(repo)
+    detector.processors["residual_autoencoder"].save_pretrained(repo)
+    detector.domain.save(repo / "domain.safetensors")
+    loaded = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
+    assert loaded.out_of_domain_calibration.thresholds["balanced"] == pytest.approx(outside.thresholds["balanced"])
+    reloaded = loaded.predict(large)
+    assert (reloaded.threshold, reloaded.is_fake) == (pytest.approx(out_of_domain.threshold), out_of_domain.is_fake)
+    # And in an ensemble folder's thresholds_calibrated.json.
+    as_ensemble = EnsembleDeepfakeDetector.from_pretrained(loaded.save_pretrained(tmp_path / "ensemble"), device="cpu")
+    assert as_ensemble.predict(large).threshold == pytest.approx(out_of_domain.threshold)
+
+
+def test_evaluate_applies_the_out_of_domain_calibration_per_image(ensemble, tmp_path: Path) -> None:
+    detector = _single_detector_with_domain(ensemble)
+    rng = np.random.default_rng(7)
+    detector.calibrate_out_of_domain([smooth_image(rng, 64) for _ in range(60)],
+                                     [upsampled_image(rng, 64) for _ in range(60)])
+    for name, images in (("real", [smooth_image(rng, 64) for _ in range(8)] + [smooth_image(rng) for _ in range(8)]),
+                         ("fake", [upsampled_image(rng, 64) for _ in range(8)])):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for index, image in enumerate(images):
+            image.save(tmp_path / "data" / name / f"{index:02d}.png")
+    results = evaluate_detector(detector, str(tmp_path / "data"), split="test", output_dir=str(tmp_path / "out"))
+    rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
+    rejected = [row["in_domain"] is False for row in rows]
+    assert results["out_of_domain_calibrated"] == pytest.approx(np.mean(rejected)) and sum(rejected) >= 16
+    inside, outside = detector.applied_thresholds()
+    assert results["out_of_domain_threshold"] == pytest.approx(outside.value) and outside.value != inside.value
+    for row in rows:
+        rule = inside if row["in_domain"] else outside
+        assert row["is_fake"] == (row["score"] >= rule.value)
+        assert row["probability"] == pytest.approx(float(rule.probability(np.array([row["score"]]))[0]))
+    flagged = sum(row["is_fake"] for row in rows)
+    assert results["confusion_matrix"][0][1] + results["confusion_matrix"][1][1] == flagged

@@ -390,16 +390,33 @@ class ScoreCalibration:
 
     def standardised(self) -> "ScoreCalibration":
         """The same calibration expressed on the :meth:`standardise`-d scale."""
-        scale = lambda v: (v - self.mean) / self.std  # noqa: E731
+        return self.rescaled(self.mean, self.std)
+
+    def rescaled(self, center: float, spread: float) -> "ScoreCalibration":
+        """The same calibration on the scale ``(score - center) / spread`` (every statistic, threshold and the Platt
+        scaling follow, so probabilities and verdicts are unchanged).
+
+        Args:
+            center: the score that becomes 0.
+            spread: the score difference that becomes 1 (positive).
+
+        Example:
+            >>> calibration = ScoreCalibration.fit(np.linspace(0.0, 1.0, 101))
+            >>> round(calibration.rescaled(0.5, 0.5).thresholds["balanced"], 2)
+            0.9
+        """
+        if not spread > 0:
+            raise ValueError(f"spread must be positive, got {spread}")
+        scale = lambda v: (v - center) / spread  # noqa: E731
         return ScoreCalibration(
-            mean=0.0,
-            std=1.0,
+            mean=scale(self.mean),
+            std=self.std / spread,
             n_real=self.n_real,
             percentiles={k: scale(v) for k, v in self.percentiles.items()},
             thresholds={k: scale(v) for k, v in self.thresholds.items()},
             n_fake=self.n_fake,
             optimal_f1=self.optimal_f1,
-            platt=None if self.platt is None else [self.platt[0] * self.std, self.platt[1] + self.platt[0] * self.mean],
+            platt=None if self.platt is None else [self.platt[0] * spread, self.platt[1] + self.platt[0] * center],
             calibration_error=self.calibration_error,  # the probabilities are the same on either scale
         )
 

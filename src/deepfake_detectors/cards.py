@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .hub import group_table, metrics_table, plots_markdown
+from .pipeline.thresholds import OUT_OF_DOMAIN_DEFAULT_THRESHOLD
 
 #: The limitations of a supervised detector trained on wild photos and CIFAKE.
 SUPERVISED_PHOTO_LIMITATIONS = (
@@ -237,7 +238,13 @@ def training_table(training: dict[str, Any]) -> str:
 WILD_HEADING = "## Real-world images (wild test)"
 
 
-def wild_section(results: dict[str, Any], command: str, validation: Optional[dict[str, Any]] = None) -> str:
+def wild_section(
+    results: dict[str, Any],
+    command: str,
+    validation: Optional[dict[str, Any]] = None,
+    out_of_domain: Optional[dict[str, Any]] = None,
+    before: Optional[dict[str, Any]] = None,
+) -> str:
     """A card section with the wild-test figures of a detector, overall, per source and per generator.
 
     Args:
@@ -245,30 +252,72 @@ def wild_section(results: dict[str, Any], command: str, validation: Optional[dic
         command: the command that produced them.
         validation: the results of ``evaluate_detector`` on wild validation, when scored (``--validation``): its
             calibration error is shown beside wild test's.
+        out_of_domain: the detector's ``out_of_domain_calibration`` (a
+            :class:`~deepfake_detectors.calibration.ScoreCalibration` as a dict), when it has one: images its
+            domain check rejects are judged on it, and the section says so.
+        before: wild-test results of the same weights before the out-of-domain calibration, shown as a second row.
     """
+    fitted_there = out_of_domain is not None
+    where = ("where its out-of-domain calibration was fitted, in-sample" if fitted_there
+             else "with this repo's calibration, which was not fitted there")
     validation_error = (
-        f"; on wild validation (with this repo's calibration, which was not fitted there): "
+        f"; on wild validation ({where}): "
         f"{validation['expected_calibration_error']:.3f} (`results_wild_validation.json`, from `{command} "
         f"--validation`)"
         if validation
         else ""
     )
+    recalibrated = ""
+    if fitted_there:
+        recorded = out_of_domain.get("calibration_error") or {}
+        cross = recorded.get("cross_fitted")
+        recalibrated = (
+            f"\n\n**Out-of-domain calibration.** {_percent(results.get('out_of_domain_calibrated', 0.0))} of these "
+            f"images are out of this detector's domain, so their threshold and P(fake) come from its out-of-domain "
+            f"calibration: refitted on the {out_of_domain['n_real']} real and {out_of_domain['n_fake']} AI images of "
+            f"wild validation that its domain check rejects (`python scripts/calibrate_out_of_domain.py`; no weight "
+            f"changed, so the AUROC did not either). The named thresholds mean the same there (`balanced` = 95th "
+            f"percentile of those real scores, `optimal` = best F1 on them); unless a threshold is chosen, those "
+            f"images are judged at `{OUT_OF_DOMAIN_DEFAULT_THRESHOLD}`, not at the repo's default, so that a "
+            f"detector out of its depth keeps its false alarms near 5% of photos like the ones it was calibrated on."
+            + (f" Its expected calibration error on those images is {cross:.3f} cross-fitted (refitted on "
+               f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out)."
+               if cross is not None else "")
+            + " A weak score now gets a P(fake) near the base rate instead of 100%: the ranking of images is no "
+            "better than before, but the verdict no longer claims a confidence it does not have."
+        )
+    default = f"`{results['threshold_name']}`"
+    if fitted_there and results.get("out_of_domain_calibrated"):
+        default += f" (`{OUT_OF_DOMAIN_DEFAULT_THRESHOLD}` of its out-of-domain calibration for images out of its domain)"
+    rows = [("wild test", results)]
+    if before is not None:
+        rows.append(("wild test, CIFAKE calibration only (the release before)", before))
+    before_error = (
+        f" (the release before, CIFAKE calibration only: {before['expected_calibration_error']:.3f})"
+        if before is not None else ""
+    )
     return f"""{WILD_HEADING}
 
 Photos and AI images at native resolution from sources that share nothing with CIFAKE (camera JPEGs, Unsplash
 portraits, DALL-E 3 / SDXL / Stable Cascade / Gemini images; `../shared/data/wild`, test split), at this repo's
-default threshold `{results['threshold_name']}`. {plain_summary(results)} This detector never saw such images in
-training, so read these figures as a warning, not a feature.
+default threshold {default}. {plain_summary(results)} This detector never saw such images in
+training, so read these figures as a warning, not a feature.{recalibrated}
 
-{metrics_table([("wild test", results)])}
+{metrics_table(rows)}
 
 {group_table(results, "source", "source")}
 
 {group_table(results, "generator", "generator")}
 
-Expected calibration error of P(fake) on wild test: {results['expected_calibration_error']:.3f}{validation_error}.
-Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`).
+Expected calibration error of P(fake) on wild test: {results['expected_calibration_error']:.3f}{before_error}{validation_error}.
+Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`). Wild test has been scored
+{_times(results.get('test_looks', 1))} for this repo in all (`test_looks`); no weight, threshold or calibration was fitted on it.
 """
+
+
+def _times(count: int) -> str:
+    """``once``, ``twice``, ``3 times``."""
+    return {1: "once", 2: "twice"}.get(int(count), f"{int(count)} times")
 
 
 def without_section(text: str, heading: str) -> str:
@@ -313,18 +362,25 @@ CIFAKE_REPO_PURPOSES = {
 }
 
 
-def plain_words_section(repo_name: str, wild: dict[str, Any], namespace: str = "deepfake-detectors") -> str:
+def plain_words_section(
+    repo_name: str, wild: dict[str, Any], namespace: str = "deepfake-detectors", out_of_domain: bool = False
+) -> str:
     """The section a CIFAKE-trained repo's card opens with: what it is for, where it fails, install, figures' splits.
 
     Args:
         repo_name: the repo folder name (a key of :data:`CIFAKE_REPO_PURPOSES`).
         wild: its wild-test results (``results_wild_test.json``): the failures are stated from them.
         namespace: the Hub namespace of the repo id in the snippet.
+        out_of_domain: the repo has an out-of-domain calibration (fitted on wild validation).
 
     Example:
         >>> section = plain_words_section("deepfake-ela-cnn", json.load(open("results_wild_test.json")))  # doctest: +SKIP
     """
     purpose = CIFAKE_REPO_PURPOSES.get(repo_name, "a detector of AI-generated images")
+    recalibrated = (
+        " (for images out of its domain, such as photos: from the wild validation images its domain check rejects, so "
+        "that its P(fake) says how little its score means there)" if out_of_domain else ""
+    )
     return f"""{PLAIN_WORDS_HEADING}
 
 **What it is for:** {purpose}. It was trained on CIFAKE only: 32 x 32 pixel CIFAR-10 photos against Stable
@@ -349,10 +405,10 @@ print(result.label, result.confidence)     # the verdict and its shown probabili
 ```
 
 **Which figures come from which split:** weights from CIFAKE train; thresholds, probabilities (and an
-ensemble's member weights) from CIFAKE validation; "CIFAKE test" figures from the CIFAKE test split, used for nothing else;
-"wild test" figures from `../shared/data/wild` test, whose sources share nothing with any training data, scored
-once and never tuned on. "The published system" below is the original project this repo reimplements; its
-reported figures are quoted only for comparison.
+ensemble's member weights) from CIFAKE validation{recalibrated}; "CIFAKE test" figures from the CIFAKE test split, used for
+nothing else; "wild test" figures from `../shared/data/wild` test, whose sources share nothing with any training data,
+scored {_times(wild.get('test_looks', 1))} in all and never fitted on. "The published system" below is the
+original project this repo reimplements; its reported figures are quoted only for comparison.
 """
 
 

@@ -90,7 +90,9 @@ def command_detect(args: argparse.Namespace) -> int:
                     print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}")
                     if result.in_domain is False:
                         out_of_domain += 1
-                        print(f"unreliable: {result.source}: {result.domain_note}", file=sys.stderr)
+                        recalibrated = (" (threshold and P(fake) from its out-of-domain calibration)"
+                                        if result.calibration_domain == "out-of-domain" else "")
+                        print(f"unreliable: {result.source}: {result.domain_note}{recalibrated}", file=sys.stderr)
             sys.stdout.flush()
             if sink is not None:
                 sink.write([result.to_dict() for result in results])

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional, TextIO
 #: Columns of the CSV output, before one ``member_<name>`` column per ensemble member.
 CSV_FIELDS = [
     "source", "label", "confidence", "score", "is_fake", "probability", "calibrated_probability", "threshold",
-    "threshold_name", "in_domain", "domain_note", "error",
+    "threshold_name", "in_domain", "domain_note", "calibration_domain", "error",
 ]
 SUFFIXES = (".jsonl", ".json", ".csv")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

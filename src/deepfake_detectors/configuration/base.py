@@ -43,6 +43,11 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         calibration (`dict`, *optional*): a :class:`~deepfake_detectors.calibration.ScoreCalibration` as a dict:
             statistics of the model's scores on held-out real images and its named thresholds. ``None`` until
             the model has been calibrated.
+        out_of_domain_calibration (`dict`, *optional*): a second
+            :class:`~deepfake_detectors.calibration.ScoreCalibration` (same score scale), fitted on labelled
+            validation images that the repo's domain description marks out of domain. Images out of domain then get
+            their threshold and P(fake) from it, so that a detector trained on other images still says what its
+            score means on them. ``None``: one calibration for every image.
         complexity_adjustment (`dict`, *optional*): a
             :class:`~deepfake_detectors.features.complexity.ComplexityAdjustment` as a dict. When set, the model's
             :meth:`score` is corrected for input complexity (fitted on real images only). ``None`` = raw scores.
@@ -62,6 +67,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         calibration: Optional[dict[str, Any]] = None,
         complexity_adjustment: Optional[dict[str, Any]] = None,
         default_threshold: Optional[str] = None,
+        out_of_domain_calibration: Optional[dict[str, Any]] = None,
         **kwargs: Any,
     ) -> None:
         if int(image_size) < 8:
@@ -69,6 +75,7 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
         self.image_size = int(image_size)
         self.num_channels = int(num_channels)
         self.calibration = calibration
+        self.out_of_domain_calibration = out_of_domain_calibration
         self.complexity_adjustment = complexity_adjustment
         self.default_threshold = str(default_threshold or self.default_threshold_name)
         kwargs.setdefault("id2label", dict(ID2LABEL))
@@ -78,6 +85,12 @@ class DeepfakeDetectorConfig(PreTrainedConfig):
     def get_calibration(self) -> Optional[ScoreCalibration]:
         """The stored calibration as an object, or ``None`` if the model is uncalibrated."""
         return None if self.calibration is None else ScoreCalibration.from_dict(self.calibration)
+
+    def get_out_of_domain_calibration(self) -> Optional[ScoreCalibration]:
+        """The calibration for images out of the repo's domain, or ``None`` (see ``out_of_domain_calibration``)."""
+        if self.out_of_domain_calibration is None:
+            return None
+        return ScoreCalibration.from_dict(self.out_of_domain_calibration)
 
     def get_complexity_adjustment(self) -> Optional[ComplexityAdjustment]:
         """The stored input-complexity correction of the scores, or ``None`` (raw scores)."""

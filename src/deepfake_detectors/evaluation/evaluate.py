@@ -132,10 +132,15 @@ def evaluate_detector(
         "n_errors": int((~ok).sum()),
         "errors": [error for error in errors if error is not None][:20],
     }
-    results.update(detection_metrics(labels, scores[ok], threshold, threshold_name))
-    probabilities = detector.probability(scores)
+    # Images out of the detector's domain take the threshold and P(fake) of its out-of-domain calibration, if any.
+    thresholds, probabilities, recalibrated = detector.per_image_verdicts(scores, domain)
+    flagged = scores >= thresholds
+    results.update(detection_metrics(labels, scores[ok], threshold, threshold_name, predictions=flagged[ok]))
     results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
-    flagged = scores >= threshold
+    if recalibrated.any():
+        outside = detector.applied_thresholds()[1]
+        results["out_of_domain_calibrated"] = float(recalibrated[ok].mean())
+        results["out_of_domain_threshold"] = outside.value
     results.update(out_of_domain_fractions(domain, data.groups))
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]

@@ -64,7 +64,9 @@ def tpr_at_fpr(labels: np.ndarray, scores: np.ndarray, max_fpr: float) -> Option
     return float(tpr[fpr <= max_fpr + 1e-12].max())
 
 
-def detection_metrics(labels: Any, scores: Any, threshold: float, threshold_name: str) -> dict[str, Any]:
+def detection_metrics(
+    labels: Any, scores: Any, threshold: float, threshold_name: str, predictions: Optional[Any] = None
+) -> dict[str, Any]:
     """Compute detection metrics for fake-ness scores at one threshold.
 
     An image counts as detected fake when ``score >= threshold``. Figures that need both classes (``auroc``,
@@ -78,6 +80,8 @@ def detection_metrics(labels: Any, scores: Any, threshold: float, threshold_name
         scores: fake-ness score per image, higher = more likely fake. Must be finite.
         threshold: the decision threshold (finite).
         threshold_name: a name for it, for example ``"balanced"`` or ``"manual"``.
+        predictions: the verdicts (1 = flagged fake) when they do not all come from ``threshold`` (images out of
+            a detector's domain judged on its out-of-domain calibration); default ``scores >= threshold``.
 
     Returns:
         A JSON-serialisable dict with ``n_images, n_real, n_fake, auroc, average_precision, accuracy, precision,
@@ -98,7 +102,11 @@ def detection_metrics(labels: Any, scores: Any, threshold: float, threshold_name
     if not math.isfinite(threshold):
         raise ValueError(f"threshold must be finite, got {threshold}")
 
-    predictions = (scores >= threshold).astype(np.int64)
+    if predictions is None:
+        predictions = scores >= threshold
+    predictions = np.asarray(predictions).astype(np.int64).reshape(-1)
+    if predictions.shape != scores.shape:
+        raise ValueError(f"{predictions.size} predictions for {scores.size} scores")
     (tn, fp), (fn, tp) = confusion_matrix(labels, predictions, labels=[0, 1]).tolist()
     n_real, n_fake = int(tn + fp), int(fn + tp)
     both_classes = n_real > 0 and n_fake > 0

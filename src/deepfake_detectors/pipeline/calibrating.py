@@ -10,7 +10,11 @@ from tqdm.auto import tqdm
 
 from ..calibration import BrightnessNormalisation, ScoreCalibration
 from ..configuration.ensemble import DeepfakeEnsembleConfig
+from ..domain import DomainDescription
 from ..processing import ImageInput, load_image, mean_luma
+
+#: Fewest real and fewest fake out-of-domain validation images an out-of-domain calibration is fitted on.
+MIN_OUT_OF_DOMAIN_IMAGES = 50
 
 
 class EnsembleCalibration:
@@ -21,6 +25,8 @@ class EnsembleCalibration:
     config: DeepfakeEnsembleConfig
     members: dict[str, torch.nn.Module]
     calibration: Optional[ScoreCalibration]
+    out_of_domain_calibration: Optional[ScoreCalibration]
+    domain: Optional[DomainDescription]
 
     def calibrate(
         self,
@@ -91,3 +97,91 @@ class EnsembleCalibration:
         fakes = combined[~is_real] if (~is_real).any() else None
         self.calibration = ScoreCalibration.fit(combined[is_real], fakes)
         return self.calibration
+
+    def calibrate_out_of_domain(
+        self,
+        real_images: Sequence[ImageInput],
+        fake_images: Sequence[ImageInput],
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> ScoreCalibration:
+        """Fit the threshold and P(fake) used for images outside the detector's domain.
+
+        Only the labelled validation images that the detector's domain description rejects are used, so images
+        like the training ones keep the calibration they have. A detector trained on 32 px images then says, for a
+        photo, what its score means on photos: a weak score gets a P(fake) near the base rate instead of 1.0.
+        A single detector keeps it in its ``config.json`` (``out_of_domain_calibration``, raw score scale); an
+        ensemble in ``thresholds_calibrated.json``. Never pass test images here.
+
+        Args:
+            real_images: held-out real images (not used in training).
+            fake_images: labelled fake validation images.
+            batch_size: images per forward pass.
+            progress: show a progress bar.
+
+        Raises:
+            ValueError: without a domain description or an in-domain calibration, or when fewer than
+                :data:`MIN_OUT_OF_DOMAIN_IMAGES` real or fake images are out of domain.
+
+        Example:
+            >>> detector.calibrate_out_of_domain(wild_validation_reals, wild_validation_fakes)  # doctest: +SKIP
+        """
+        if self.domain is None or self.calibration is None:
+            raise ValueError("an out-of-domain calibration needs a calibrated detector with a domain description "
+                             "(domain.safetensors; scripts/fit_domain.py fits one)")
+        images = list(real_images) + list(fake_images)
+        is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(fake_images), bool)]
+        combined, _, _, domain = self.score_images(images, batch_size=batch_size, progress=progress,
+                                                   return_domain=True)
+        outside = np.array([check is not None and not check[0] for check in domain], bool) & np.isfinite(combined)
+        real, fake = combined[outside & is_real], combined[outside & ~is_real]
+        if min(len(real), len(fake)) < MIN_OUT_OF_DOMAIN_IMAGES:
+            raise ValueError(
+                f"only {len(real)} real and {len(fake)} fake validation images are out of this detector's domain; "
+                f"an out-of-domain calibration needs at least {MIN_OUT_OF_DOMAIN_IMAGES} of each"
+            )
+        self.out_of_domain_calibration = ScoreCalibration.fit(real, fake)
+        if len(self.members) == 1:  # a single detector stores it with its own calibration, on its raw scale
+            member_config = next(iter(self.members.values())).config
+            own = member_config.get_calibration()
+            raw = self.out_of_domain_calibration.rescaled(-own.mean / own.std, 1.0 / own.std)
+            member_config.out_of_domain_calibration = raw.to_dict()
+        return self.out_of_domain_calibration
+
+
+def calibrate_repo_out_of_domain(
+    repo: str, dataset: str, split: str = "validation", batch_size: int = 32, progress: bool = False
+) -> ScoreCalibration:
+    """Fit a repo's out-of-domain calibration (:meth:`EnsembleCalibration.calibrate_out_of_domain`) on a labelled
+    split and write it into the repo folder, in place; the data it came from goes into the ``training`` record.
+
+    Args:
+        repo: a ``hub_repos/<name>`` folder with ``domain.safetensors``.
+        dataset: a labelled source :func:`~deepfake_detectors.evaluation.data.load_labelled_images` reads.
+        split: its validation split (never a test split).
+        batch_size: images per forward pass.
+        progress: show a progress bar.
+
+    Example:
+        >>> calibrate_repo_out_of_domain("hub_repos/deepfake-efficientnet", "../shared/data/wild")  # doctest: +SKIP
+    """
+    from ..evaluation.data import load_labelled_images
+    from .detector import EnsembleDeepfakeDetector
+
+    if "test" in split.lower():
+        raise ValueError(f"refusing to calibrate on the split {split!r}: calibrate on validation data only")
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
+    data = load_labelled_images(dataset, split=split)
+    real = [image for image, label in zip(data.images, data.labels) if label == 0]
+    fake = [image for image, label in zip(data.images, data.labels) if label == 1]
+    calibration = detector.calibrate_out_of_domain(real, fake, batch_size=batch_size, progress=progress)
+    if detector.config.members[0]["path"] == ".":  # a single detector repo: its config.json holds it
+        member_config = next(iter(detector.members.values())).config
+        training = dict(getattr(member_config, "training", None) or {})
+        training["out_of_domain_calibration"] = {
+            "dataset": str(dataset), "split": split, "n_real": calibration.n_real, "n_fake": calibration.n_fake,
+        }
+        member_config.training = training
+        member_config.save_pretrained(repo)
+    detector.save_thresholds(repo)
+    return calibration

@@ -21,7 +21,7 @@ from .calibrating import EnsembleCalibration
 from .loading import EnsembleIO
 from .result import DetectionResult
 from .scoring import EnsembleScoring
-from .thresholds import ThresholdPolicy
+from .thresholds import AppliedThreshold, ThresholdPolicy
 
 
 class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, EnsembleCalibration):
@@ -60,6 +60,8 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         self.members = {name: members[name].to(self.device).eval() for name in config.member_names}
         self.processors = {name: processors[name] for name in config.member_names}
         self.calibration = calibration
+        #: Threshold and P(fake) for images the domain check rejects (see :meth:`calibrate_out_of_domain`).
+        self.out_of_domain_calibration: Optional[ScoreCalibration] = None
         self._threshold: ThresholdSpec = config.default_threshold
         #: What the training images looked like (``domain.safetensors``); ``None``: no domain check.
         self.domain: Optional[DomainDescription] = None
@@ -92,12 +94,11 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
             >>> for results in detector.predict_batches(paths):  # doctest: +SKIP
             ...     write(results)
         """
-        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        applied = self.applied_thresholds(threshold)
         for positions, combined, members, errors, domain in self.score_batches(images, batch_size):
-            probabilities = self.probability(combined)
             yield [
-                self._result(images[index], combined[local], probabilities[local],
-                             {member: values[local] for member, values in members.items()}, errors[local], value, name,
+                self._result(images[index], combined[local],
+                             {member: values[local] for member, values in members.items()}, errors[local], applied,
                              domain[local])
                 for local, index in enumerate(positions)
             ]
@@ -106,27 +107,30 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         self,
         image: ImageInput,
         score: float,
-        calibrated_probability: float,
         member_scores: dict[str, float],
         error: Optional[str],
-        threshold: float,
-        threshold_name: str,
+        applied: tuple[AppliedThreshold, Optional[AppliedThreshold]],
         domain: Optional[tuple] = None,
     ) -> DetectionResult:
+        """One image's result; ``applied`` is :meth:`applied_thresholds` (the second is used out of domain)."""
         source = describe_source(image)
+        inside, outside = applied
+        rule = outside if outside is not None and domain is not None and not domain[0] else inside
         if error is not None or not math.isfinite(score):
-            return DetectionResult(source, None, None, threshold, threshold_name, error=error or "not scored")
+            return DetectionResult(source, None, None, inside.value, inside.name, error=error or "not scored")
+        scores = np.array([score])
         return DetectionResult(
             source=source,
             score=float(score),
-            is_fake=bool(score >= threshold),
-            threshold=threshold,
-            threshold_name=threshold_name,
-            probability=float(self.shown_probability(np.array([score]), threshold)[0]),
+            is_fake=bool(score >= rule.value),
+            threshold=rule.value,
+            threshold_name=rule.name,
+            probability=float(rule.shown_probability(scores)[0]),
             member_scores={member: float(value) for member, value in member_scores.items()},
-            calibrated_probability=float(calibrated_probability),
+            calibrated_probability=float(rule.probability(scores)[0]),
             in_domain=None if domain is None else domain[0],
             domain_note=None if domain is None else domain[1],
+            calibration_domain=rule.calibration_domain,
         )
 
     def predict(
@@ -156,15 +160,13 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         batch = [images] if single else list(images)
         # A single input is decoded here, so that an unreadable one raises a clear error (and is decoded once).
         to_score = [load_image(batch[0], min_size=self.decode_min_size)] if single else batch
-        value, name = self.threshold if threshold is None else self._resolve_threshold(threshold)
+        applied = self.applied_thresholds(threshold)
         combined, members, errors, domain = self.score_images(
             to_score, batch_size=batch_size, progress=progress, return_domain=True
         )
-        probabilities = self.probability(combined)
         results = [
-            self._result(image, combined[index], probabilities[index],
-                         {member: values[index] for member, values in members.items()}, errors[index], value, name,
-                         domain[index])
+            self._result(image, combined[index], {member: values[index] for member, values in members.items()},
+                         errors[index], applied, domain[index])
             for index, image in enumerate(batch)
         ]
         return results[0] if single else results

@@ -132,7 +132,8 @@ def check_finite_config(config: Any, where: Union[str, os.PathLike]) -> None:
     Raises:
         ValueError: naming the first non-finite value and the folder it came from.
     """
-    fitted = {field: getattr(config, field, None) for field in ("calibration", "complexity_adjustment")}
+    fields = ("calibration", "out_of_domain_calibration", "complexity_adjustment")
+    fitted = {field: getattr(config, field, None) for field in fields}
     fitted["brightness_normalisation"] = getattr(config, "brightness_normalisation", None)
     fitted["members"] = [member.get("weight") for member in getattr(config, "members", None) or []]
     check_finite_numbers(fitted, where)
@@ -177,6 +178,7 @@ class EnsembleIO:
     members: dict[str, torch.nn.Module]
     processors: dict[str, DeepfakeImageProcessor]
     calibration: Optional[ScoreCalibration]
+    out_of_domain_calibration: Optional[ScoreCalibration]
     domain: Optional[DomainDescription]
 
     @classmethod
@@ -217,12 +219,15 @@ class EnsembleIO:
             member_dir = member_directory(root, member["path"], hub)
             members[member["name"]], processors[member["name"]] = load_member(member_dir, progress=progress)
         calibration_path = root / CALIBRATION_FILE
-        calibration = None
+        calibration, out_of_domain = None, None
         if calibration_path.exists():
-            stored = json.loads(calibration_path.read_text())["ensemble"]
-            check_finite_numbers({"ensemble": stored}, calibration_path)
-            calibration = ScoreCalibration.from_dict(stored)
+            stored = json.loads(calibration_path.read_text())
+            check_finite_numbers({key: stored.get(key) for key in ("ensemble", "out_of_domain")}, calibration_path)
+            calibration = ScoreCalibration.from_dict(stored["ensemble"])
+            if stored.get("out_of_domain") is not None:
+                out_of_domain = ScoreCalibration.from_dict(stored["out_of_domain"])
         detector = cls(config, members, processors, calibration, device=device)
+        detector.out_of_domain_calibration = out_of_domain
         detector.domain = load_domain(root)
         return detector
 
@@ -258,11 +263,19 @@ class EnsembleIO:
         )
         models = {name: model for name, (model, _) in members.items()}
         processors = {name: processor for name, (_, processor) in members.items()}
-        calibration = None
-        if len(models) == 1:  # one member: its own stored calibration is the ensemble's, on the normalised scale
-            member_calibration = next(iter(models.values())).config.get_calibration()
-            calibration = None if member_calibration is None else member_calibration.standardised()
-        return cls(config, models, processors, calibration=calibration, device=device)
+        calibration, out_of_domain = None, None
+        if len(models) == 1:  # one member: its own stored calibrations are the ensemble's, on the normalised scale
+            member_config = next(iter(models.values())).config
+            member_calibration, member_out_of_domain = (
+                member_config.get_calibration(), member_config.get_out_of_domain_calibration()
+            )
+            if member_calibration is not None:
+                calibration = member_calibration.standardised()
+                if member_out_of_domain is not None:
+                    out_of_domain = member_out_of_domain.rescaled(member_calibration.mean, member_calibration.std)
+        detector = cls(config, models, processors, calibration=calibration, device=device)
+        detector.out_of_domain_calibration = out_of_domain
+        return detector
 
     @classmethod
     def _from_single_detector(
@@ -309,6 +322,8 @@ class EnsembleIO:
             return None
         payload = {
             "ensemble": self.calibration.to_dict(),
+            **({} if self.out_of_domain_calibration is None else
+               {"out_of_domain": self.out_of_domain_calibration.to_dict()}),
             "members": {name: model.config.calibration for name, model in self.members.items()},
             "score_scale": "weighted mean of member scores in standard deviations above their real-validation mean",
         }

@@ -28,6 +28,9 @@ class DetectionResult:
             verdict is unreliable: every member of our ensembles shares one training set, so the whole verdict
             is marked, not single members.
         domain_note: why the image is out of domain, in words; ``None`` otherwise.
+        calibration_domain: which calibration gave ``threshold`` and the probabilities: ``"in-domain"`` (the
+            detector's own validation data) or ``"out-of-domain"`` (validation images its domain check rejects,
+            used for images out of its domain when the repo has such a calibration); ``None`` on error.
     """
 
     source: str
@@ -41,6 +44,7 @@ class DetectionResult:
     calibrated_probability: Optional[float] = None
     in_domain: Optional[bool] = None
     domain_note: Optional[str] = None
+    calibration_domain: Optional[str] = None
 
     def __iter__(self) -> Iterator[Any]:
         yield self.score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -16,6 +17,54 @@ from ..calibration import (
 )
 
 
+@dataclass(frozen=True)
+class AppliedThreshold:
+    """A threshold resolved on one calibration: where the verdict cuts and how its P(fake) is read.
+
+    Args:
+        value: the threshold on the score scale.
+        name: ``strict``, ``balanced``, ``sensitive``, ``optimal`` or ``manual``.
+        calibration: the calibration it was resolved on (``None``: an uncalibrated detector).
+        calibration_domain: ``"in-domain"`` (the detector's own validation data) or ``"out-of-domain"`` (validation
+            images its domain check rejects).
+
+    Example:
+        >>> applied = AppliedThreshold(2.0, "manual", None, "in-domain")
+        >>> applied.shown_probability(np.array([2.0])).tolist()
+        [0.5]
+    """
+
+    value: float
+    name: str
+    calibration: Optional[ScoreCalibration]
+    calibration_domain: str = "in-domain"
+
+    def shown_probability(self, scores: np.ndarray) -> np.ndarray:
+        """The P(fake) shown with a verdict: 50% exactly at :attr:`value` (see
+        :func:`~deepfake_detectors.calibration.shown_probability`)."""
+        slope = 1.0 if self.calibration is None else self.calibration.slope
+        return shown_probability(scores, self.value, slope)
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        """The threshold-free calibrated P(fake) of this calibration; NaN stays NaN."""
+        return calibrated_probability(self.calibration, scores)
+
+
+def calibrated_probability(calibration: Optional[ScoreCalibration], scores: np.ndarray) -> np.ndarray:
+    """P(fake) of scores under a calibration (Platt scaling, or its fallback; a plain logistic without one); NaN
+    stays NaN."""
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.nan_to_num(scores)
+    values = 1.0 / (1.0 + np.exp(-finite)) if calibration is None else calibration.probability(finite)
+    return np.where(np.isfinite(scores), values, np.nan)
+
+
+#: The threshold images judged on an out-of-domain calibration get unless one was chosen (``set_threshold`` or a
+#: ``threshold=`` argument): out of its domain a detector keeps its false alarms near 5% of the photos it was
+#: calibrated on, rather than using its own default (``optimal``, best F1, flags most photos when it cannot tell).
+OUT_OF_DOMAIN_DEFAULT_THRESHOLD = "balanced"
+
+
 class ThresholdPolicy:
     """The threshold part of :class:`~deepfake_detectors.EnsembleDeepfakeDetector`.
 
@@ -24,7 +73,11 @@ class ThresholdPolicy:
     :mod:`deepfake_detectors.calibration`).
     """
 
+    #: Whether a threshold was chosen with :meth:`set_threshold` (else the repo's default is in use).
+    _threshold_chosen = False
+
     calibration: Optional[ScoreCalibration]
+    out_of_domain_calibration: Optional[ScoreCalibration]
     _threshold: ThresholdSpec
 
     def set_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
@@ -42,7 +95,12 @@ class ThresholdPolicy:
             (2.71..., 'manual')
         """
         value, name = self._resolve_threshold(threshold)
-        self._threshold = f"{SCORE_PREFIX}{value!r}" if name == "manual" else name  # kept on the score scale
+        self._threshold_chosen = True
+        number = parse_number_threshold(threshold)
+        if number is not None and number[1] == "probability":  # a probability stays one for either calibration
+            self._threshold = repr(number[0])
+        else:
+            self._threshold = f"{SCORE_PREFIX}{value!r}" if name == "manual" else name
         return value, name
 
     @property
@@ -62,23 +120,58 @@ class ThresholdPolicy:
         value, scale = number
         return (logit(value) if scale == "probability" else value), "manual"
 
-    def shown_probability(self, combined: np.ndarray, threshold: float) -> np.ndarray:
-        """The P(fake) shown with a verdict at ``threshold``: 50% exactly at the threshold (see
-        :func:`~deepfake_detectors.calibration.shown_probability`)."""
-        slope = 1.0 if self.calibration is None else self.calibration.slope
-        return shown_probability(combined, threshold, slope)
+    def applied_thresholds(
+        self, threshold: Optional[ThresholdSpec] = None
+    ) -> tuple[AppliedThreshold, Optional[AppliedThreshold]]:
+        """The threshold (default: the current one) resolved for images in and out of the detector's domain.
+
+        The second is ``None`` unless the detector has an out-of-domain calibration; a name or a probability then
+        means the same thing on that calibration (``balanced`` = 95th percentile of its real scores), and a
+        ``"score:<x>"`` cut stays the same number. While no threshold was chosen, that second one is
+        :data:`OUT_OF_DOMAIN_DEFAULT_THRESHOLD`.
+
+        Example:
+            >>> inside, outside = detector.applied_thresholds("balanced")  # doctest: +SKIP
+        """
+        spec = self._threshold if threshold is None else threshold
+        value, name = self._resolve_threshold(spec)
+        inside = AppliedThreshold(value, name, self.calibration, "in-domain")
+        other = getattr(self, "out_of_domain_calibration", None)
+        if other is None:
+            return inside, None
+        if threshold is None and not self._threshold_chosen:
+            spec = OUT_OF_DOMAIN_DEFAULT_THRESHOLD
+        return inside, AppliedThreshold(*other.resolve_threshold(spec), other, "out-of-domain")
 
     def probability(self, combined: np.ndarray) -> np.ndarray:
-        """P(fake) for combined scores (as :meth:`score_images` returns them); NaN stays NaN.
+        """P(fake) for combined scores (as :meth:`score_images` returns them) on the in-domain calibration; NaN
+        stays NaN (:meth:`per_image_verdicts` uses the out-of-domain calibration where it applies).
 
         Platt scaling fitted on labelled validation images when the calibration has it, else a logistic centred on
         the ``balanced`` threshold (see :meth:`~deepfake_detectors.calibration.ScoreCalibration.probability`).
         """
-        combined = np.asarray(combined, dtype=np.float64)
-        return np.where(np.isfinite(combined), self._finite_probability(combined), np.nan)
+        return calibrated_probability(self.calibration, combined)
 
-    def _finite_probability(self, combined: np.ndarray) -> np.ndarray:
-        if self.calibration is None:
-            return 1.0 / (1.0 + np.exp(-np.nan_to_num(combined)))
-        return self.calibration.probability(np.nan_to_num(combined))
+    def per_image_verdicts(
+        self, combined: np.ndarray, domain: list, threshold: Optional[ThresholdSpec] = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each image's threshold and calibrated P(fake), and whether its out-of-domain calibration gave them.
 
+        Args:
+            combined: combined scores (NaN for images that failed).
+            domain: ``(in_domain, note)`` or ``None`` per image, as :meth:`score_images` returns it.
+            threshold: the threshold (default: the current one).
+
+        Returns:
+            ``(thresholds, probabilities, out_of_domain_calibrated)``, one entry per image.
+        """
+        inside, outside = self.applied_thresholds(threshold)
+        uses_outside = np.array(
+            [outside is not None and check is not None and not check[0] for check in domain], dtype=bool
+        ).reshape(-1)
+        thresholds = np.full(len(uses_outside), inside.value)
+        probabilities = inside.probability(combined)
+        if outside is not None:
+            thresholds[uses_outside] = outside.value
+            probabilities = np.where(uses_outside, outside.probability(combined), probabilities)
+        return thresholds, probabilities, uses_outside
