@@ -14,6 +14,7 @@ from PIL import Image
 from conftest import REPO_ROOT, noisy_image, smooth_image, upsampled_image
 from deepfake_detectors.domain import DomainDescription, image_statistics
 from deepfake_detectors.evaluation import evaluate_detector
+from deepfake_detectors.pipeline.thresholds import judged_out_of_domain
 from deepfake_detectors import (
     DeepfakeImageProcessor,
     DeepSVDDConfig,
@@ -318,6 +319,12 @@ def test_out_of_domain_calibration_judges_only_the_images_the_domain_check_rejec
     assert outside.n_real == 60 and outside.n_fake == 60
     assert outside.thresholds["balanced"] == pytest.approx(np.percentile(real_scores, 95))
     assert outside.calibration_error["cross_fitted"] is not None
+    # Only images far outside the domain take it: the tail just below the domain's limit keeps the in-domain one.
+    far = detector.score_images(photo_reals[:3], return_domain=True)[3]
+    assert detector.domain.limit > outside.applies_below >= max(check[2] for check in far)
+    rule = detector.applied_thresholds()[1]
+    tail = (False, "tail", (detector.domain.limit + outside.applies_below) / 2 + 1.0)
+    assert [judged_out_of_domain(check, rule) for check in (far[0], tail, (True, None, 0.0))] == [True, False, False]
 
     small, large = smooth_image(rng), smooth_image(rng, size=64)
     in_domain, out_of_domain = detector.predict([small, large])
@@ -368,12 +375,13 @@ def test_evaluate_applies_the_out_of_domain_calibration_per_image(ensemble, tmp_
             image.save(tmp_path / "data" / name / f"{index:02d}.png")
     results = evaluate_detector(detector, str(tmp_path / "data"), split="test", output_dir=str(tmp_path / "out"))
     rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
-    rejected = [row["in_domain"] is False for row in rows]
-    assert results["out_of_domain_calibrated"] == pytest.approx(np.mean(rejected)) and sum(rejected) >= 16
+    judged_outside = [row["calibration_domain"] == "out-of-domain" for row in rows]
+    assert results["out_of_domain_calibrated"] == pytest.approx(np.mean(judged_outside)) and sum(judged_outside) == 16
+    assert all(row["in_domain"] is False for row, outside in zip(rows, judged_outside) if outside)
     inside, outside = detector.applied_thresholds()
     assert results["out_of_domain_threshold"] == pytest.approx(outside.value) and outside.value != inside.value
-    for row in rows:
-        rule = inside if row["in_domain"] else outside
+    for row, judged in zip(rows, judged_outside):
+        rule = outside if judged else inside
         assert row["is_fake"] == (row["score"] >= rule.value)
         assert row["probability"] == pytest.approx(float(rule.probability(np.array([row["score"]]))[0]))
     flagged = sum(row["is_fake"] for row in rows)

@@ -332,6 +332,10 @@ class ScoreCalibration:
             fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes, when
             the fitted slope is not positive (the scaling is then not used), or in calibrations saved before it was
             recorded.
+        applies_below: for an out-of-domain calibration only: the domain log-likelihood at or below which an image
+            is judged on it (halfway between the domain's limit and the highest log-likelihood among the images it
+            was fitted on), so that images just outside the domain, the tail of the training data, keep the
+            in-domain calibration; ``None``: every out-of-domain image.
 
     Example:
         >>> calibration = ScoreCalibration.fit(np.linspace(0.0, 1.0, 101))
@@ -348,6 +352,7 @@ class ScoreCalibration:
     optimal_f1: Optional[float] = None
     platt: Optional[list[float]] = None
     calibration_error: Optional[dict] = None
+    applies_below: Optional[float] = None
 
     @classmethod
     def fit(
@@ -418,6 +423,7 @@ class ScoreCalibration:
             optimal_f1=self.optimal_f1,
             platt=None if self.platt is None else [self.platt[0] * spread, self.platt[1] + self.platt[0] * center],
             calibration_error=self.calibration_error,  # the probabilities are the same on either scale
+            applies_below=self.applies_below,  # a log-likelihood of the image, not a score
         )
 
     def probability(self, scores: np.ndarray) -> np.ndarray:

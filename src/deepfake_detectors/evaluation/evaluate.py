@@ -168,7 +168,8 @@ def evaluate_detector(
             for name, path in save_evaluation_plots(labels, scores[ok], threshold, out, title=results["model"]).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors, domain)
+        write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors, domain,
+                          recalibrated if recalibrated.any() else None)
     return results
 
 
@@ -200,6 +201,7 @@ def write_predictions(
     flagged: np.ndarray,
     errors: list,
     domain: Optional[list] = None,
+    out_of_domain_calibrated: Optional[np.ndarray] = None,
 ) -> None:
     """One JSON line per image: index, name, label, score, probability, is_fake, source / generator, error.
 
@@ -208,7 +210,10 @@ def write_predictions(
         data: the :class:`~deepfake_detectors.evaluation.data.LabelledImages` that was scored.
         scores, probabilities, flagged: per image, NaN / anything for images that failed.
         errors: per image, ``None`` or the error message.
-        domain: per image, ``(in_domain, note)`` or ``None`` (written as ``in_domain`` / ``domain_note``).
+        domain: per image, ``(in_domain, note, log-likelihood)`` or ``None`` (written as ``in_domain`` /
+            ``domain_note``).
+        out_of_domain_calibrated: per image, whether its out-of-domain calibration judged it (written as
+            ``calibration_domain``); ``None`` when no image was.
     """
     with path.open("w") as handle:
         for index, name in enumerate(data.names):
@@ -223,7 +228,9 @@ def write_predictions(
             }
             row.update({column: values[index] for column, values in data.groups.items()})
             if domain is not None and domain[index] is not None:
-                row["in_domain"], row["domain_note"] = domain[index]
+                row["in_domain"], row["domain_note"] = domain[index][:2]
+            if out_of_domain_calibrated is not None and not failed:
+                row["calibration_domain"] = "out-of-domain" if out_of_domain_calibrated[index] else "in-domain"
             if failed:
                 row["error"] = errors[index] or "not scored"
             handle.write(json.dumps(row) + "\n")

@@ -108,7 +108,9 @@ class EnsembleCalibration:
         """Fit the threshold and P(fake) used for images outside the detector's domain.
 
         Only the labelled validation images that the detector's domain description rejects are used, so images
-        like the training ones keep the calibration they have. A detector trained on 32 px images then says, for a
+        like the training ones keep the calibration they have; so do images just outside the domain (a
+        log-likelihood above ``applies_below``, halfway between the domain's limit and the highest log-likelihood
+        among the images it is fitted on). A detector trained on 32 px images then says, for a
         photo, what its score means on photos: a weak score gets a P(fake) near the base rate instead of 1.0.
         A single detector keeps it in its ``config.json`` (``out_of_domain_calibration``, raw score scale); an
         ensemble in ``thresholds_calibrated.json``. Never pass test images here.
@@ -135,12 +137,15 @@ class EnsembleCalibration:
                                                    return_domain=True)
         outside = np.array([check is not None and not check[0] for check in domain], bool) & np.isfinite(combined)
         real, fake = combined[outside & is_real], combined[outside & ~is_real]
+        likelihoods = np.array([check[2] for check, out in zip(domain, outside) if out], dtype=np.float64)
         if min(len(real), len(fake)) < MIN_OUT_OF_DOMAIN_IMAGES:
             raise ValueError(
                 f"only {len(real)} real and {len(fake)} fake validation images are out of this detector's domain; "
                 f"an out-of-domain calibration needs at least {MIN_OUT_OF_DOMAIN_IMAGES} of each"
             )
         self.out_of_domain_calibration = ScoreCalibration.fit(real, fake)
+        # Images just outside the domain (the tail of the training data) keep the in-domain calibration.
+        self.out_of_domain_calibration.applies_below = float((self.domain.limit + likelihoods.max()) / 2)
         if len(self.members) == 1:  # a single detector stores it with its own calibration, on its raw scale
             member_config = next(iter(self.members.values())).config
             own = member_config.get_calibration()

@@ -21,7 +21,7 @@ from .calibrating import EnsembleCalibration
 from .loading import EnsembleIO
 from .result import DetectionResult
 from .scoring import EnsembleScoring
-from .thresholds import AppliedThreshold, ThresholdPolicy
+from .thresholds import AppliedThreshold, ThresholdPolicy, judged_out_of_domain
 
 
 class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, EnsembleCalibration):
@@ -115,7 +115,7 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         """One image's result; ``applied`` is :meth:`applied_thresholds` (the second is used out of domain)."""
         source = describe_source(image)
         inside, outside = applied
-        rule = outside if outside is not None and domain is not None and not domain[0] else inside
+        rule = outside if judged_out_of_domain(domain, outside) else inside
         if error is not None or not math.isfinite(score):
             return DetectionResult(source, None, None, inside.value, inside.name, error=error or "not scored")
         scores = np.array([score])

@@ -198,9 +198,9 @@ class EnsembleScoring:
         """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors, domain)``.
 
         ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed and
-        ``errors`` the message naming it (else ``None``); ``domain`` holds ``(in_domain, note)`` per image, or
-        ``None`` (no domain description, or the image failed). One background thread decodes the next batch while
-        this one is scored (Pillow releases the GIL).
+        ``errors`` the message naming it (else ``None``); ``domain`` holds ``(in_domain, note, log-likelihood)`` per
+        image, or ``None`` (no domain description, or the image failed). One background thread decodes the next
+        batch while this one is scored (Pillow releases the GIL).
         """
         min_size = self.decode_min_size
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
@@ -235,9 +235,10 @@ class EnsembleScoring:
         checks: list[Optional[tuple]] = [None] * len(positions)
         if self.domain is None or not indices:
             return checks
-        inside, notes = self.domain.check(image_statistics(loaded))
-        for index, ok, note in zip(indices, inside, notes):
-            checks[index - positions.start] = (bool(ok), note)
+        statistics = image_statistics(loaded)
+        inside, notes = self.domain.check(statistics)
+        for index, ok, note, likelihood in zip(indices, inside, notes, self.domain.log_likelihood(statistics)):
+            checks[index - positions.start] = (bool(ok), note, float(likelihood))
         return checks
 
     def _score_loaded(
@@ -278,7 +279,7 @@ class EnsembleScoring:
         Returns:
             ``(combined, calibrated_members, errors)``: arrays with NaN where an image failed, and per image
             ``None`` or the error message naming the file; with ``return_domain``, a fourth list of
-            ``(in_domain, note)`` or ``None`` per image.
+            ``(in_domain, note, log-likelihood)`` or ``None`` per image.
         """
         count = len(images)
         combined = np.full(count, np.nan)

@@ -50,6 +50,26 @@ class AppliedThreshold:
         return calibrated_probability(self.calibration, scores)
 
 
+def judged_out_of_domain(check: Optional[tuple], outside: Optional[AppliedThreshold]) -> bool:
+    """Whether an image is judged on the out-of-domain calibration: there is one, the domain check rejected the
+    image, and its domain log-likelihood is at most the calibration's ``applies_below`` (when recorded).
+
+    Args:
+        check: the image's ``(in_domain, note, log-likelihood)`` (or ``None``: not checked).
+        outside: the out-of-domain threshold of :meth:`ThresholdPolicy.applied_thresholds`, or ``None``.
+
+    Example:
+        >>> rule = AppliedThreshold(1.0, "balanced", ScoreCalibration(0.0, 1.0, 10, applies_below=-100.0))
+        >>> checks = [(True, None, 0.0), (False, "tail", -5.0), (False, "far", -500.0)]
+        >>> [judged_out_of_domain(check, rule) for check in checks]
+        [False, False, True]
+    """
+    if outside is None or check is None or check[0]:
+        return False
+    limit = None if outside.calibration is None else outside.calibration.applies_below
+    return limit is None or len(check) < 3 or check[2] <= limit
+
+
 def calibrated_probability(calibration: Optional[ScoreCalibration], scores: np.ndarray) -> np.ndarray:
     """P(fake) of scores under a calibration (Platt scaling, or its fallback; a plain logistic without one); NaN
     stays NaN."""
@@ -159,16 +179,14 @@ class ThresholdPolicy:
 
         Args:
             combined: combined scores (NaN for images that failed).
-            domain: ``(in_domain, note)`` or ``None`` per image, as :meth:`score_images` returns it.
+            domain: ``(in_domain, note, log-likelihood)`` or ``None`` per image, as :meth:`score_images` returns it.
             threshold: the threshold (default: the current one).
 
         Returns:
             ``(thresholds, probabilities, out_of_domain_calibrated)``, one entry per image.
         """
         inside, outside = self.applied_thresholds(threshold)
-        uses_outside = np.array(
-            [outside is not None and check is not None and not check[0] for check in domain], dtype=bool
-        ).reshape(-1)
+        uses_outside = np.array([judged_out_of_domain(check, outside) for check in domain], dtype=bool).reshape(-1)
         thresholds = np.full(len(uses_outside), inside.value)
         probabilities = inside.probability(combined)
         if outside is not None:
