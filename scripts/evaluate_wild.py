@@ -54,7 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         results = json.loads((repo / "results_wild_test.json").read_text())
         validation, before = (read_if_present(repo / name) for name in (
             "results_wild_validation.json", "results_wild_test_before_out_of_domain_calibration.json"))
-        out_of_domain = (read_if_present(repo / "config.json") or {}).get("out_of_domain_calibration")
+        out_of_domain = (read_if_present(repo / "thresholds_calibrated.json") or {}).get("out_of_domain")
         section = wild_section(results, command, validation, out_of_domain=out_of_domain, before=before)
         replace_card_section(repo / "README.md", section)
         put_after_title(repo / "README.md", plain_words_section(repo.name, results, out_of_domain=bool(out_of_domain)))
