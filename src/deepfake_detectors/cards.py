@@ -281,10 +281,13 @@ def wild_section(
             f"images are judged at `{OUT_OF_DOMAIN_DEFAULT_THRESHOLD}`, not at the repo's default, so that a "
             f"detector out of its depth keeps its false alarms near 5% of photos like the ones it was calibrated on."
             + (f" Its expected calibration error on those images is {cross:.3f} cross-fitted (refitted on "
-               f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out)."
-               if cross is not None else "")
-            + " A weak score now gets a P(fake) near the base rate instead of 100%: the ranking of images is no "
-            "better than before, but the verdict no longer claims a confidence it does not have."
+               f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out). A weak score "
+               "now gets a P(fake) near the base rate instead of 100%: the ranking of images is no better than "
+               "before, but the verdict no longer claims a confidence it does not have."
+               if cross is not None else
+               " On those images a higher score is not more likely AI (the Platt slope fitted there is not "
+               "positive), so P(fake) falls back to a logistic centred on `balanced`, which is **not** a calibrated "
+               "probability; only the false-alarm rate of `balanced` is controlled.")
         )
     default = f"`{results['threshold_name']}`"
     if fitted_there and results.get("out_of_domain_calibrated"):
