@@ -142,8 +142,8 @@ def test_calibration_records_its_error_in_sample_and_cross_fitted(with_fakes: Sc
     assert 0.0 <= recorded["in_sample"] < 0.1 and 0.0 <= recorded["cross_fitted"] < 0.1
     assert ScoreCalibration.from_dict(json.loads(json.dumps(with_fakes.to_dict()))).calibration_error == recorded
     assert ScoreCalibration.fit(np.arange(10.0)).calibration_error is None  # no fakes, no Platt, no error
-    reversed_scores = ScoreCalibration.fit(np.arange(10.0, 20.0), np.arange(10.0))  # fakes score lower: slope < 0
-    assert reversed_scores.platt[0] < 0 and reversed_scores.calibration_error is None
+    reversed_scores = ScoreCalibration.fit(np.arange(10.0, 20.0), np.arange(10.0))  # fakes score lower
+    assert reversed_scores.platt[0] == 0.0 and reversed_scores.calibration_error["in_sample"] == pytest.approx(0.0)
 
 
 def test_cross_fitted_error_is_small_for_a_logistic_truth_and_exposes_a_shift() -> None:
@@ -413,3 +413,20 @@ def test_brightness_normalisation_rejects_bad_input() -> None:
         BrightnessNormalisation.fit(np.zeros(5), np.linspace(0, 1, 5))
     with pytest.raises(ValueError, match="finite"):
         BrightnessNormalisation.from_dict({"mean_coefficients": [float("nan")], "log_scale_coefficients": [0.0]})
+
+
+def test_scores_that_fall_with_fakeness_get_the_share_of_fakes_as_probability() -> None:
+    """Where higher scores are no more likely fake, the Platt slope is held at 0: P(fake) is the share of fakes
+    whatever the score (the best non-decreasing scaling), and its calibration error is measured like Platt's."""
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(1.0, 1.0, 300), rng.normal(0.0, 1.0, 200)  # fakes score lower
+    calibration = ScoreCalibration.fit(real, fake)
+    assert calibration.platt[0] == 0.0
+    probabilities = calibration.probability(np.array([-3.0, 0.0, 5.0]))
+    np.testing.assert_allclose(probabilities, 200 / 500)
+    assert calibration.calibration_error["in_sample"] == pytest.approx(0.0, abs=1e-12)
+    assert 0.0 <= calibration.calibration_error["cross_fitted"] < 0.05
+    assert calibration.slope == pytest.approx(1.0 / calibration.std)  # the shown probability still rises
+    # A calibration saved with a negative slope (before slopes were held at 0) keeps its fallback.
+    saved = ScoreCalibration.from_dict({**calibration.to_dict(), "platt": [-0.5, 0.1]})
+    assert saved.probability(np.array([saved.thresholds["balanced"]]))[0] == pytest.approx(0.5)

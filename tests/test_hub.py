@@ -199,12 +199,16 @@ def test_calibration_error_sentence_names_validation_and_test() -> None:
     section = wild_section(results, "cmd", validation={**results, "expected_calibration_error": 0.125})
     assert "on wild test: 0.250; on wild validation" in section and "0.125" in section
     assert "wild validation" not in wild_section(results, "cmd")
-    outside = {"n_real": 30, "n_fake": 40, "calibration_error": {"in_sample": 0.02, "cross_fitted": 0.031, "folds": 5}}
+    outside = {"n_real": 30, "n_fake": 40, "platt": [0.5, 0.0],
+               "calibration_error": {"in_sample": 0.02, "cross_fitted": 0.031, "folds": 5}}
     recalibrated = wild_section({**results, "out_of_domain_calibrated": 1.0, "test_looks": 2}, "cmd",
                                 out_of_domain=outside, before={**results, "fpr": 0.99, "expected_calibration_error": 0.6})
     assert "30 real and 40 AI images" in recalibrated and "0.031 cross-fitted" in recalibrated
     assert "CIFAKE calibration only (the release before)" in recalibrated and "0.600" in recalibrated
     assert "scored\ntwice" in recalibrated and "`balanced` of its out-of-domain calibration" in recalibrated
+    flat = wild_section({**results, "out_of_domain_calibrated": 1.0}, "cmd",
+                        out_of_domain={**outside, "platt": [0.0, 0.3]})
+    assert "share of AI images among them, 57%, whatever the score" in flat and "no longer claims" not in flat
 
 
 def test_only_the_published_size_autoencoder_may_be_large_and_it_must_be_float16(tmp_path: Path, monkeypatch) -> None:

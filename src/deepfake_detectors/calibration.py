@@ -250,8 +250,13 @@ class BrightnessNormalisation:
         return normalisation
 
 
-def _platt_regression() -> Any:
-    """The logistic regression behind Platt scaling (almost unregularised: two parameters, hundreds of scores)."""
+def _platt_regression(constant: bool = False) -> Any:
+    """The logistic regression behind Platt scaling (almost unregularised: two parameters, hundreds of scores), or,
+    with ``constant``, the class prior (the scaling whose slope is held at 0)."""
+    if constant:
+        from sklearn.dummy import DummyClassifier
+
+        return DummyClassifier(strategy="prior")
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=1e4)
@@ -275,7 +280,11 @@ CALIBRATION_ERROR_FOLDS = 5
 
 
 def platt_calibration_error(
-    real_scores: np.ndarray, fake_scores: np.ndarray, folds: int = CALIBRATION_ERROR_FOLDS, seed: int = 0
+    real_scores: np.ndarray,
+    fake_scores: np.ndarray,
+    folds: int = CALIBRATION_ERROR_FOLDS,
+    seed: int = 0,
+    constant: bool = False,
 ) -> dict[str, float]:
     """Expected calibration error of Platt-scaled P(fake) on the scores it is fitted on, in-sample and cross-fitted.
 
@@ -289,6 +298,7 @@ def platt_calibration_error(
         fake_scores: scores of labelled fake validation images.
         folds: number of stratified folds (fewer when a class has fewer images).
         seed: seed of the fold assignment.
+        constant: measure the slope-0 scaling instead (P(fake) = the share of fakes, whatever the score).
 
     Returns:
         ``{"in_sample": ..., "cross_fitted": ..., "folds": ...}``; ``cross_fitted`` is ``None`` when a class has
@@ -305,13 +315,13 @@ def platt_calibration_error(
     from .evaluation.metrics import expected_calibration_error
 
     scores, labels = _labelled(np.asarray(real_scores), np.asarray(fake_scores))
-    in_sample = _platt_regression().fit(scores, labels).predict_proba(scores)[:, 1]
+    in_sample = _platt_regression(constant).fit(scores, labels).predict_proba(scores)[:, 1]
     result: dict = {"in_sample": expected_calibration_error(labels, in_sample)}
     folds = min(int(folds), len(real_scores), len(fake_scores))
     if folds < 2:
         return {**result, "cross_fitted": None, "folds": 0}
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    held_out = cross_val_predict(_platt_regression(), scores, labels, cv=splits, method="predict_proba")[:, 1]
+    held_out = cross_val_predict(_platt_regression(constant), scores, labels, cv=splits, method="predict_proba")[:, 1]
     return {**result, "cross_fitted": expected_calibration_error(labels, held_out), "folds": folds}
 
 
@@ -327,11 +337,12 @@ class ScoreCalibration:
         thresholds: named thresholds on the raw score scale (strict / balanced / sensitive / optimal).
         n_fake: number of labelled fake validation images used for ``optimal`` and ``platt`` (0 if none).
         optimal_f1: validation F1 at the ``optimal`` threshold.
-        platt: ``[a, b]`` of ``sigmoid(a * score + b)``, the probability of "fake"; ``None`` without fakes.
+        platt: ``[a, b]`` of ``sigmoid(a * score + b)``, the probability of "fake"; ``None`` without fakes. When
+            higher scores are no more likely fake on the validation data (a fitted slope of 0 or less), the slope is
+            held at 0 and P(fake) is the share of fakes there, whatever the score (the best non-decreasing scaling).
         calibration_error: expected calibration error of the Platt probabilities on the validation scores they were
-            fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes, when
-            the fitted slope is not positive (the scaling is then not used), or in calibrations saved before it was
-            recorded.
+            fitted on, in-sample and cross-fitted (:func:`platt_calibration_error`); ``None`` without fakes or in
+            calibrations saved before it was recorded.
         applies_below: for an out-of-domain calibration only: the domain log-likelihood at or below which an image
             is judged on it (halfway between the domain's limit and the highest log-likelihood among the images it
             was fitted on), so that images just outside the domain, the tail of the training data, keep the
@@ -384,9 +395,12 @@ class ScoreCalibration:
             calibration.thresholds["optimal"] = threshold
             calibration.optimal_f1 = f1
             calibration.n_fake = int(fake.size)
-            calibration.platt = list(fit_platt(real, fake))
-            if calibration.platt[0] > 0:  # else probability() does not use the scaling, and its error means nothing
-                calibration.calibration_error = platt_calibration_error(real, fake)
+            slope, intercept = fit_platt(real, fake)
+            constant = slope <= 0  # higher scores are no more likely fake: the best non-decreasing scaling is flat
+            if constant:  # the likelihood's maximum with the slope held at 0: the share of fakes
+                slope, intercept = 0.0, logit(fake.size / (real.size + fake.size))
+            calibration.platt = [float(slope), float(intercept)]
+            calibration.calibration_error = platt_calibration_error(real, fake, constant=constant)
         return calibration
 
     def standardise(self, scores: np.ndarray) -> np.ndarray:
@@ -427,13 +441,16 @@ class ScoreCalibration:
         )
 
     def probability(self, scores: np.ndarray) -> np.ndarray:
-        """P(fake) for raw scores: Platt scaling when fitted with fakes, else a logistic centred on ``balanced``.
+        """P(fake) for raw scores: Platt scaling when fitted with fakes (constant when its slope is 0), else a
+        logistic centred on ``balanced``.
 
         The fallback is *not* a calibrated probability: it maps the balanced threshold to 0.5 and one real
         standard deviation to a factor e of odds, so that verdict and displayed confidence agree.
         """
         scores = np.asarray(scores, dtype=np.float64)
-        if self.platt is not None and self.platt[0] > 0:  # a non-positive slope is no calibration
+        # Slope 0: the scores carry no evidence on that data, P(fake) is the share of fakes. A negative slope (saved
+        # before slopes were held at 0) is no calibration.
+        if self.platt is not None and self.platt[0] >= 0:
             a, b = self.platt
             logits = a * scores + b
         else:

@@ -269,8 +269,6 @@ def wild_section(
     )
     recalibrated = ""
     if fitted_there:
-        recorded = out_of_domain.get("calibration_error") or {}
-        cross = recorded.get("cross_fitted")
         recalibrated = (
             f"\n\n**Out-of-domain calibration.** {_percent(results.get('out_of_domain_calibrated', 0.0))} of these "
             f"images are out of this detector's domain, so their threshold and P(fake) come from its out-of-domain "
@@ -280,14 +278,7 @@ def wild_section(
             f"percentile of those real scores, `optimal` = best F1 on them); unless a threshold is chosen, those "
             f"images are judged at `{OUT_OF_DOMAIN_DEFAULT_THRESHOLD}`, not at the repo's default, so that a "
             f"detector out of its depth keeps its false alarms near 5% of photos like the ones it was calibrated on."
-            + (f" Its expected calibration error on those images is {cross:.3f} cross-fitted (refitted on "
-               f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out). A weak score "
-               "now gets a P(fake) near the base rate instead of 100%: the ranking of images is no better than "
-               "before, but the verdict no longer claims a confidence it does not have."
-               if cross is not None else
-               " On those images a higher score is not more likely AI (the Platt slope fitted there is not "
-               "positive), so P(fake) falls back to a logistic centred on `balanced`, which is **not** a calibrated "
-               "probability; only the false-alarm rate of `balanced` is controlled.")
+            + _out_of_domain_probability_sentence(out_of_domain)
         )
     default = f"`{results['threshold_name']}`"
     if fitted_there and results.get("out_of_domain_calibrated"):
@@ -316,6 +307,28 @@ Expected calibration error of P(fake) on wild test: {results['expected_calibrati
 Command: `{command}` (`results_wild_test.json`, `predictions_wild_test.jsonl`). Wild test has been scored
 {_times(results.get('test_looks', 1))} for this repo in all (`test_looks`); no weight, threshold or calibration was fitted on it.
 """
+
+
+def _out_of_domain_probability_sentence(calibration: dict[str, Any]) -> str:
+    """What P(fake) means for images judged on an out-of-domain calibration, from its Platt slope and its error."""
+    recorded = calibration.get("calibration_error") or {}
+    cross, slope = recorded.get("cross_fitted"), (calibration.get("platt") or [-1.0])[0]
+    error = (f"its expected calibration error on those images is {cross:.3f} cross-fitted (refitted on "
+             f"{recorded['folds'] - 1} of {recorded['folds']} folds, measured on the fold left out)"
+             if cross is not None else "")
+    if slope > 0:
+        return (f" {error[0].upper() + error[1:]}. A weak score now gets a P(fake) near the base rate instead of "
+                "100%: the ranking of images is no better than before, but the verdict no longer claims a "
+                "confidence it does not have." if error else "")
+    if slope == 0:
+        share = calibration["n_fake"] / (calibration["n_real"] + calibration["n_fake"])
+        return (f" On those images a higher score is not more likely AI, so P(fake) there is the share of AI images "
+                f"among them, {share:.0%}, whatever the score (the Platt slope held at 0: the best scaling that does "
+                f"not fall with the score){'; ' + error if error else ''}. Only the false-alarm rate of `balanced` "
+                "is controlled: the verdict carries no evidence.")
+    return (" On those images a higher score is not more likely AI (the Platt slope fitted there is not positive), "
+            "so P(fake) falls back to a logistic centred on `balanced`, which is **not** a calibrated probability; "
+            "only the false-alarm rate of `balanced` is controlled.")
 
 
 def _times(count: int) -> str:
