@@ -274,3 +274,17 @@ def test_folder_scan_names_unsupported_formats_as_skipped(tiny_model_dir, tmp_pa
     assert code == 0
     assert "IMG_0001.HEIC" in captured.err and "HEIC images are not supported" in captured.err
     assert "1 of 1 images scored, 0 could not be read, 1 skipped" in captured.err
+
+
+def test_detect_says_which_calibration_judged_a_photo(tmp_path, capsys) -> None:
+    """A CIFAKE-trained repo judges a photo on its out-of-domain calibration: the CSV and the summary say so."""
+    out = tmp_path / "r.csv"
+    photos = [str(REPO_ROOT / "examples" / name) for name in ("photo_real_01.jpg", "real_01.jpg")]
+    code = main(["detect", *photos, "--model", str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn"), "--output", str(out)])
+    assert code == 0
+    rows = {Path(row["source"]).name: row for row in csv.DictReader(out.open())}
+    assert rows["photo_real_01.jpg"]["calibration_domain"] == "out-of-domain"
+    assert rows["real_01.jpg"]["calibration_domain"] == "in-domain"
+    err = capsys.readouterr().err
+    assert "threshold optimal = " in err and "far outside its domain: balanced = " in err
+    assert "from its out-of-domain calibration" in err

@@ -111,13 +111,15 @@ def command_detect(args: argparse.Namespace) -> int:
         state.wait_for_everyone()
         if rank == 0:
             merge_shards(output, world, detector.voting_members)
-    value, name = detector.threshold
+    inside, outside = detector.applied_thresholds()
     print(
         f"{scored} of {len(todo)} images scored, {failed} could not be read"
         + (f", {len(skipped)} skipped" if skipped else "")
         + (f", {out_of_domain} unlike the detector's training images (verdict unreliable)" if out_of_domain else "")
-        + f"; threshold {name} = {value:.3f} "
-        f"(score = standard deviations above real images; higher = more likely fake)"
+        + f"; threshold {inside.name} = {inside.value:.3f} "
+        + (f"(far outside its domain: {outside.name} = {outside.value:.3f} of its out-of-domain calibration) "
+           if outside is not None else "")
+        + "(score = standard deviations above real images; higher = more likely fake)"
         + (f"; results in {output}" if output is not None else ""),
         file=sys.stderr,
     )
