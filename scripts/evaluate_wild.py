@@ -64,5 +64,6 @@ def read_if_present(path: Path) -> Optional[dict]:
     """The JSON in ``path``, or ``None`` when there is no such file."""
     return json.loads(path.read_text()) if path.exists() else None
 
+
 if __name__ == "__main__":
     main()

@@ -275,12 +275,16 @@ class DomainDescription:
 
     def check(self, statistics: np.ndarray) -> tuple[np.ndarray, list[Optional[str]]]:
         """``(in_domain, reasons)``: a bool per image, and for each out-of-domain one why (else ``None``)."""
-        values = self._columns(statistics)
-        inside = self._log_density(values) >= self.limit
-        reasons: list[Optional[str]] = []
-        for row, ok in zip(values, inside):
-            reasons.append(None if ok else self.reason(row))
+        inside, reasons, _ = self.assess(statistics)
         return inside, reasons
+
+    def assess(self, statistics: np.ndarray) -> tuple[np.ndarray, list[Optional[str]], np.ndarray]:
+        """:meth:`check` and each image's :meth:`log_likelihood`, computed once: ``(in_domain, reasons, log-lik)``."""
+        values = self._columns(statistics)
+        likelihoods = self._log_density(values)
+        inside = likelihoods >= self.limit
+        reasons = [None if ok else self.reason(row) for row, ok in zip(values, inside)]
+        return inside, reasons, likelihoods
 
     def reason(self, row: np.ndarray) -> str:
         """The statistic furthest outside the training range, in words."""

@@ -138,9 +138,8 @@ def evaluate_detector(
     results.update(detection_metrics(labels, scores[ok], threshold, threshold_name, predictions=flagged[ok]))
     results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
     if recalibrated.any():
-        outside = detector.applied_thresholds()[1]
         results["out_of_domain_calibrated"] = float(recalibrated[ok].mean())
-        results["out_of_domain_threshold"] = outside.value
+        results["out_of_domain_threshold"] = float(thresholds[recalibrated][0])
     results.update(out_of_domain_fractions(domain, data.groups))
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]

@@ -235,9 +235,8 @@ class EnsembleScoring:
         checks: list[Optional[tuple]] = [None] * len(positions)
         if self.domain is None or not indices:
             return checks
-        statistics = image_statistics(loaded)
-        inside, notes = self.domain.check(statistics)
-        for index, ok, note, likelihood in zip(indices, inside, notes, self.domain.log_likelihood(statistics)):
+        inside, notes, likelihoods = self.domain.assess(image_statistics(loaded))
+        for index, ok, note, likelihood in zip(indices, inside, notes, likelihoods):
             checks[index - positions.start] = (bool(ok), note, float(likelihood))
         return checks
 

@@ -156,7 +156,7 @@ class ThresholdPolicy:
         spec = self._threshold if threshold is None else threshold
         value, name = self._resolve_threshold(spec)
         inside = AppliedThreshold(value, name, self.calibration, "in-domain")
-        other = getattr(self, "out_of_domain_calibration", None)
+        other = self.out_of_domain_calibration
         if other is None:
             return inside, None
         if threshold is None and not self._threshold_chosen:
