@@ -3,6 +3,7 @@
 
 Refits P(fake) (Platt scaling) and the named thresholds (strict / balanced / sensitive = 99th / 95th / 90th
 percentile of the real validation scores, optimal = best F1) for the images you will score, without retraining.
+Only ``config.json`` (and a repo's ``thresholds_calibrated.json``) is rewritten; the weights stay as they are.
 Never pass a test split. ``scripts/train_npr.py`` calls the same function at the end of training.
 
 Example:
@@ -15,10 +16,7 @@ import argparse
 import json
 from typing import Optional, Sequence
 
-from transformers import AutoImageProcessor, AutoModel
-
-import deepfake_detectors  # noqa: F401  (registers the detectors with the Auto classes)
-from deepfake_detectors.training.supervised import calibrate_on_validation
+from deepfake_detectors.training.supervised import recalibrate_saved_detector
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -29,15 +27,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--split", default="validation")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    model = AutoModel.from_pretrained(args.model).eval()
-    processor = AutoImageProcessor.from_pretrained(args.model)
     limits = args.max_samples or [None] * len(args.dataset)
-    described = calibrate_on_validation(model, processor, args.dataset, limits, args.seed, args.split)
-    training = dict(getattr(model.config, "training", None) or {})
-    training["calibration"] = described
-    model.config.training = training
-    model.save_pretrained(args.model)
-    print(json.dumps({"calibration": described, "thresholds": model.config.calibration["thresholds"]}, indent=2))
+    summary = recalibrate_saved_detector(args.model, args.dataset, limits, args.seed, args.split)
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":

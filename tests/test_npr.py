@@ -347,6 +347,30 @@ def test_training_script_runs_fixed_steps_and_calibrates_on_the_validation_split
     assert summary["output_dir"] == str(out) and "thresholds" not in summary  # the record only, as before
 
 
+def test_calibrate_script_rewrites_the_calibration_and_leaves_the_weights_as_they_are(
+    saved_model: Path, tmp_path: Path
+) -> None:
+    from deepfake_detectors.training.supervised import save_trained_detector
+
+    repo = tmp_path / "repo"
+    model = NprDetectorForImageClassification.from_pretrained(saved_model)
+    save_trained_detector(model, NativeCropImageProcessor.from_pretrained(saved_model), str(repo), {"steps": 2},
+                          float16=True)
+    EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu").save_thresholds(repo)
+    weights = (repo / "model.safetensors").read_bytes()
+    dataset = str(labelled_crop_splits(tmp_path, per_class=5, splits=("validation",), seed=3))
+    load_script("calibrate").main(["--model", str(repo), "--dataset", dataset])
+    assert (repo / "model.safetensors").read_bytes() == weights  # still float16, not re-serialised
+    recalibrated = NprDetectorForImageClassification.from_pretrained(repo)
+    described = f"validation splits of {[dataset]} (5 real, 5 fake)"
+    assert recalibrated.config.training == {"steps": 2, "calibration": described}
+    assert recalibrated.calibration.to_dict() != model.calibration.to_dict()  # fitted on other images
+    stored = json.loads((repo / "thresholds_calibrated.json").read_text())
+    assert stored["members"]["npr"] == recalibrated.config.calibration  # the readers' copy follows
+    with pytest.raises(ValueError, match="test split"):
+        load_script("calibrate").main(["--model", str(repo), "--dataset", dataset, "--split", "test"])
+
+
 def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the_files(
     saved_model: Path, tmp_path: Path
 ) -> None:

@@ -446,6 +446,12 @@ class ScoreCalibration:
 
         The fallback is *not* a calibrated probability: it maps the balanced threshold to 0.5 and one real
         standard deviation to a factor e of odds, so that verdict and displayed confidence agree.
+
+        Args:
+            scores: raw scores on this calibration's scale (higher = more likely fake).
+
+        Example:
+            >>> calibration.probability(np.array([0.1, 2.0]))  # doctest: +SKIP
         """
         scores = np.asarray(scores, dtype=np.float64)
         # Slope 0: the scores carry no evidence on that data, P(fake) is the share of fakes. A negative slope (saved
@@ -473,6 +479,9 @@ class ScoreCalibration:
 
     def resolve_threshold(self, threshold: ThresholdSpec) -> tuple[float, str]:
         """Turn a name, a probability (0-1) or ``"score:<x>"`` into ``(value on the score scale, name)``.
+
+        Args:
+            threshold: ``strict``, ``balanced``, ``sensitive``, ``optimal``, a probability of fake or ``"score:<x>"``.
 
         Raises:
             ValueError: for an unknown name, a number outside (0, 1), or ``optimal`` when no fakes were available

@@ -104,7 +104,13 @@ class ThresholdPolicy:
         """Choose the threshold: ``"strict"``, ``"balanced"``, ``"sensitive"``, ``"optimal"``, a probability or a score.
 
         A number is a probability of fake between 0 and 1 (``0.8``: flag images whose calibrated P(fake) is at
-        least 80%); ``"score:2.5"`` cuts on the score scale itself. Returns ``(value on the score scale, name)``.
+        least 80%); ``"score:2.5"`` cuts on the score scale itself.
+
+        Args:
+            threshold: a threshold name, a probability of fake in (0, 1), or ``"score:<x>"``.
+
+        Returns:
+            ``(value on the score scale, name)``; the name is ``"manual"`` for a number.
 
         Raises:
             ValueError: for an unknown name, a number outside (0, 1), or a named threshold on an uncalibrated
@@ -149,6 +155,9 @@ class ThresholdPolicy:
         means the same thing on that calibration (``balanced`` = 95th percentile of its real scores), and a
         ``"score:<x>"`` cut stays the same number. While no threshold was chosen, that second one is
         :data:`OUT_OF_DOMAIN_DEFAULT_THRESHOLD`.
+
+        Args:
+            threshold: as for :meth:`set_threshold`; ``None`` resolves the current threshold.
 
         Example:
             >>> inside, outside = detector.applied_thresholds("balanced")  # doctest: +SKIP

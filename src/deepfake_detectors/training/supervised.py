@@ -219,6 +219,41 @@ def calibrate_on_images(
     detector.calibrate(real, fake, batch_size=batch_size)
 
 
+def recalibrate_saved_detector(
+    model_dir: str, sources: list[str], limits: list[Optional[int]], seed: int = 0, split: str = "validation"
+) -> dict[str, Any]:
+    """Recalibrate a saved single detector in place: only its ``config.json`` (and a repo's
+    ``thresholds_calibrated.json``) are rewritten; the weights file is left exactly as it is (a float16 repo stays
+    float16).
+
+    Args:
+        model_dir: a single detector's ``save_pretrained`` folder or repo folder.
+        sources: `datasets` sources whose ``split`` is used (never a test split).
+        limits: images per source (half per class; ``None`` = all).
+        seed: seed of the subsets.
+        split: the split read.
+
+    Returns:
+        ``{"calibration": what it was fitted on, "thresholds": the named thresholds}``.
+
+    Example:
+        >>> recalibrate_saved_detector("runs/npr", ["../shared/data/wild"], [None])["thresholds"]  # doctest: +SKIP
+    """
+    from transformers import AutoImageProcessor, AutoModel
+
+    from ..pipeline import EnsembleDeepfakeDetector
+    from ..pipeline.loading import CALIBRATION_FILE
+
+    model = AutoModel.from_pretrained(model_dir).eval()
+    processor = AutoImageProcessor.from_pretrained(model_dir)
+    described = calibrate_on_validation(model, processor, sources, limits, seed, split)
+    model.config.training = {**(getattr(model.config, "training", None) or {}), "calibration": described}
+    model.config.save_pretrained(model_dir)
+    if (Path(model_dir) / CALIBRATION_FILE).exists():  # a repo's copy of the calibration, for readers
+        EnsembleDeepfakeDetector.from_pretrained(model_dir, device="cpu").save_thresholds(model_dir)
+    return {"calibration": described, "thresholds": model.config.calibration["thresholds"]}
+
+
 def calibrate_on_validation_split(
     model: torch.nn.Module, processor: Any, data: SupervisedData, args: argparse.Namespace
 ) -> None:
