@@ -31,9 +31,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.cards_only:
         for repo in args.repos:
-            summary = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu").domain.summary()
+            domain = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu").domain
             report = json.loads((repo / "domain_report.json").read_text())
-            replace_card_section(repo / "README.md", domain_section(summary, report))
+            replace_card_section(repo / "README.md", domain_section(domain.summary(), report, domain.command))
         return
     wild = load_labelled_images(args.wild, split="test")
     cifake = load_labelled_images(args.cifake, split="test")
@@ -52,7 +52,8 @@ def main() -> None:
             "command": f"python scripts/domain_report.py {repo.as_posix()}",
         }
         (repo / "domain_report.json").write_text(json.dumps(report, indent=2) + "\n")
-        replace_card_section(repo / "README.md", domain_section(detector.domain.summary(), report))
+        domain = detector.domain
+        replace_card_section(repo / "README.md", domain_section(domain.summary(), report, domain.command))
         by_source = report["wild_test_by_source"]
         others = ", ".join(f"{s} {v:.1%}" for s, v in by_source.items() if s != "camera-jpegs")
         print(f"| {repo.name} | {report['wild_test']:.1%} | {by_source.get('camera-jpegs', float('nan')):.1%} | "

@@ -51,11 +51,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             previous.write_text(json.dumps(results, indent=2) + "\n")
             keys = ("auroc", "recall", "fpr", "expected_calibration_error")
             print(json.dumps({"repo": repo.name, "split": split, **{key: results[key] for key in keys}}))
+        if not (repo / "results_wild_test.json").exists():  # validation scored first: the test run writes the card
+            continue
         results = json.loads((repo / "results_wild_test.json").read_text())
         validation, before = (read_if_present(repo / name) for name in (
             "results_wild_validation.json", "results_wild_test_before_out_of_domain_calibration.json"))
         out_of_domain = (read_if_present(repo / "thresholds_calibrated.json") or {}).get("out_of_domain")
-        section = wild_section(results, command, validation, out_of_domain=out_of_domain, before=before)
+        calibration_command = f"python scripts/calibrate_out_of_domain.py {repo.as_posix()} --dataset {args.wild}"
+        section = wild_section(results, command, validation, out_of_domain=out_of_domain, before=before,
+                               calibration_command=calibration_command)
         replace_card_section(repo / "README.md", section)
         put_after_title(repo / "README.md", plain_words_section(repo.name, results, out_of_domain=bool(out_of_domain)))
 

@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,7 @@ def main() -> None:
             chosen = np.random.default_rng(0).permutation(reals)[: int(limit)]
             parts.append(statistics_of_sources([data.images[i] for i in chosen], detector.decode_min_size, True))
         domain = DomainDescription.fit(np.concatenate(parts), args.fitted_on, args.components, features=args.features)
+        domain.command = shlex.join(["python", "scripts/fit_domain.py", *sys.argv[1:]])  # the card prints it
         domain.save(repo / DOMAIN_FILE)
         print(f"{repo}: {domain.summary()}")
 

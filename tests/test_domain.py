@@ -92,7 +92,20 @@ def test_images_unlike_the_training_ones_are_flagged_with_a_reason(tmp_path) -> 
     domain.save(path)
     again = DomainDescription.load(path)
     np.testing.assert_array_equal(again.check(image_statistics(alike + unlike))[0], inside)
-    assert again.fitted_on == "small smooth JPEGs" and again.n_images == 120
+    assert again.fitted_on == "small smooth JPEGs" and again.n_images == 120 and again.command == ""
+    domain.command = "python scripts/fit_domain.py repo --source data:train:120 --fitted-on 'small smooth JPEGs'"
+    domain.save(path)
+    assert DomainDescription.load(path).command == domain.command  # the card prints it
+
+
+def test_the_card_prints_the_command_that_fitted_the_domain() -> None:
+    from deepfake_detectors.cards import domain_section
+
+    report = {"wild_test": 1.0, "wild_test_by_source": {"camera-jpegs": 1.0}, "cifake_test": 0.03,
+              "command": "python scripts/domain_report.py repo"}
+    command = "python scripts/fit_domain.py repo --source ../shared/data/cifake:train:3000 --fitted-on 'CIFAKE'"
+    assert f"Fitted by `{command}`." in domain_section("fitted on 3000 CIFAKE", report, command)
+    assert "as in the Reproduce section below" in domain_section("fitted on 3000 CIFAKE", report)
 
 
 def test_a_subset_of_statistics_ignores_the_others() -> None:

@@ -204,6 +204,10 @@ def test_calibration_error_sentence_names_validation_and_test() -> None:
     recalibrated = wild_section({**results, "out_of_domain_calibrated": 1.0, "test_looks": 2}, "cmd",
                                 out_of_domain=outside, before={**results, "fpr": 0.99, "expected_calibration_error": 0.6})
     assert "30 real and 40 AI images" in recalibrated and "0.031 cross-fitted" in recalibrated
+    assert "(`python scripts/calibrate_out_of_domain.py`;" in recalibrated  # the default: the script alone
+    exact = wild_section({**results, "out_of_domain_calibrated": 1.0}, "cmd", out_of_domain=outside,
+                         calibration_command="python scripts/calibrate_out_of_domain.py repo --dataset wild")
+    assert "(`python scripts/calibrate_out_of_domain.py repo --dataset wild`;" in exact
     assert "CIFAKE calibration only (the release before)" in recalibrated and "0.600" in recalibrated
     assert "scored\ntwice" in recalibrated and "`balanced` of its out-of-domain calibration" in recalibrated
     flat = wild_section({**results, "out_of_domain_calibrated": 1.0}, "cmd",

@@ -371,6 +371,26 @@ def test_calibrate_script_rewrites_the_calibration_and_leaves_the_weights_as_the
         load_script("calibrate").main(["--model", str(repo), "--dataset", dataset, "--split", "test"])
 
 
+def test_evaluate_wild_scores_validation_first_then_test_and_counts_the_test_looks(
+    saved_model: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(saved_model, repo)
+    (repo / "README.md").write_text("# Model\n\n## Reproduce\n\n```bash\nrun\n```\n")
+    dataset = str(labelled_crop_splits(tmp_path, per_class=3, splits=("validation", "test"), seed=4))
+    script = load_script("evaluate_wild")
+    script.main([str(repo), "--wild", dataset, "--validation"])  # a fresh repo: no wild test result yet
+    assert json.loads((repo / "results_wild_validation.json").read_text())["n_real"] == 3
+    assert "wild test" not in (repo / "README.md").read_text()
+    for looks in (1, 2):
+        script.main([str(repo), "--wild", dataset])
+        assert json.loads((repo / "results_wild_test.json").read_text())["test_looks"] == looks
+    card = (repo / "README.md").read_text()
+    assert "Wild test has been scored\ntwice" in card and "on wild validation" in card
+
+
 def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the_files(
     saved_model: Path, tmp_path: Path
 ) -> None:

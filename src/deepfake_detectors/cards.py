@@ -244,6 +244,7 @@ def wild_section(
     validation: Optional[dict[str, Any]] = None,
     out_of_domain: Optional[dict[str, Any]] = None,
     before: Optional[dict[str, Any]] = None,
+    calibration_command: str = "python scripts/calibrate_out_of_domain.py",
 ) -> str:
     """A card section with the wild-test figures of a detector, overall, per source and per generator.
 
@@ -256,6 +257,10 @@ def wild_section(
             :class:`~deepfake_detectors.calibration.ScoreCalibration` as a dict), when it has one: images its
             domain check rejects are judged on it, and the section says so.
         before: wild-test results of the same weights before the out-of-domain calibration, shown as a second row.
+        calibration_command: the command that fitted the out-of-domain calibration.
+
+    Example:
+        >>> wild_section(results, "python scripts/evaluate_wild.py hub_repos/deepfake-ela-cnn")  # doctest: +SKIP
     """
     fitted_there = out_of_domain is not None
     where = ("where its out-of-domain calibration was fitted, in-sample" if fitted_there
@@ -273,7 +278,7 @@ def wild_section(
             f"\n\n**Out-of-domain calibration.** {_percent(results.get('out_of_domain_calibrated', 0.0))} of these "
             f"images are out of this detector's domain, so their threshold and P(fake) come from its out-of-domain "
             f"calibration: refitted on the {out_of_domain['n_real']} real and {out_of_domain['n_fake']} AI images of "
-            f"wild validation that its domain check rejects (`python scripts/calibrate_out_of_domain.py`; no weight "
+            f"wild validation that its domain check rejects (`{calibration_command}`; no weight "
             f"changed, so the AUROC did not either). The named thresholds mean the same there (`balanced` = 95th "
             f"percentile of those real scores, `optimal` = best F1 on them); unless a threshold is chosen, those "
             f"images are judged at `{OUT_OF_DOMAIN_DEFAULT_THRESHOLD}`, not at the repo's default, so that a "
@@ -461,7 +466,7 @@ def put_after_title(card_path: Any, section: str) -> None:
             text = text.replace(body + "\n", "", 1)
         else:
             text = without_section(text, heading)
-    title = text.index("\n# ") + 1
+    title = 0 if text.startswith("# ") else text.index("\n# ") + 1  # after the metadata block, if any
     end_of_title = text.index("\n", title) + 1
     rest = text[end_of_title:].lstrip("\n")
     path.write_text(f"{text[:end_of_title]}\n{body}\n\n{SECTION_END}\n\n{rest}")
@@ -471,22 +476,26 @@ def put_after_title(card_path: Any, section: str) -> None:
 DOMAIN_HEADING = "## Domain: the images it knows"
 
 
-def domain_section(summary: str, report: dict[str, Any]) -> str:
+def domain_section(summary: str, report: dict[str, Any], command: str = "") -> str:
     """A card section stating the detector's domain and how often its domain check flags test images.
 
     Args:
         summary: :meth:`~deepfake_detectors.domain.DomainDescription.summary` of the repo's domain.
         report: ``domain_report.json`` (flag rates on wild test, per source, and on CIFAKE test).
+        command: the command that fitted the domain description (``DomainDescription.command``), if recorded.
+
+    Example:
+        >>> domain_section(domain.summary(), report, domain.command)  # doctest: +SKIP
     """
     by_source = ", ".join(f"`{name}` {value:.1%}" for name, value in report["wild_test_by_source"].items())
+    fitted_by = f"`{command}`" if command else "`scripts/fit_domain.py`, as in the Reproduce section below"
     return f"""{DOMAIN_HEADING}
 
 Every verdict carries `in_domain`: whether the image looks like this detector's training images, judged by a
 small Gaussian mixture over five cheap statistics (or the ones that matter to this detector) in
 `domain.safetensors`, {summary}. An image below the 1st percentile of held-out training images is out of domain;
 its verdict is marked unreliable, with the reason (the CLI prints an `in_domain` column, the Space a warning).
-No fake image and no test image was used to fit it (`scripts/fit_domain.py`; the exact command is in
-`scripts/README.md`).
+No fake image and no test image was used to fit it. Fitted by {fitted_by}.
 
 Out-of-domain rate: wild test {report['wild_test']:.1%} ({by_source}); CIFAKE test {report['cifake_test']:.1%}.
 Command: `{report['command']}` (`domain_report.json`).

@@ -189,6 +189,7 @@ class DomainDescription:
         n_images: how many.
         features: the statistics it uses (a subset of :data:`DOMAIN_FEATURES`): a detector on native-resolution
             crops ignores the image's size and aspect, which it never sees.
+        command: the command that fitted it (``scripts/fit_domain.py`` records itself; stated in the card).
     """
 
     center: np.ndarray
@@ -202,6 +203,7 @@ class DomainDescription:
     fitted_on: str
     n_images: int
     features: tuple = tuple(DOMAIN_FEATURES)
+    command: str = ""
 
     def _columns(self, statistics: np.ndarray) -> np.ndarray:
         values = np.asarray(statistics, dtype=np.float64).reshape(-1, len(DOMAIN_FEATURES))
@@ -328,6 +330,8 @@ class DomainDescription:
                   ("center", "scale", "weights", "means", "precision_cholesky", "low", "high")}
         arrays["limit"] = np.array([self.limit], dtype=np.float64)
         metadata = {"features": json.dumps(list(self.features)), "fitted_on": self.fitted_on, "n_images": str(self.n_images)}
+        if self.command:
+            metadata["command"] = self.command
         save_file(arrays, str(path), metadata=metadata)
 
     @classmethod
@@ -351,6 +355,7 @@ class DomainDescription:
             **{key: arrays[key] for key in ("center", "scale", "weights", "means", "precision_cholesky", "low", "high")},
             limit=float(arrays["limit"][0]), fitted_on=metadata.get("fitted_on", ""),
             n_images=int(metadata.get("n_images", "0")), features=features,
+            command=metadata.get("command", ""),
         )
 
 
