@@ -61,7 +61,9 @@ def test_config_defaults_and_validation() -> None:
     assert (config.image_mean, config.image_std) == (EFFICIENTNET_LITE_INPUT["mean"], EFFICIENTNET_LITE_INPUT["std"])
     b0 = EfficientNetDetectorConfig(backbone="efficientnet_b0")
     assert (b0.image_mean, b0.gradcam_layer) == (IMAGENET_INPUT["mean"], "features.5")
-    for bad in (dict(backbone="vgg16"), dict(dropout=1.0), dict(head_hidden_size=0), dict(num_labels=3)):
+    assert config.score_scale == "probability"  # what a config saved before the option means
+    for bad in (dict(backbone="vgg16"), dict(dropout=1.0), dict(head_hidden_size=0), dict(num_labels=3),
+                dict(score_scale="odds")):
         with pytest.raises(ValueError):
             EfficientNetDetectorConfig(**bad)
 
@@ -81,6 +83,19 @@ def test_one_fake_logit_gives_both_class_logits_scores_and_bce_loss() -> None:
     assert model(torch.randn(1, 3, 96, 80)).logits.shape == (1, 2)  # any input size
     with pytest.raises(ValueError, match="pixel_values"):
         model(torch.zeros(1, 6, 64, 64))
+
+
+def test_the_logit_score_scale_never_ties_confident_images() -> None:
+    model = _small_model()
+    with torch.no_grad():
+        model.head[-1].bias.fill_(30.0)  # every image confidently fake: sigmoid is exactly 1.0 in float32
+    pixel_values = torch.randn(4, 3, 64, 64)
+    assert torch.all(model.raw_score(pixel_values) == 1.0)  # the old scale: four tied scores
+    model.config.score_scale = "logit"
+    model.train()
+    logits = model.raw_score(pixel_values)
+    assert model.training  # scored in eval mode, the mode it found restored
+    assert torch.allclose(logits, model.eval()(pixel_values).logits[:, 1]) and len(set(logits.tolist())) == 4
 
 
 def test_from_imagenet_loads_the_lite0_weights_into_the_backbone() -> None:
@@ -218,6 +233,7 @@ def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(t
     assert training["phase_1_head"]["trainable_parameters"] == sum(p.numel() for p in loaded.head.parameters())
     assert training["phase_2_finetune"]["trainable_parameters"] == sum(p.numel() for p in loaded.parameters())
     assert set(loaded.calibration.thresholds) == {"strict", "balanced", "sensitive", "optimal"}
+    assert loaded.config.score_scale == "logit"  # calibrated on the fake logit
     with safe_open(str(out / "model.safetensors"), "pt") as weights:
         assert weights.get_tensor("head.0.weight").dtype == torch.float16
     assert EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "real_01.jpg")).error is None

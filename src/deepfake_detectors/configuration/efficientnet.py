@@ -22,6 +22,10 @@ DEFAULT_GRADCAM_LAYERS: dict[str, str] = {
 }
 
 
+#: What the raw score of an EfficientNet detector can be (``EfficientNetDetectorConfig.score_scale``).
+SCORE_SCALES = ("logit", "probability")
+
+
 class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
     r"""Configuration of :class:`~deepfake_detectors.EfficientNetDetectorForImageClassification`.
 
@@ -51,6 +55,10 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
             it), and combines their logits by ``crop_aggregation``.
         crop_aggregation (`str`, defaults to `"mean_logit"`): ``"mean_logit"``, ``"max_logit"`` or
             ``"top2_mean_logit"``.
+        score_scale (`str`, defaults to `"probability"`): what the detector's raw score (the scale its calibration
+            is stored on) is: ``"logit"``, the fake logit ``z`` (what training writes), or ``"probability"``,
+            ``sigmoid(z)`` in float32, which is exactly 1.0 for every logit above about 17 and so ties many images
+            (the scale of models saved before this option, hence the default when loading them).
         num_labels (`int`, defaults to 2): must be 2 (``id2label = {0: "real", 1: "fake"}``).
         kwargs: passed to :class:`~deepfake_detectors.configuration.base.DeepfakeDetectorConfig` (``calibration``...).
 
@@ -78,6 +86,7 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         image_std: Optional[list[float]] = None,
         crops_per_side: Optional[int] = None,
         crop_aggregation: str = "mean_logit",
+        score_scale: str = "probability",
         num_labels: int = 2,
         **kwargs: Any,
     ) -> None:
@@ -89,6 +98,8 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if int(num_labels) != 2:
             raise ValueError(f"num_labels must be 2 (real = 0, fake = 1), got {num_labels}")
+        if score_scale not in SCORE_SCALES:
+            raise ValueError(f"score_scale must be one of {SCORE_SCALES}, got {score_scale!r}")
         crops_per_side, crop_aggregation = checked_crop_settings(crops_per_side, crop_aggregation)
         default_norm = EFFICIENTNET_LITE_INPUT if backbone == "efficientnet_lite0" else IMAGENET_INPUT
         self.backbone = backbone
@@ -96,6 +107,7 @@ class EfficientNetDetectorConfig(DeepfakeDetectorConfig):
         self.head_hidden_size = int(head_hidden_size)
         self.dropout = float(dropout)
         self.gradcam_layer = gradcam_layer or DEFAULT_GRADCAM_LAYERS[backbone]
+        self.score_scale = score_scale
         self.image_mean = [float(v) for v in (image_mean or default_norm["mean"])]
         self.image_std = [float(v) for v in (image_std or default_norm["std"])]
         self.crops_per_side, self.crop_aggregation = crops_per_side, crop_aggregation

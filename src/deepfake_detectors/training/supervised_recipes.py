@@ -117,6 +117,7 @@ def efficientnet_to_train(args: argparse.Namespace) -> EfficientNetDetectorForIm
 
     model = start_from(EfficientNetDetectorForImageClassification, args.init_from, from_imagenet)
     model.config.image_size = args.image_size
+    model.config.score_scale = "logit"  # calibrated at the end of this run, on the scale that never saturates
     return model
 
 
@@ -338,7 +339,8 @@ def train_efficientnet_on_crops(args: argparse.Namespace) -> EfficientNetDetecto
     model, processor = crop_model_to_train(
         EfficientNetDetectorForImageClassification, args,
         lambda: EfficientNetDetectorForImageClassification.from_imagenet(
-            EfficientNetDetectorConfig(backbone=args.backbone, head_hidden_size=args.head_hidden_size)),
+            EfficientNetDetectorConfig(backbone=args.backbone, head_hidden_size=args.head_hidden_size,
+                                       score_scale="logit")),
     )
     phases = [("head", args.head_steps, args.head_learning_rate), ("finetune", args.max_steps, args.learning_rate)]
     model, train, history = train_on_crops(model.to(memory_format=torch.channels_last), processor, args, phases)
