@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The exact commands behind hub_repos/deepfake-efficientnet (run from the repository root; 1 h 15 min to 2 h 20 min on
 # 2 CPU cores, by machine: the rebuild of 2026-12-04 took 16 min for the 64 px run, 15 for the 96 px continuation, 34
-# for the 128 px continuation and 7 for the evaluation).
+# for the 128 px continuation and 7 for the evaluation). The published weights were trained by these commands before
+# the model scored its fake logit; scripts/efficientnet_logit_scale.sh moved them to that scale (weights unchanged).
 set -euo pipefail
 export HF_HUB_OFFLINE=1
 # 1. Two phases at 64 px: the head on the frozen ImageNet backbone (1 epoch), then the whole network (4 epochs).
