@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -86,7 +86,7 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def raw_score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
-        """The ``scores`` of ``forward`` in eval mode, before any complexity adjustment.
+        """The score of ``forward`` in eval mode (:meth:`score_of_output`), before any complexity adjustment.
 
         Args:
             pixel_values: the batch as the member's image processor makes it.
@@ -95,9 +95,17 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         was_training = self.training
         self.eval()
         try:
-            return self(pixel_values=pixel_values, **kwargs).scores.float()
+            return self.score_of_output(self(pixel_values=pixel_values, **kwargs)).float()
         finally:
             self.train(was_training)
+
+    def score_of_output(self, output: Any) -> torch.Tensor:
+        """Which part of ``forward``'s output is the raw score: its ``scores`` (a model may choose another).
+
+        Args:
+            output: what ``forward`` returned.
+        """
+        return output.scores
 
     @torch.no_grad()
     def score(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -185,22 +185,15 @@ class EfficientNetDetectorForImageClassification(DeepfakeDetectorPreTrainedModel
             scores=torch.sigmoid(fake_logit.detach().float()),
         )
 
-    @torch.no_grad()
-    def raw_score(self, pixel_values: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+    def score_of_output(self, output: EfficientNetDetectorOutput) -> torch.Tensor:
         """The fake logit ``z`` (``config.score_scale == "logit"``), else P(fake) ``sigmoid(z)`` as saved before.
 
         Args:
-            pixel_values: the batch as the model's image processor makes it.
-            kwargs: passed to ``forward``.
+            output: what ``forward`` returned.
         """
-        if getattr(self.config, "score_scale", "probability") != "logit":
-            return super().raw_score(pixel_values, **kwargs)
-        was_training = self.training
-        self.eval()
-        try:
-            return self(pixel_values=pixel_values, **kwargs).logits[:, 1].float()
-        finally:
-            self.train(was_training)
+        if getattr(self.config, "score_scale", "probability") == "logit":
+            return output.logits[:, 1]
+        return output.scores
 
     # -- explanation ---------------------------------------------------------------------------------------------
     def default_processor(self) -> Union[DeepfakeImageProcessor, NativeCropImageProcessor]:
