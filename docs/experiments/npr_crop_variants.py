@@ -1,0 +1,133 @@
+"""Selection runs for docs/npr_selection.md (2026-12-04): larger crops, several crops of one image per example,
+and an RGB branch next to the residual, each against the released recipe (not library code; kept as run).
+
+Same harness as npr_holdout.py (wild train minus the held-out sources urban-100, sun-hays-80 and dreambooth-dogs,
+plus CIFAKE train; 800 steps; same augmentation and network), with these variants:
+
+    base      32 random 96 px crops per step (the released recipe)
+    large160  12 random 160 px crops per step (about the same pixels per step as base)
+    bag       8 images x 4 random 96 px crops per step; the loss is on the mean logit of each image's crops,
+              as the detector combines its crops at inference (mean_logit)
+    rgb       as base, with the RGB crop as 3 more input channels next to the NPR residual
+    noresize  as base, without the 0.5-1.5x resizing augmentation (flips, blur and JPEG kept): wild images are at
+              their native resolution in every split, and resizing makes or erases the up-sampling traces NPR reads
+
+Every 100 steps from step 500 it prints AUROC on wild validation (same sources as training), AI-art train, the
+held-out sources (their train and validation rows) and CIFAKE validation; the summary line is the mean over those
+four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
+Needs the arrays of prepare_arrays.py in /tmp/exp.
+
+Usage: python docs/experiments/npr_crop_variants.py VARIANT   (base | large160 | bag | rgb | noresize)
+"""
+import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from PIL import Image, ImageFilter
+import pyarrow.parquet as pq
+from sklearn.metrics import roc_auc_score
+torch.set_num_threads(2); torch.manual_seed(0); rng = np.random.default_rng(0)
+VARIANT = sys.argv[1]
+CROP = 160 if VARIANT == 'large160' else 96
+B = 12 if VARIANT == 'large160' else 32
+STEPS = 800
+HOLD = {'dreambooth-dogs', 'urban-100', 'sun-hays-80'}
+def loadnpz(p):
+    z = np.load(p); return [z[k] for k in z.files]
+Xtr = loadnpz('/tmp/exp/wild_train_imgs.npz'); ytr = np.load('/tmp/exp/wild_train_labels.npy')
+Xva = loadnpz('/tmp/exp/wild_validation_imgs.npz'); yva = np.load('/tmp/exp/wild_validation_labels.npy')
+str_ = np.load('/tmp/exp/wild_train_sources.npy'); sva = np.load('/tmp/exp/wild_validation_sources.npy')
+htr = np.isin(str_, list(HOLD)); hva = np.isin(sva, list(HOLD))
+Xho = [a for a, h in zip(Xtr, htr) if h] + [a for a, h in zip(Xva, hva) if h]
+yho = np.concatenate([ytr[htr], yva[hva]])
+Xtr = [a for a, h in zip(Xtr, htr) if not h]; ytr = ytr[~htr]
+Xva = [a for a, h in zip(Xva, hva) if not h]; yva = yva[~hva]
+print('variant', VARIANT, 'holdout', len(Xho), int(yho.sum()), 'train', len(Xtr), flush=True)
+def parquet_imgs(path, n=None, seed=0):
+    t = pq.read_table(path).to_pandas()
+    if n: t = t.sample(n=min(n, len(t)), random_state=seed)
+    return [np.asarray(Image.open(io.BytesIO(b['bytes'])).convert('RGB')) for b in t['image']], t['label'].values
+art, yart = parquet_imgs('/work/shared/data/aiart/data/train-00000-of-00001.parquet', 300)
+cif, ycif = parquet_imgs('/work/shared/data/cifake/data/train-00000-of-00001.parquet', 20000)
+cifv, ycifv = parquet_imgs('/work/shared/data/cifake/data/validation-00000-of-00001.parquet', 1000)
+cif = np.stack(cif); cifv = np.stack(cifv)
+
+def augment(a, resize=True):
+    im = Image.fromarray(a)
+    if rng.random() < 0.5: im = im.transpose(Image.FLIP_LEFT_RIGHT)
+    if resize and VARIANT != 'noresize' and rng.random() < 0.25:
+        s = rng.uniform(0.5, 1.5); w, h = im.size
+        im = im.resize((max(CROP, int(w*s)), max(CROP, int(h*s))), Image.BICUBIC if s > 1 else Image.LANCZOS)
+    if rng.random() < 0.1: im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    if rng.random() < 0.5:
+        b = io.BytesIO(); im.save(b, 'JPEG', quality=int(rng.integers(60, 101))); im = Image.open(b).convert('RGB')
+    return np.asarray(im)
+def rand_crop(a, c):
+    h, w = a.shape[:2]; c = min(c, h // 2 * 2, w // 2 * 2)
+    y = 2*rng.integers(0, (h-c)//2+1); x = 2*rng.integers(0, (w-c)//2+1)
+    return a[y:y+c, x:x+c]
+def grid_crops(a, c, k=3):
+    h, w = a.shape[:2]
+    ys = [2*int(round(v/2)) for v in np.linspace(0, h-c, k)]; xs = [2*int(round(v/2)) for v in np.linspace(0, w-c, k)]
+    return [a[y:y+c, x:x+c] for y in ys for x in xs]
+
+class Block(nn.Module):
+    def __init__(s, i, o, st):
+        super().__init__()
+        s.c1 = nn.Conv2d(i, o, 3, st, 1, bias=False); s.b1 = nn.BatchNorm2d(o)
+        s.c2 = nn.Conv2d(o, o, 3, 1, 1, bias=False); s.b2 = nn.BatchNorm2d(o)
+        s.sk = nn.Sequential() if (i == o and st == 1) else nn.Sequential(nn.Conv2d(i, o, 1, st, bias=False), nn.BatchNorm2d(o))
+    def forward(s, x): return F.relu(s.b2(s.c2(F.relu(s.b1(s.c1(x))))) + s.sk(x))
+class Net(nn.Module):
+    def __init__(s, w=32, cin=3):
+        super().__init__()
+        s.stem = nn.Sequential(nn.Conv2d(cin, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
+        s.l = nn.Sequential(Block(w, w, 2), Block(w, 2*w, 2), Block(2*w, 4*w, 2), Block(4*w, 4*w, 1))
+        s.fc = nn.Linear(4*w, 1)
+    def forward(s, x):
+        r = 4 * (x - F.interpolate(x[:, :, ::2, ::2], scale_factor=2, mode='nearest'))
+        x = torch.cat([x - 0.5, r], 1) if VARIANT == 'rgb' else r
+        return s.fc(F.adaptive_avg_pool2d(s.l(s.stem(x)), 1).flatten(1))[:, 0]
+def T(arrs): return torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).float() / 255
+net = Net(cin=6 if VARIANT == 'rgb' else 3)
+opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-4)
+sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=STEPS, pct_start=0.1)
+@torch.no_grad()
+def score_crops(imgs, c):
+    net.eval(); out = []
+    for a in imgs:
+        cr = grid_crops(a, c) if min(a.shape[:2]) > c else [a[:a.shape[0]//2*2, :a.shape[1]//2*2]]
+        out.append(net(T(cr)).mean().item())
+    net.train(); return np.array(out)
+@torch.no_grad()
+def score_small(X):
+    net.eval(); out = np.concatenate([net(T(X[i:i+256])).numpy() for i in range(0, len(X), 256)]); net.train(); return out
+def center(a, m=768):
+    h, w = a.shape[:2]; c = min(m, h, w) // 2 * 2; y = (h - c)//2//2*2; x = (w-c)//2//2*2; return a[y:y+c, x:x+c]
+def same_shape_crops(imgs, c):
+    crops = [rand_crop(a, c) for a in imgs]; c = min(min(x.shape[:2]) for x in crops)
+    return [x[:c, :c] for x in crops]
+t0 = time.time(); rows = []
+for step in range(STEPS):
+    if VARIANT == 'bag':
+        idx = rng.integers(0, len(Xtr), 8)
+        xb = T(same_shape_crops([augment(Xtr[i]) for i in idx for _ in range(4)], CROP))
+        logit = net(xb).view(8, 4).mean(1); yb = torch.tensor(ytr[idx]).float()
+    else:
+        idx = rng.integers(0, len(Xtr), B)
+        xb = T(same_shape_crops([augment(Xtr[i]) for i in idx], CROP)); yb = torch.tensor(ytr[idx]).float()
+        logit = net(xb)
+    loss = F.binary_cross_entropy_with_logits(logit, yb)
+    ci = rng.integers(0, len(cif), 64)
+    xc = T([augment(cif[i], False) if rng.random() < 0.3 else cif[i] for i in ci]); yc = torch.tensor(ycif[ci]).float()
+    loss = loss + F.binary_cross_entropy_with_logits(net(xc[:, :, :32, :32]), yc)
+    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    if step + 1 >= 500 and (step + 1) % 100 == 0:
+        sv = score_crops(Xva, CROP); sa = score_crops([center(a) for a in art], CROP)
+        sh = score_crops(Xho, CROP); thr = np.percentile(sv[yva == 0], 95); sc = score_small(cifv)
+        row = [roc_auc_score(yva, sv), roc_auc_score(yart, sa), roc_auc_score(yho, sh), (sh[yho == 0] > thr).mean(),
+               (sh[yho == 1] > thr).mean(), roc_auc_score(ycifv, sc), ((sc > 0) == ycifv).mean()]
+        rows.append(row)
+        print(f'step {step+1} {time.time()-t0:.0f}s loss {loss.item():.3f} wildval {row[0]:.3f} aiart {row[1]:.3f} '
+              f'holdout {row[2]:.3f} hold_fpr {row[3]:.3f} hold_tpr {row[4]:.3f} cifakeval auc {row[5]:.3f} acc {row[6]:.3f}',
+              flush=True)
+m = np.mean(rows, 0)
+print(f'MEAN steps 500-800 {VARIANT}: wildval {m[0]:.3f} aiart {m[1]:.3f} holdout {m[2]:.3f} hold_fpr {m[3]:.3f} '
+      f'hold_tpr {m[4]:.3f} cifakeval auc {m[5]:.3f} acc {m[6]:.3f}', flush=True)
