@@ -11,13 +11,16 @@ plus CIFAKE train; 800 steps; same augmentation and network), with these variant
     rgb       as base, with the RGB crop as 3 more input channels next to the NPR residual
     noresize  as base, without the 0.5-1.5x resizing augmentation (flips, blur and JPEG kept): wild images are at
               their native resolution in every split, and resizing makes or erases the up-sampling traces NPR reads
+    average   as base, and two averages of its late checkpoints: the mean logit of the checkpoints at steps 500-800
+              (a snapshot ensemble) and one network with the weights averaged every 20 steps from step 400 on (SWA,
+              batch-norm statistics recomputed on 50 training batches)
 
 Every 100 steps from step 500 it prints AUROC on wild validation (same sources as training), AI-art train, the
 held-out sources (their train and validation rows) and CIFAKE validation; the summary line is the mean over those
 four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
 Needs the arrays of prepare_arrays.py in /tmp/exp.
 
-Usage: python docs/experiments/npr_crop_variants.py VARIANT   (base | large160 | bag | rgb | noresize)
+Usage: python docs/experiments/npr_crop_variants.py VARIANT   (base | large160 | bag | rgb | noresize | average)
 """
 import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image, ImageFilter
@@ -104,7 +107,11 @@ def center(a, m=768):
 def same_shape_crops(imgs, c):
     crops = [rand_crop(a, c) for a in imgs]; c = min(min(x.shape[:2]) for x in crops)
     return [x[:c, :c] for x in crops]
-t0 = time.time(); rows = []
+t0 = time.time(); rows = []; snapshots = []
+swa = torch.optim.swa_utils.AveragedModel(net) if VARIANT == 'average' else None
+def train_batches():
+    idx = rng.integers(0, len(Xtr), B); ci = rng.integers(0, len(cif), 64)
+    return T(same_shape_crops([augment(Xtr[i]) for i in idx], CROP)), T(list(cif[ci]))
 for step in range(STEPS):
     if VARIANT == 'bag':
         idx = rng.integers(0, len(Xtr), 8)
@@ -119,15 +126,36 @@ for step in range(STEPS):
     xc = T([augment(cif[i], False) if rng.random() < 0.3 else cif[i] for i in ci]); yc = torch.tensor(ycif[ci]).float()
     loss = loss + F.binary_cross_entropy_with_logits(net(xc[:, :, :32, :32]), yc)
     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    if swa is not None and step + 1 >= 400 and (step + 1) % 20 == 0:
+        swa.update_parameters(net)
     if step + 1 >= 500 and (step + 1) % 100 == 0:
         sv = score_crops(Xva, CROP); sa = score_crops([center(a) for a in art], CROP)
         sh = score_crops(Xho, CROP); thr = np.percentile(sv[yva == 0], 95); sc = score_small(cifv)
         row = [roc_auc_score(yva, sv), roc_auc_score(yart, sa), roc_auc_score(yho, sh), (sh[yho == 0] > thr).mean(),
                (sh[yho == 1] > thr).mean(), roc_auc_score(ycifv, sc), ((sc > 0) == ycifv).mean()]
-        rows.append(row)
+        rows.append(row); snapshots.append((sv, sa, sh, sc))
         print(f'step {step+1} {time.time()-t0:.0f}s loss {loss.item():.3f} wildval {row[0]:.3f} aiart {row[1]:.3f} '
               f'holdout {row[2]:.3f} hold_fpr {row[3]:.3f} hold_tpr {row[4]:.3f} cifakeval auc {row[5]:.3f} acc {row[6]:.3f}',
               flush=True)
 m = np.mean(rows, 0)
 print(f'MEAN steps 500-800 {VARIANT}: wildval {m[0]:.3f} aiart {m[1]:.3f} holdout {m[2]:.3f} hold_fpr {m[3]:.3f} '
       f'hold_tpr {m[4]:.3f} cifakeval auc {m[5]:.3f} acc {m[6]:.3f}', flush=True)
+def report(label, sv, sa, sh, sc):
+    thr = np.percentile(sv[yva == 0], 95)
+    print(f'{label}: wildval {roc_auc_score(yva, sv):.3f} aiart {roc_auc_score(yart, sa):.3f} '
+          f'holdout {roc_auc_score(yho, sh):.3f} hold_fpr {(sh[yho == 0] > thr).mean():.3f} '
+          f'hold_tpr {(sh[yho == 1] > thr).mean():.3f} cifakeval auc {roc_auc_score(ycifv, sc):.3f} '
+          f'acc {((sc > 0) == ycifv).mean():.3f}', flush=True)
+if swa is not None:
+    report('SNAPSHOT mean logit of steps 500-800', *[np.mean(parts, 0) for parts in zip(*snapshots)])
+    with torch.no_grad():  # batch-norm statistics of the averaged weights, on batches drawn as in training
+        for module in swa.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.reset_running_stats(); module.momentum = None
+        swa.train()
+        for _ in range(50):
+            for batch in train_batches():
+                swa(batch[:, :, :32, :32] if batch.shape[-1] == 32 else batch)
+    net = swa.module
+    report('SWA weights of steps 400-800', score_crops(Xva, CROP), score_crops([center(a) for a in art], CROP),
+           score_crops(Xho, CROP), score_small(cifv))
