@@ -27,7 +27,10 @@ from deepfake_detectors.supervised_repos import (
     check_repo_arguments,
     evaluate_if_present,
     evaluate_into_repo,
+    looked_at_sentence,
     prepare_repo,
+    previous_test_looks,
+    record_test_looks,
     read_repo_results,
     write_extra_results,
 )
@@ -51,11 +54,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     check_repo_arguments(parser, args)
 
     out = Path(args.hub_dir) / args.name
+    looks = previous_test_looks(out) + 1  # this repo's test splits scored again, whatever changed
     detector = prepare_repo(args.model, out, cards_only=args.cards_only)
     if args.cards_only:
         wild, extra = read_repo_results(out)
     else:
         wild = evaluate_into_repo(detector, args.wild, out, args.name, predictions_name="predictions_wild_test.jsonl")
+        wild = record_test_looks(out, looks)
         extra = {
             "cifake_test": evaluate_detector(detector, args.cifake, "test", limit=args.cifake_limit, model_name=args.name),
             "aiart_test": evaluate_if_present(detector, args.aiart, args.name),
@@ -75,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         aiart=extra["aiart_test"],
         selection=Path(args.selection).read_text(),
         reproduce=Path(args.reproduce_script).read_text(),
-        looked_at=f"wild test, CIFAKE test{cifake_subset} and AI-art test were each scored once, for this release only.",
+        looked_at=looked_at_sentence(wild.get("test_looks", 1), cifake_subset),
         rebuilt=rebuild_sentence(out),
     )
     write_model_card(

@@ -137,6 +137,14 @@ def test_training_script_on_native_crops_saves_a_crop_model_that_scores_photos(t
 
     with safe_open(str(out / "model.safetensors"), "pt") as weights:
         assert weights.get_tensor("head.weight").dtype == torch.float16
+    # Calibrated on the weights as stored: calibrating the loaded float16 model again gives the stored thresholds.
+    from deepfake_detectors.training.data import load_image_dataset, select_label
+
+    validation = load_image_dataset(dataset, "validation")
+    again = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+    again.calibrate(select_label(validation, "real")["image"], select_label(validation, "fake")["image"])
+    recalibrated = again.members["residual_autoencoder"].config.calibration["thresholds"]
+    assert recalibrated == pytest.approx(config["calibration"]["thresholds"], rel=1e-9, abs=0)
     examples = REPO_ROOT / "examples"
     results = detector.predict([str(examples / "photo_real_01.jpg"), str(examples / "real_01.jpg")])
     assert all(result.error is None and np.isfinite(result.score) for result in results)

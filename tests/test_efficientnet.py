@@ -218,9 +218,20 @@ def test_bundled_model_separates_cifake_test_images() -> None:
 
 
 @pytest.mark.skipif(not CIFAKE.is_dir(), reason="CIFAKE data missing")
-def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path) -> None:
+def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path, monkeypatch) -> None:
     from safetensors import safe_open
 
+    from deepfake_detectors.training import supervised
+
+    calibrated_on = []  # whether the weights were float16 values (as stored) when the calibration was fitted
+    original = supervised.calibrate_on_images
+
+    def recording(model, *args, **kwargs):
+        calibrated_on.append(all(torch.equal(p, p.half().float()) for p in model.state_dict().values()
+                                 if p.is_floating_point()))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(supervised, "calibrate_on_images", recording)
     script = load_script("train_efficientnet")
     out = tmp_path / "model"
     script.main([
@@ -237,6 +248,7 @@ def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(t
     with safe_open(str(out / "model.safetensors"), "pt") as weights:
         assert weights.get_tensor("head.0.weight").dtype == torch.float16
     assert EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "real_01.jpg")).error is None
+    assert calibrated_on == [True]  # calibrated on the weights users load
 
 
 # ---------------------------------------------------------------- the two-phase recipe and its repo card

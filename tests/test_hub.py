@@ -191,6 +191,14 @@ def test_calibration_error_sentence_names_validation_and_test() -> None:
     sentence = calibration_error_sentence(calibration, "validation splits of wild", {"expected_calibration_error": 0.2})
     assert "0.034 cross-fitted" in sentence and "0.021 in-sample" in sentence and "wild test 0.200" in sentence
     assert "cross-fitted" not in calibration_error_sentence({}, "CIFAKE validation", {"expected_calibration_error": 0.2})
+    assert "Platt scaling fitted on the validation data." in calibration_error_sentence(
+        {"platt": [1.5, -0.2]}, "validation data", {"expected_calibration_error": 0.2})
+    # A slope that is not positive is no scaling: the card says what P(fake) is instead of "Platt scaling fitted".
+    flat_scaling = calibration_error_sentence(
+        {"platt": [0.0, 0.2], "n_real": 30, "n_fake": 70}, "validation data", {"expected_calibration_error": 0.2})
+    assert "share of AI images there, 70%, whatever the score" in flat_scaling and "scaling fitted" not in flat_scaling
+    unused = calibration_error_sentence({"platt": [-2.9, 0.6]}, "validation data", {"expected_calibration_error": 0.2})
+    assert "was negative" in unused and "**not** a calibrated probability" in unused and "scaling fitted" not in unused
     results = {
         "n_real": 2, "n_fake": 1, "auroc": 0.5, "average_precision": 0.5, "accuracy": 0.5, "precision": 0.5,
         "recall": 1.0, "f1": 0.5, "fpr": 0.5, "tpr_at_fpr_1": 0.0, "threshold": 1.0, "threshold_name": "balanced",

@@ -416,9 +416,17 @@ def test_build_script_scores_each_test_split_once_and_rewrites_the_card_from_the
     assert card_metrics(repo / "README.md")[("wild", "test", "roc_auc")] == round(summary["auroc"], 4)
     card = (repo / "README.md").read_text()
     assert "Chosen on held-out wild-train sources." in card and "neighbouring pixel relationships" in card
+    assert summary["test_looks"] == 1 and "each scored once, for this release only" in card
     (repo / "results_summary.json").write_text(json.dumps({**summary, "auroc": 0.5}))
     script.main(["--cards-only", *options])
     assert card_metrics(repo / "README.md")[("wild", "test", "roc_auc")] == 0.5
+    # Building the repo again (e.g. the same weights recalibrated) scores the test splits again: counted, and said.
+    script.main(["--model", str(saved_model), "--wild", dataset, "--cifake", dataset, "--aiart", str(tmp_path / "none"),
+                 *options])
+    assert json.loads((repo / "results_summary.json").read_text())["test_looks"] == 2
+    script.main(["--cards-only", *options])
+    card = (repo / "README.md").read_text()
+    assert "have each been scored twice for this repo in all" in card and "for this release only" not in card
 
 
 def test_batch_norms_are_folded_at_inference_only(monkeypatch) -> None:

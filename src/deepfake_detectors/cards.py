@@ -92,9 +92,21 @@ def calibration_error_sentence(calibration: Optional[dict], fitted_on: str, test
             f"{recorded['in_sample']:.3f} in-sample"
         )
     parts.append(f"wild test {test.get('expected_calibration_error', float('nan')):.3f}")
+    opening = f"Expected calibration error of P(fake) (15 bins): {'; '.join(parts)}."
+    platt = (calibration or {}).get("platt")
+    if platt is None or platt[0] > 0:
+        return f"{opening} Platt scaling fitted on the {fitted_on}."
+    if platt[0] == 0:
+        share = calibration["n_fake"] / (calibration["n_real"] + calibration["n_fake"])
+        return (
+            f"{opening} On the {fitted_on} a higher score was not more likely AI, so the Platt slope is held at 0: "
+            f"P(fake) is the share of AI images there, {share:.0%}, whatever the score. The verdict comes from the "
+            "threshold alone, and only its false-alarm rate on real validation images is controlled."
+        )
     return (
-        f"Expected calibration error of P(fake) (15 bins): {'; '.join(parts)}. Platt scaling fitted on the "
-        f"{fitted_on}."
+        f"{opening} The Platt slope fitted on the {fitted_on} was negative (a higher score was not more likely AI "
+        "there), so it is not used: P(fake) is a logistic centred on `balanced`, which is **not** a calibrated "
+        "probability."
     )
 
 

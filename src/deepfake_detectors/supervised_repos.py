@@ -213,6 +213,55 @@ def write_extra_results(repo_dir: Path, extra: dict[str, Any]) -> None:
     (Path(repo_dir) / "results_extra.json").write_text(json.dumps(extra, indent=2) + "\n")
 
 
+def previous_test_looks(repo_dir: Path) -> int:
+    """How often a repo folder's headline test split was scored before (its ``results_summary.json``'s
+    ``test_looks``; a result saved before the count was kept counts once; no result, 0).
+
+    Args:
+        repo_dir: the repo folder, read before a rebuild replaces it.
+
+    Example:
+        >>> previous_test_looks(Path("hub_repos/deepfake-npr-detector"))  # doctest: +SKIP
+        1
+    """
+    summary = Path(repo_dir) / "results_summary.json"
+    return int(json.loads(summary.read_text()).get("test_looks", 1)) if summary.exists() else 0
+
+
+def record_test_looks(repo_dir: Path, looks: int) -> dict[str, Any]:
+    """Write ``test_looks`` into a repo's ``results_summary.json`` and return the results.
+
+    Args:
+        repo_dir: the repo folder, just scored by :func:`evaluate_into_repo`.
+        looks: how often its test splits have now been scored (:func:`previous_test_looks` + 1).
+    """
+    summary = Path(repo_dir) / "results_summary.json"
+    results = {**json.loads(summary.read_text()), "test_looks": int(looks)}
+    summary.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def looked_at_sentence(looks: int, cifake_subset: str = "") -> str:
+    """How often a native-crop repo's test splits were scored, for its card.
+
+    Args:
+        looks: the repo's ``test_looks`` (each build scores wild test, CIFAKE test and AI-art test once).
+        cifake_subset: words after "CIFAKE test" when a subset was scored, e.g.
+            " (a stratified subset of 2,000 images)".
+
+    Example:
+        >>> looked_at_sentence(2).endswith("once by an earlier build of this repo; nothing was fitted on them.")
+        True
+    """
+    splits = f"wild test, CIFAKE test{cifake_subset} and AI-art test"
+    if looks <= 1:
+        return f"{splits} were each scored once, for this release only."
+    count = "twice" if looks == 2 else f"{looks} times"
+    earlier = "once by an earlier build" if looks == 2 else f"{looks - 1} times by earlier builds"
+    return (f"{splits} have each been scored {count} for this repo in all (`test_looks`): once for this "
+            f"release, {earlier} of this repo; nothing was fitted on them.")
+
+
 def read_repo_results(repo_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(results_summary.json, results_extra.json)`` of a repo folder, for a card-only rewrite."""
     repo_dir = Path(repo_dir)

@@ -30,6 +30,7 @@ from .supervised import (
     label_ids,
     add_optimisation_arguments,
     add_output_arguments,
+    round_to_float16_,
     save_trained_detector,
     training_device,
 )
@@ -117,6 +118,8 @@ def run_one_class_training(
             batches, processor.image_mean, processor.image_std, compressor=args.complexity_adjustment
         )
     name = config.model_type.removeprefix("deepfake-").replace("-", "_")
+    if args.float16:
+        round_to_float16_(model)  # calibrated on the weights as they are stored
     detector = EnsembleDeepfakeDetector.from_members({name: (model, processor)}, device="cpu")
     detector.calibrate(real, fake)
     record = {

@@ -511,6 +511,30 @@ def training_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def round_to_float16_(model: torch.nn.Module) -> torch.nn.Module:
+    """Round the model's floating-point weights and buffers to float16 values, in place (they stay float32).
+
+    Call it before calibrating a detector that :func:`save_trained_detector` will store with ``float16=True``: its
+    thresholds and P(fake) are then fitted on the weights users load, not on float32 weights that are never published.
+
+    Args:
+        model: the trained detector.
+
+    Returns:
+        The same model.
+
+    Example:
+        >>> layer = round_to_float16_(torch.nn.Linear(1, 1))
+        >>> bool(torch.equal(layer.weight, layer.weight.half().float()))
+        True
+    """
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half().float())
+    return model
+
+
 def save_trained_detector(
     model: Any,
     processor: Any,
@@ -527,7 +551,8 @@ def save_trained_detector(
         processor: its image processor.
         output_dir: the folder written.
         training: the ``training`` record (data, recipe, time) stored in ``config.json``.
-        float16: store floating-point weights in float16 (they load back as float32).
+        float16: store floating-point weights in float16 (they load back as float32); calibrate after
+            :func:`round_to_float16_`, so that the stored calibration fits the stored weights.
         show_thresholds: add the calibrated thresholds to the printed summary.
 
     Returns:

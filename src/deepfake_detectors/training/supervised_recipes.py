@@ -31,6 +31,7 @@ from .supervised import (
     fit_supervised,
     optional_limit,
     prepare_supervised_data,
+    round_to_float16_,
     run_directory,
     save_trained_detector,
     train_head_then_finetune,
@@ -144,6 +145,7 @@ def train_efficientnet(args: argparse.Namespace) -> EfficientNetDetectorForImage
     model, history = train_head_then_finetune(model.to(memory_format=torch.channels_last), args, data)
     model = model.cpu().to(memory_format=torch.contiguous_format).eval().requires_grad_(True)
     trained = time.time()
+    round_to_float16_(model)  # calibrated on the weights as they are stored
     calibrate_on_validation_split(model, processor, data, args)
     record = {
         "dataset": str(args.dataset),
@@ -344,6 +346,7 @@ def train_efficientnet_on_crops(args: argparse.Namespace) -> EfficientNetDetecto
     )
     phases = [("head", args.head_steps, args.head_learning_rate), ("finetune", args.max_steps, args.learning_rate)]
     model, train, history = train_on_crops(model.to(memory_format=torch.channels_last), processor, args, phases)
+    round_to_float16_(model)  # calibrated (in crop_run_record) on the weights as they are stored
     record = crop_run_record(
         args, model, processor, train, started,
         init_from=args.init_from or model.config.backbone_weights,
