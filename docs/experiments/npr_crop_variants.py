@@ -20,14 +20,15 @@ held-out sources (their train and validation rows) and CIFAKE validation; the su
 four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
 Needs the arrays of prepare_arrays.py in /tmp/exp.
 
-Usage: python docs/experiments/npr_crop_variants.py VARIANT   (base | large160 | bag | rgb | noresize | average)
+Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED]   (base | large160 | bag | rgb | noresize | average;
+    seed 0 unless given: the network's initialisation, the batches and the augmentation)
 """
 import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image, ImageFilter
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
-torch.set_num_threads(2); torch.manual_seed(0); rng = np.random.default_rng(0)
-VARIANT = sys.argv[1]
+VARIANT = sys.argv[1]; SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+torch.set_num_threads(2); torch.manual_seed(SEED); rng = np.random.default_rng(SEED)
 CROP = 160 if VARIANT == 'large160' else 96
 B = 12 if VARIANT == 'large160' else 32
 STEPS = 800
@@ -42,7 +43,7 @@ Xho = [a for a, h in zip(Xtr, htr) if h] + [a for a, h in zip(Xva, hva) if h]
 yho = np.concatenate([ytr[htr], yva[hva]])
 Xtr = [a for a, h in zip(Xtr, htr) if not h]; ytr = ytr[~htr]
 Xva = [a for a, h in zip(Xva, hva) if not h]; yva = yva[~hva]
-print('variant', VARIANT, 'holdout', len(Xho), int(yho.sum()), 'train', len(Xtr), flush=True)
+print('variant', VARIANT, 'seed', SEED, 'holdout', len(Xho), int(yho.sum()), 'train', len(Xtr), flush=True)
 def parquet_imgs(path, n=None, seed=0):
     t = pq.read_table(path).to_pandas()
     if n: t = t.sample(n=min(n, len(t)), random_state=seed)
