@@ -218,12 +218,11 @@ def test_bundled_model_separates_cifake_test_images() -> None:
 
 
 @pytest.mark.skipif(not CIFAKE.is_dir(), reason="CIFAKE data missing")
-def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path, monkeypatch) -> None:
-    from safetensors import safe_open
-
+def record_calibrated_weights(monkeypatch) -> list[bool]:
+    """Per calibration fitted from now on: whether the model's weights were float16 values (as they are stored)."""
     from deepfake_detectors.training import supervised
 
-    calibrated_on = []  # whether the weights were float16 values (as stored) when the calibration was fitted
+    calibrated_on: list[bool] = []
     original = supervised.calibrate_on_images
 
     def recording(model, *args, **kwargs):
@@ -232,6 +231,13 @@ def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(t
         return original(model, *args, **kwargs)
 
     monkeypatch.setattr(supervised, "calibrate_on_images", recording)
+    return calibrated_on
+
+
+def test_training_script_runs_both_phases_and_saves_a_calibrated_float16_model(tmp_path: Path, monkeypatch) -> None:
+    from safetensors import safe_open
+
+    calibrated_on = record_calibrated_weights(monkeypatch)
     script = load_script("train_efficientnet")
     out = tmp_path / "model"
     script.main([
@@ -396,10 +402,11 @@ def test_grad_cam_of_a_crop_model_covers_every_pixel_of_the_image() -> None:
 
 
 def test_crop_training_script_runs_both_phases_from_a_trained_model_and_calibrates_on_validation(
-    saved_model: Path, tmp_path: Path
+    saved_model: Path, tmp_path: Path, monkeypatch
 ) -> None:
     from deepfake_detectors import NativeCropImageProcessor
 
+    calibrated_on = record_calibrated_weights(monkeypatch)
     dataset = str(labelled_crop_splits(tmp_path, per_class=4, splits=("train", "validation")))
     out = tmp_path / "crops"
     load_script("train_efficientnet_on_crops").main([
@@ -418,3 +425,4 @@ def test_crop_training_script_runs_both_phases_from_a_trained_model_and_calibrat
     assert (processor.crop_size, processor.crops_per_side, processor.upscale_small) == (32, 2, True)
     result = EnsembleDeepfakeDetector.from_pretrained(out).predict(str(EXAMPLES / "photo_real_01.jpg"))
     assert result.error is None and 0.0 <= result.probability <= 1.0
+    assert calibrated_on == [True]  # on the weights as they are stored (float16)
