@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 detect: $(STAMP)
-	$(BIN)/deepfake-detect detect examples/ --model hub_repos/deepfake-npr-detector
+	$(BIN)/deepfake-detect detect examples/ --model hub_repos/deepfake-detector
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q tests

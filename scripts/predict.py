@@ -36,7 +36,7 @@ def has_display() -> bool:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", help="the image file")
-    parser.add_argument("--model", default=default_model(), help="model directory or repo id (default: the NPR detector)")
+    parser.add_argument("--model", default=default_model(), help="model directory or repo id (default: hub_repos/deepfake-detector)")
     parser.add_argument(
         "--threshold", type=parse_threshold, default=None,
         help="strict | balanced | sensitive | optimal, a probability such as 0.8, or score:<number> (default: the model's)",

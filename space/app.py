@@ -45,6 +45,7 @@ EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if
 
 #: The detectors shown first: label -> repo folder name in hub_repos/ (and on the Hub).
 MAIN_DETECTORS: dict[str, str] = {
+    "Default: EfficientNet for small CIFAKE-like images, NPR for photos": "deepfake-detector",
     "NPR detector (photos, native resolution)": "deepfake-npr-detector",
     "9-member one-class ensemble": "fake-image-detection-ensemble",
     "9-member one-class ensemble (photos, native resolution)": "fake-image-detection-ensemble-photos",
@@ -74,6 +75,9 @@ RESULTS_DIR = Path(tempfile.gettempdir()) / "deepfake_space_results"
 RESULTS_DIR.mkdir(exist_ok=True)
 
 ABOUT_DESCRIPTIONS: dict[str, str] = {
+    "deepfake-detector": "The default: each image is judged by one of two detectors. The EfficientNet classifier "
+    "judges the small images like CIFAKE's that its domain check accepts; the NPR detector every other image "
+    "(photos and AI images at their own resolution). Each verdict is exactly that detector's own.",
     "deepfake-npr-detector": "A small CNN on the neighbouring-pixel residual of native-resolution crops (NPR), "
     "trained on the wild train split's photos and AI images plus 10,000 CIFAKE images. The detector "
     "for real-world photos; the others were trained on 32 px CIFAKE images only.",
@@ -248,6 +252,8 @@ def verdict_markdown(result: Any, detector_label: str) -> str:
     )
     if result.calibrated_probability is not None:
         line += f" Calibrated P(fake) on validation data, whatever the threshold: {result.calibrated_probability:.0%}."
+    if result.calibration_domain not in (None, "in-domain", "out-of-domain"):  # a domain-routed ensemble's judge
+        line += f" Judged by its `{result.calibration_domain}` member, the one that knows images like this."
     if result.calibration_domain == "out-of-domain":
         line += (
             " Threshold and P(fake) come from this detector's out-of-domain calibration, fitted on labelled "
@@ -420,14 +426,16 @@ def about_markdown() -> str:
         "images. Figures at each repo's default threshold, from its results files.",
         "",
         "**Thresholds.** `default` is the one the detector's card reports (`optimal` for the EfficientNet and ELA + "
-        "CNN classifiers, `balanced` for the others). `balanced` flags about 5% of real validation images, `strict` "
+        "CNN classifiers, `balanced` for the others; the default detector uses the one of the detector that judged the "
+        "image). `balanced` flags about 5% of real validation images, `strict` "
         "about 1%, `sensitive` about 10%; `optimal` is the best F1 on labelled validation images. `custom` is a "
         "probability: 0.8 calls an image fake when its calibrated P(fake) is at least 80%. The percentage shown "
         "with a verdict is 50% exactly at the threshold, so it always agrees with the verdict.",
         "",
         "## Limits, in plain words",
         "",
-        "- The NPR detector is the only one trained on photos; it still misses most DALL-E 3 and Gemini images. "
+        "- The NPR detector (which judges every photo for the default) is the only one trained on photos; it still "
+        "misses most DALL-E 3 and Gemini images. "
         "Every other model was trained on CIFAKE (32x32 CIFAR-10 photos against Stable Diffusion 1.4 imitations): "
         "larger images are shrunk to that size, and on real photos they are at or below chance.",
         "- The one-class detectors flag anything unusual, not only generated images: heavy editing, screenshots, "
@@ -468,8 +476,9 @@ def build_demo() -> gr.Blocks:
     labels = list(SOURCES)
     with gr.Blocks(title="Deepfake detectors", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
-            "# Deepfake detectors\nIs this image real or AI-generated? The NPR detector (first) works on photos at "
-            "their own resolution; the other detectors were trained on 32 px CIFAKE images only."
+            "# Deepfake detectors\nIs this image real or AI-generated? The default detector (first) sends photos to "
+            "the NPR detector, which works at their own resolution, and small CIFAKE-like images to the EfficientNet "
+            "classifier; the other CIFAKE detectors were trained on 32 px images only."
         )
         with gr.Tab("Analyse one image"):
             with gr.Row():

@@ -21,16 +21,17 @@ THRESHOLD_NAMES = ("strict", "balanced", "sensitive", "optimal")
 
 
 #: The default detector's Hub repo id, used when this is not a checkout with ``hub_repos/``.
-DEFAULT_REPO_ID = "deepfake-detectors/deepfake-npr-detector"
+DEFAULT_REPO_ID = "deepfake-detectors/deepfake-detector"
 
 
 def default_model() -> str:
-    """The NPR detector: ``hub_repos/deepfake-npr-detector`` of this checkout when there is one (found without
-    importing the package), else its Hub repo id."""
+    """The default detector (EfficientNet for CIFAKE-like images, NPR for photos, routed by domain):
+    ``hub_repos/deepfake-detector`` of this checkout when there is one (found without importing the package), else
+    its Hub repo id."""
     spec = importlib.util.find_spec("deepfake_detectors")
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
     if locations:
-        local = Path(locations[0]).resolve().parents[1] / "hub_repos" / "deepfake-npr-detector"
+        local = Path(locations[0]).resolve().parents[1] / "hub_repos" / "deepfake-detector"
         if (local / "config.json").is_file():
             return str(local)
     return DEFAULT_REPO_ID

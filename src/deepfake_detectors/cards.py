@@ -541,3 +541,150 @@ def rebuild_sentence(repo_dir: Any) -> str:
         f"(accuracy {rebuilt['accuracy']:.4f} against {published['accuracy']:.4f}; training on the CPU is not "
         f"bit-for-bit repeatable).{caveat} Recorded in `{REBUILD_FILE}`.\n"
     )
+
+
+def judge_table(rows: list[tuple[str, dict[str, Any]]], names: list[str]) -> str:
+    """Who judged the images of each evaluation of a domain-routed ensemble, and how well (``by_judge``).
+
+    Args:
+        rows: ``(evaluation name, results)`` pairs; each results dict has ``by_judge``.
+        names: the ensemble's member names, in order.
+
+    Example:
+        >>> row = {"n": 2, "n_real": 1, "n_fake": 1, "share": 1.0, "flagged": 0.5, "accuracy": 1.0, "auroc": 1.0}
+        >>> judge_table([("test", {"by_judge": {"npr": row}})], ["efficientnet", "npr"]).splitlines()[-1]
+        '| test | npr | 100.0% | 1 / 1 | 100.0% | 50.0% | 1.000 |'
+    """
+    lines = ["| evaluation | judged by | share of images | real / fake | accuracy | flagged as fake | AUROC |",
+             "|---|---|---|---|---|---|---|"]
+    for evaluation, results in rows:
+        for name in names:
+            row = results.get("by_judge", {}).get(name)
+            if row is None:
+                continue
+            auroc = "n/a" if row.get("auroc") is None else f"{row['auroc']:.3f}"
+            lines.append(f"| {evaluation} | {name} | {_percent(row['share'])} | {row['n_real']} / {row['n_fake']} | "
+                         f"{_percent(row['accuracy'])} | {_percent(row['flagged'])} | {auroc} |")
+    return "\n".join(lines)
+
+
+def routed_card_body(
+    *,
+    title: str,
+    repo_id: str,
+    names: list[str],
+    member_repos: list[str],
+    domain_summary: str,
+    thresholds: list[str],
+    wild: dict[str, Any],
+    cifake: dict[str, Any],
+    aiart: Optional[dict[str, Any]],
+    validation: dict[str, dict[str, Any]],
+    looked_at: str,
+    command: str,
+) -> str:
+    """The Markdown body of the card of a domain-routed ensemble (two detectors, each judging its own images).
+
+    Args:
+        title: the card's title.
+        repo_id: the Hub repo id shown in the snippets.
+        names: the two member names, in order (the first judges the images in its domain).
+        member_repos: the repos they come from, in the same order (their cards hold their training details).
+        domain_summary: :meth:`~deepfake_detectors.domain.DomainDescription.summary` of the first member's domain.
+        thresholds: each member's default threshold, in words (``"`optimal` = 1.647"``).
+        wild, cifake, aiart: the test results (``aiart`` may be ``None``).
+        validation: ``{detector: {"cifake": results, "wild": results}}`` on the validation splits, the routed
+            ensemble and each member alone (the choice of the default; no test split).
+        looked_at: how often each test split was scored for this repo.
+        command: the command that built the repo.
+    """
+    first, second = names
+    rows = [("wild test (sources never seen in training)", wild), ("CIFAKE test (32 px)", cifake)]
+    rows += [("AI-art test (second domain, not tuned)", aiart)] if aiart else []
+    validation_rows = []
+    for detector, splits in validation.items():
+        for split, results in splits.items():
+            validation_rows.append((f"{detector}, {split} validation", results))
+    by_source = ", ".join(f"`{source}` {_percent(value)}" for source, value in wild.get("out_of_domain_by_source", {}).items())
+    members = "\n".join(f"- `{name}`: `{repo}` (see its card for training, calibration and selection)"
+                        for name, repo in zip(names, member_repos))
+    return f"""
+# {title}
+
+**What it is for:** one detector for both kinds of image people bring: small CIFAKE-like images and photos or AI
+images at their native resolution. {plain_summary(wild)} On CIFAKE test it is right on
+{_percent(cifake['accuracy'])} of the images. Treat a verdict as one piece of evidence, never as proof.
+
+**How it works:** two trained detectors, and each image is judged by one of them. `{first}` judges the images its
+domain description accepts ({domain_summary}); `{second}` judges every other image. Each image gets exactly the
+score, threshold and P(fake) its judge gives on its own (default thresholds: {thresholds[0]} for `{first}`,
+{thresholds[1]} for `{second}`); nothing was refitted when joining them. The result says who judged
+(`calibration_domain` = the member's name; `member_scores` holds that member only), and `in_domain` is the judge's
+own domain check: an image neither detector knows is marked unreliable. Marked out of domain that way: wild test
+{_percent(wild.get('out_of_domain'))} ({by_source}), CIFAKE test {_percent(cifake.get('out_of_domain'))}.
+
+{members}
+
+## Use
+
+```bash
+pip install -e .   # in a checkout of the deepfake-detectors package: the code this model needs (no remote code)
+```
+
+```python
+from deepfake_detectors import EnsembleDeepfakeDetector
+
+detector = EnsembleDeepfakeDetector.from_pretrained("{repo_id}")
+score, is_fake = detector.predict("photo.jpg")
+result = detector.predict("photo.jpg")
+print(result.label, result.confidence, result.calibration_domain)   # the verdict, its probability, its judge
+```
+
+From the command line: `deepfake-detect detect photos/ --model {repo_id}` (the package's default detector).
+
+## Results
+
+Every figure below comes from `deepfake-detect evaluate` on the split named, at each judge's default threshold;
+{looked_at}
+
+{metrics_table(rows)}
+
+Who judged which images:
+
+{judge_table(rows, names)}
+
+Expected calibration error of P(fake) (15 bins): wild test {wild['expected_calibration_error']:.3f}, CIFAKE test
+{cifake['expected_calibration_error']:.3f} (each judge's own Platt scaling, fitted on its own validation data).
+
+### Wild test per source (flagged = false alarms for real sources, recall for AI sources)
+
+{group_table(wild, "source", "source")}
+
+### Wild test per generator
+
+{group_table(wild, "generator", "generator")}
+
+{plots_markdown(wild, heading="### Plots (wild test)")}
+
+## Why it is the default
+
+Chosen on validation splits only (`results_validation.json`): the routed pair against each member alone, at their
+default thresholds. `{second}` alone is the better detector for photos but is weaker on CIFAKE-like images;
+`{first}` alone is strong on CIFAKE and at chance on photos; routed, each judges what it knows.
+
+{metrics_table(validation_rows)}
+
+## Limitations
+
+- On photos it is exactly `{second}`: read that card's limitations (generators unlike its training data, heavy
+  compression and resizing).
+- The route is a domain check on five cheap image statistics. A CIFAKE-like image it rejects is judged by
+  `{second}` ({_percent(cifake.get('by_judge', {}).get(second, {}).get('share', 0.0))} of CIFAKE test; the judge table shows how well), and a photo that looks like CIFAKE's images
+  (tiny, 32 px) would be judged by `{first}`.
+
+## Reproduce
+
+```bash
+{command}
+```
+"""

@@ -77,8 +77,9 @@ def command_detect(args: argparse.Namespace) -> int:
     status = 0
     bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
     try:
+        routed = detector.config.routed  # a domain-routed detector: one more column, the member that judged
         if rank == 0:
-            print(STDOUT_HEADER)
+            print(STDOUT_HEADER + ("\tjudged_by" if routed else ""))
         for results in detector.predict_batches(todo, batch_size=args.batch_size):
             for result in results:
                 if result.error is not None:
@@ -87,7 +88,8 @@ def command_detect(args: argparse.Namespace) -> int:
                 else:
                     scored += 1
                     domain = {True: "yes", False: "no", None: "-"}[result.in_domain]
-                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}")
+                    judge = f"\t{result.calibration_domain}" if routed else ""
+                    print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}{judge}")
                     if result.in_domain is False:
                         out_of_domain += 1
                         recalibrated = (" (threshold and P(fake) from its out-of-domain calibration)"
@@ -117,7 +119,9 @@ def command_detect(args: argparse.Namespace) -> int:
         + (f", {len(skipped)} skipped" if skipped else "")
         + (f", {out_of_domain} unlike the detector's training images (verdict unreliable)" if out_of_domain else "")
         + f"; threshold {inside.name} = {inside.value:.3f} "
-        + (f"(far outside its domain: {outside.name} = {outside.value:.3f} of its out-of-domain calibration) "
+        + (f"for the images {inside.calibration_domain} judged, {outside.name} = {outside.value:.3f} for those "
+           f"{outside.calibration_domain} judged " if detector.config.routed else
+           f"(far outside its domain: {outside.name} = {outside.value:.3f} of its out-of-domain calibration) "
            if outside is not None else "")
         + "(score = standard deviations above real images; higher = more likely fake)"
         + (f"; results in {output}" if output is not None else ""),

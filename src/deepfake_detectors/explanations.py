@@ -77,11 +77,16 @@ def explain_image(detector: EnsembleDeepfakeDetector, image: ImageInput) -> dict
     Returns:
         ``{caption: image}``: ``"Grad-CAM (<member>)"`` overlays for EfficientNet members, ``"ELA map (<member>)"``
         for ELA + CNN members, ``"Evidence map (<member>)"`` for NPR members (each native-resolution
-        tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``.
+        tile's P(fake)), ``"Autoencoder error (<member>)"`` for autoencoders, and ``"FFT spectrum"``. A
+        domain-routed ensemble explains only the member that judges the image.
     """
     pil = load_image(image)
     images: dict[str, Image.Image] = {}
+    # A domain-routed ensemble explains only the member that judges the image; any other ensemble every member.
+    judges = set(detector.judging_members(pil)) if detector.config.routed else set(detector.members)
     for name, model in detector.members.items():
+        if name not in judges:
+            continue
         spec = REGISTRY.get(model.config.model_type)
         if spec is None or spec.explanation is None:  # e.g. the feature-based one-class members: no pixel evidence
             continue

@@ -10,6 +10,10 @@ from ..calibration import DEFAULT_THRESHOLD, BrightnessNormalisation
 from .base import ID2LABEL, LABEL2ID
 
 
+#: How an ensemble turns member scores into one score per image (see :class:`DeepfakeEnsembleConfig`).
+COMBINATIONS = ("weighted_mean", "domain_routed")
+
+
 class DeepfakeEnsembleConfig(PreTrainedConfig):
     r"""Which members an ensemble has, where they live and how their scores are combined.
 
@@ -19,7 +23,10 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
     Args:
         members (`list[dict]`): one entry per member with keys ``name``, ``path`` (a subfolder of the ensemble
             repo such as ``"members/residual_autoencoder"``, a local directory, or a Hub repo id) and ``weight``.
-        combination (`str`, defaults to `"weighted_mean"`): how calibrated member scores are combined.
+        combination (`str`, defaults to `"weighted_mean"`): how calibrated member scores are combined:
+            ``"weighted_mean"`` (every member scores every image), or ``"domain_routed"`` (exactly two members:
+            the first judges the images its own domain description accepts, the second every other image; each
+            image's score, threshold and P(fake) are those of the member that judged it, so weights are unused).
         default_threshold (`str`, defaults to `"balanced"`): the named threshold used until ``set_threshold``.
         weighting (`str`, *optional*): how the weights were chosen, in words (shown in the model card).
         brightness_normalisation (`dict`, *optional*): a fitted
@@ -55,8 +62,12 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
             member["weight"] = float(member.get("weight", 1.0))
             if member["weight"] < 0:
                 raise ValueError(f"member weights must be >= 0, got {member['weight']} for {member['name']!r}")
-        if combination != "weighted_mean":
-            raise ValueError(f"unsupported combination {combination!r}; only 'weighted_mean' is implemented")
+        if combination not in COMBINATIONS:
+            raise ValueError(f"unsupported combination {combination!r}; choose one of {COMBINATIONS}")
+        if combination == "domain_routed" and len(members) != 2:
+            raise ValueError(f"a 'domain_routed' ensemble has exactly two members, got {len(members)}")
+        if combination == "domain_routed" and brightness_normalisation is not None:
+            raise ValueError("a 'domain_routed' ensemble uses its members' own calibrations: no brightness normalisation")
         self.members = members
         self.combination = combination
         self.default_threshold = default_threshold
@@ -72,6 +83,11 @@ class DeepfakeEnsembleConfig(PreTrainedConfig):
     def member_names(self) -> list[str]:
         """Names of the members, in order."""
         return [member["name"] for member in self.members]
+
+    @property
+    def routed(self) -> bool:
+        """Whether each image is judged by one member chosen by domain (``combination == "domain_routed"``)."""
+        return self.combination == "domain_routed"
 
     def get_brightness_normalisation(self) -> Optional[BrightnessNormalisation]:
         """The fitted brightness normalisation of the combined score, or `None`."""

@@ -135,6 +135,9 @@ def evaluate_detector(
     # Images out of the detector's domain take the threshold and P(fake) of its out-of-domain calibration, if any.
     thresholds, probabilities, recalibrated = detector.per_image_verdicts(scores, domain)
     flagged = scores >= thresholds
+    outside = detector.applied_thresholds()[1]
+    if outside is not None and ok.any() and recalibrated[ok].all():  # every image judged on the second calibration
+        threshold, threshold_name = outside.value, outside.name
     results.update(detection_metrics(labels, scores[ok], threshold, threshold_name, predictions=flagged[ok]))
     results["expected_calibration_error"] = expected_calibration_error(labels, probabilities[ok])
     if recalibrated.any():
@@ -144,7 +147,10 @@ def evaluate_detector(
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]
         results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)
-    if len(members) > 1:
+    if getattr(detector.config, "routed", False):
+        results["by_judge"] = judge_metrics(detector.config.member_names, labels, scores[ok], flagged[ok],
+                                            [check for check, good in zip(domain, ok) if good])
+    elif len(members) > 1:
         member_scores = {name: values[ok] for name, values in members.items()}
         results["members"] = member_metrics(labels, member_scores)
         if len(members) > 2 and labels.min() != labels.max():
@@ -167,9 +173,37 @@ def evaluate_detector(
             for name, path in save_evaluation_plots(labels, scores[ok], threshold, out, title=results["model"]).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        routed = getattr(detector.config, "routed", False)
         write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors, domain,
-                          recalibrated if recalibrated.any() else None)
+                          recalibrated if recalibrated.any() or routed else None,
+                          tuple(detector.config.member_names) if routed else ("in-domain", "out-of-domain"))
     return results
+
+
+def judge_metrics(
+    names: list[str], labels: np.ndarray, scores: np.ndarray, flagged: np.ndarray, domain: list
+) -> dict[str, dict[str, Any]]:
+    """A domain-routed ensemble's figures per member that judged the images: ``{member: {"n", "n_real", "n_fake",
+    "share", "flagged", "accuracy", "auroc"}}`` (``share``: the fraction of the scored images it judged).
+
+    Args:
+        names: the ensemble's two member names, in order.
+        labels, scores, flagged: per scored image.
+        domain: per scored image, its routed domain check ``(in_domain, note, log-likelihood, by_second)``.
+
+    Example:
+        >>> judge_metrics(["a", "b"], np.array([0, 1]), np.array([0.1, 2.0]), np.array([False, True]),
+        ...               [(True, None, 0.0, False), (True, None, 0.0, True)])["b"]["accuracy"]
+        1.0
+    """
+    judges = [names[1] if check is not None and bool(check[3]) else names[0] for check in domain]
+    table = group_metrics(labels, scores, flagged, judges)
+    correct = np.asarray(flagged, bool) == (np.asarray(labels) == 1)
+    for name, row in table.items():
+        chosen = np.array([judge == name for judge in judges])
+        row["share"] = float(chosen.mean())
+        row["accuracy"] = float(correct[chosen].mean())
+    return table
 
 
 def out_of_domain_fractions(domain: list, groups: dict[str, list]) -> dict[str, Any]:
@@ -201,6 +235,7 @@ def write_predictions(
     errors: list,
     domain: Optional[list] = None,
     out_of_domain_calibrated: Optional[np.ndarray] = None,
+    calibration_names: tuple[str, str] = ("in-domain", "out-of-domain"),
 ) -> None:
     """One JSON line per image: index, name, label, score, probability, is_fake, source / generator, error.
 
@@ -213,6 +248,8 @@ def write_predictions(
             ``domain_note``).
         out_of_domain_calibrated: per image, whether its out-of-domain calibration judged it (written as
             ``calibration_domain``); ``None`` when no image was.
+        calibration_names: what ``calibration_domain`` says for the two calibrations (a domain-routed ensemble:
+            its members' names).
     """
     with path.open("w") as handle:
         for index, name in enumerate(data.names):
@@ -229,7 +266,7 @@ def write_predictions(
             if domain is not None and domain[index] is not None:
                 row["in_domain"], row["domain_note"] = domain[index][:2]
             if out_of_domain_calibrated is not None and not failed:
-                row["calibration_domain"] = "out-of-domain" if out_of_domain_calibrated[index] else "in-domain"
+                row["calibration_domain"] = calibration_names[int(bool(out_of_domain_calibrated[index]))]
             if failed:
                 row["error"] = errors[index] or "not scored"
             handle.write(json.dumps(row) + "\n")

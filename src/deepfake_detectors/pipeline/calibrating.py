@@ -47,6 +47,7 @@ class EnsembleCalibration:
             normalise_brightness: also fit a :class:`~deepfake_detectors.calibration.BrightnessNormalisation` of
                 the combined score on the real images (see :meth:`calibrate_from_raw`).
         """
+        self._refuse_if_routed()
         images = list(real_images) + list(fake_images or [])
         is_real = np.r_[np.ones(len(real_images), bool), np.zeros(len(images) - len(real_images), bool)]
         raw_scores = self.raw_scores(images, batch_size=batch_size, progress=progress, description="calibrating")
@@ -54,6 +55,11 @@ class EnsembleCalibration:
         if normalise_brightness:  # one image at a time, so memory stays bounded (raw_scores also decodes in batches)
             brightness = np.concatenate([mean_luma([load_image(image)]) for image in images])
         return self.calibrate_from_raw(raw_scores, is_real, brightness)
+
+    def _refuse_if_routed(self) -> None:
+        if self.config.routed:
+            raise ValueError("a domain-routed ensemble judges each image with one member's own calibration; calibrate "
+                             "the member repos and join them again (EnsembleDeepfakeDetector.route_by_domain)")
 
     def raw_scores(
         self, images: Sequence[ImageInput], batch_size: int = 64, progress: bool = False, description: str = "scoring"
@@ -83,6 +89,7 @@ class EnsembleCalibration:
                 the real images and stored in the config, and the thresholds are set on the normalised score;
                 when `None`, any earlier normalisation is removed.
         """
+        self._refuse_if_routed()
         is_real = np.asarray(is_real, bool)
         for name, values in raw_scores.items():
             fakes = values[~is_real] if (~is_real).any() else None
@@ -128,6 +135,7 @@ class EnsembleCalibration:
         Example:
             >>> detector.calibrate_out_of_domain(wild_validation_reals, wild_validation_fakes)  # doctest: +SKIP
         """
+        self._refuse_if_routed()
         if self.domain is None or self.calibration is None:
             raise ValueError("an out-of-domain calibration needs a calibrated detector with a domain description "
                              "(domain.safetensors; scripts/fit_domain.py fits one)")

@@ -8,6 +8,7 @@ thresholds in :mod:`.thresholds`, calibration in :mod:`.calibrating`; this file 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
 import numpy as np
@@ -65,6 +66,10 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         self._threshold: ThresholdSpec = config.default_threshold
         #: What the training images looked like (``domain.safetensors``); ``None``: no domain check.
         self.domain: Optional[DomainDescription] = None
+        #: Each member's own domain description (``members/<name>/domain.safetensors``), where it has one.
+        self.member_domains: dict[str, DomainDescription] = {}
+        #: The folder each member was loaded from, when it was loaded from one.
+        self.member_sources: dict[str, Path] = {}
 
     def __repr__(self) -> str:
         weights = [round(float(member.get("weight", 1.0)), 4) for member in self.config.members]
@@ -78,6 +83,10 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         else:
             fakes = f" + {self.calibration.n_fake} fake" if self.calibration.n_fake else ""
             calibrated = f"calibrated on {self.calibration.n_real} real{fakes} validation images"
+        if self.config.routed:
+            first, second = self.config.member_names
+            return (f"{type(self).__name__}(members={list(self.members)}, routed: {first!r} in its domain, "
+                    f"{second!r} elsewhere, {threshold}, {calibrated})")
         return f"{type(self).__name__}(members={list(self.members)}, weights={weights}, {threshold}, {calibrated})"
 
     def predict_batches(
@@ -126,7 +135,8 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
             threshold=rule.value,
             threshold_name=rule.name,
             probability=float(rule.shown_probability(scores)[0]),
-            member_scores={member: float(value) for member, value in member_scores.items()},
+            # A member that did not judge this image (domain-routed ensembles) has no score for it.
+            member_scores={member: float(value) for member, value in member_scores.items() if math.isfinite(value)},
             calibrated_probability=float(rule.probability(scores)[0]),
             in_domain=None if domain is None else domain[0],
             domain_note=None if domain is None else domain[1],

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import json
 import math
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -180,6 +182,9 @@ class EnsembleIO:
     calibration: Optional[ScoreCalibration]
     out_of_domain_calibration: Optional[ScoreCalibration]
     domain: Optional[DomainDescription]
+    member_domains: dict[str, DomainDescription]
+    #: The folder each member was loaded from (a routed ensemble copies its weights files from there when saved).
+    member_sources: dict[str, Path]
 
     @classmethod
     def from_pretrained(
@@ -214,10 +219,13 @@ class EnsembleIO:
         if not isinstance(config, DeepfakeEnsembleConfig):
             return cls._from_single_detector(root, device, progress)
         check_finite_config(config, root)
-        members, processors = {}, {}
+        members, processors, member_domains, sources = {}, {}, {}, {}
         for member in config.members:
             member_dir = member_directory(root, member["path"], hub)
+            sources[member["name"]] = member_dir
             members[member["name"]], processors[member["name"]] = load_member(member_dir, progress=progress)
+            if (own_domain := load_domain(member_dir)) is not None:
+                member_domains[member["name"]] = own_domain
         calibration_path = root / CALIBRATION_FILE
         calibration, out_of_domain = None, None
         if calibration_path.exists():
@@ -229,6 +237,60 @@ class EnsembleIO:
         detector = cls(config, members, processors, calibration, device=device)
         detector.out_of_domain_calibration = out_of_domain
         detector.domain = load_domain(root)
+        detector.member_domains = member_domains
+        detector.member_sources = sources
+        if config.routed and (detector.domain is None or out_of_domain is None):
+            raise OSError(f"{root}: a domain-routed ensemble needs domain.safetensors and both members' calibrations "
+                          f"in {CALIBRATION_FILE}; the repo is incomplete")
+        return detector
+
+    @classmethod
+    def route_by_domain(
+        cls, first: PathLike, second: PathLike, device: Union[str, torch.device, None] = None
+    ) -> "EnsembleDeepfakeDetector":
+        """Join two calibrated single-detector repos into a domain-routed ensemble: the first judges the images its
+        domain description accepts, the second every other image, each with its own calibration and thresholds.
+
+        Nothing is refitted: each image gets exactly the score, threshold and P(fake) the member that judged it
+        would give on its own. Until a threshold is chosen each member keeps its own default threshold.
+
+        Args:
+            first: the repo of the detector for the images in its domain (needs ``domain.safetensors``).
+            second: the repo of the detector for every other image (its own domain, if it has one, still marks the
+                images unlike its training images).
+            device: where the members run.
+
+        Raises:
+            ValueError: when a repo is an ensemble, is not calibrated, or the first has no domain description.
+
+        Example:
+            >>> detector = EnsembleDeepfakeDetector.route_by_domain(
+            ...     "hub_repos/deepfake-efficientnet", "hub_repos/deepfake-npr-detector")  # doctest: +SKIP
+        """
+        judges = [cls.from_pretrained(path, device=device) for path in (first, second)]
+        for path, judge in zip((first, second), judges):
+            if len(judge.members) != 1 or judge.calibration is None:
+                raise ValueError(f"{path}: route_by_domain joins two calibrated single-detector repos")
+        if judges[0].domain is None:
+            raise ValueError(f"{first}: the first detector needs a domain description (domain.safetensors)")
+        names = [next(iter(judge.members)) for judge in judges]
+        if names[0] == names[1]:
+            raise ValueError(f"both repos hold a {names[0]!r} detector; a routed ensemble needs two different names")
+        defaults = [judge.config.default_threshold for judge in judges]
+        config = DeepfakeEnsembleConfig(
+            members=[{"name": name, "path": f"members/{name}", "weight": 1.0, "default_threshold": default}
+                     for name, default in zip(names, defaults)],
+            combination="domain_routed",
+            default_threshold=defaults[0],
+            weighting=f"domain-routed: {names[0]} judges the images in its domain, {names[1]} all others",
+        )
+        members = {name: judge.members[name] for name, judge in zip(names, judges)}
+        processors = {name: judge.processors[name] for name, judge in zip(names, judges)}
+        detector = cls(config, members, processors, calibration=judges[0].calibration, device=device)
+        detector.out_of_domain_calibration = dataclasses.replace(judges[1].calibration, applies_below=None)
+        detector.domain = judges[0].domain
+        detector.member_domains = {name: judge.domain for name, judge in zip(names, judges) if judge.domain is not None}
+        detector.member_sources = {name: judge.member_sources[name] for name, judge in zip(names, judges)}
         return detector
 
     @classmethod
@@ -287,6 +349,7 @@ class EnsembleIO:
         detector = cls.from_members({name: (model, processor)}, device=device)
         detector.config.members[0]["path"] = "."
         detector.domain = load_domain(root)
+        detector.member_sources = {name: root}
         return detector
 
     def save_pretrained(self, save_directory: PathLike) -> Path:
@@ -302,8 +365,17 @@ class EnsembleIO:
         config.save_pretrained(root)
         for name, model in self.members.items():
             member_dir = root / "members" / name
-            model.save_pretrained(member_dir)
+            source = self.member_sources.get(name) if self.config.routed else None
+            if source is not None:  # a routed member never changes: its weights files as published (e.g. float16)
+                model.config.save_pretrained(member_dir)
+                for weights in [*source.glob("*.safetensors"), *source.glob("*.skops")]:
+                    if weights.name != DOMAIN_FILE:
+                        shutil.copyfile(weights, member_dir / weights.name)
+            else:
+                model.save_pretrained(member_dir)
             self.processors[name].save_pretrained(member_dir)
+            if name in self.member_domains:
+                self.member_domains[name].save(member_dir / DOMAIN_FILE)
         self.save_thresholds(root)
         if self.domain is not None:
             self.domain.save(root / DOMAIN_FILE)
@@ -325,7 +397,13 @@ class EnsembleIO:
             **({} if self.out_of_domain_calibration is None else
                {"out_of_domain": self.out_of_domain_calibration.to_dict()}),
             "members": {name: model.config.calibration for name, model in self.members.items()},
-            "score_scale": "weighted mean of member scores in standard deviations above their real-validation mean",
+            "score_scale": (
+                "the calibrated score of the member that judged the image (ensemble: the first member's, for images "
+                "in its domain; out_of_domain: the second member's, for all others), in standard deviations above "
+                "that member's real-validation mean"
+                if self.config.routed
+                else "weighted mean of member scores in standard deviations above their real-validation mean"
+            ),
         }
         path = Path(save_directory) / CALIBRATION_FILE
         path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -357,8 +435,6 @@ class EnsembleIO:
         api.create_repo(repo_id, private=private, exist_ok=True)
         with tempfile.TemporaryDirectory() as staging:
             if extra_files is not None:
-                import shutil
-
                 shutil.copytree(extra_files, staging, dirs_exist_ok=True)
             self.save_pretrained(staging)
             commit = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message=commit_message)

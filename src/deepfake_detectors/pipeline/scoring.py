@@ -58,6 +58,8 @@ class EnsembleScoring:
     processors: dict[str, DeepfakeImageProcessor]
     device: torch.device
     domain: Optional[DomainDescription]
+    #: Each member's own domain description (read from its folder); a domain-routed ensemble uses the second's.
+    member_domains: dict[str, DomainDescription]
 
     @property
     def decode_min_size(self) -> Optional[int]:
@@ -197,10 +199,11 @@ class EnsembleScoring:
     ) -> Iterator[tuple[range, np.ndarray, dict[str, np.ndarray], list[Optional[str]], list[Optional[tuple]]]]:
         """Score images batch by batch, as each batch is done: ``(positions, combined, members, errors, domain)``.
 
-        ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed and
-        ``errors`` the message naming it (else ``None``); ``domain`` holds ``(in_domain, note, log-likelihood)`` per
-        image, or ``None`` (no domain description, or the image failed). One background thread decodes the next
-        batch while this one is scored (Pillow releases the GIL).
+        ``positions`` are the batch's indices into ``images``; the arrays hold NaN where an image failed (and, in a
+        domain-routed ensemble, where a member did not judge the image) and ``errors`` the message naming it (else
+        ``None``); ``domain`` holds ``(in_domain, note, log-likelihood)`` per image (domain-routed: a fourth item,
+        whether the second member judged it), or ``None`` (no domain description, or the image failed). One
+        background thread decodes the next batch while this one is scored (Pillow releases the GIL).
         """
         min_size = self.decode_min_size
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deepfake-load") as loader:
@@ -219,46 +222,111 @@ class EnsembleScoring:
                 combined = np.full(len(positions), np.nan)
                 members = {name: np.full(len(positions), np.nan) for name in self.voting_members}
                 names = {index: describe_source(images[index]) for index in indices}
-                for kept, batch_combined, batch_members in self._score_loaded(indices, loaded, failures, names):
+                domain = self._domain_checks(positions, indices, loaded)
+                routes = [domain[index - positions.start] for index in indices] if self.config.routed else None
+                scored = self._score_loaded(indices, loaded, failures, names, routes)
+                for kept, batch_combined, batch_members in scored:
                     local = [index - positions.start for index in kept]
                     combined[local] = batch_combined
                     for name, values in batch_members.items():
                         members[name][local] = values
                 errors = [failures.get(index) for index in positions]
-                domain = self._domain_checks(positions, indices, loaded)
+                domain = [None if errors[local] else check for local, check in enumerate(domain)]
                 del loaded  # this batch's pixels go before the next batch is waited for
                 if not overlap and end < len(images):
                     pending = loader.submit(_load_batch, images, end, batch_size, min_size)
                 yield positions, combined, members, errors, domain
 
+    def judging_members(self, image: Image.Image) -> list[str]:
+        """The members whose scores make up a loaded image's verdict: all voting members, or in a domain-routed
+        ensemble the one that judges this image.
+
+        Example:
+            >>> detector.judging_members(load_image("examples/photo_real_01.jpg"))  # doctest: +SKIP
+            ['npr']
+        """
+        if not self.config.routed:
+            return self.voting_members
+        check = self._domain_checks(range(1), [0], [image])[0]
+        return [self.config.member_names[1 if check[3] else 0]]
+
     def _domain_checks(self, positions: range, indices: list[int], loaded: list[Image.Image]) -> list[Optional[tuple]]:
+        """Each loaded image's ``(in_domain, note, log-likelihood)``; a domain-routed ensemble adds whether its second
+        member judges the image (outside the first member's domain), and the check is that member's own."""
         checks: list[Optional[tuple]] = [None] * len(positions)
+        if self.config.routed and self.domain is None:
+            raise ValueError("a domain-routed ensemble needs the domain description of its first member "
+                             "(domain.safetensors in the repo folder)")
         if self.domain is None or not indices:
             return checks
-        inside, notes, likelihoods = self.domain.assess(image_statistics(loaded))
-        for index, ok, note, likelihood in zip(indices, inside, notes, likelihoods):
-            checks[index - positions.start] = (bool(ok), note, float(likelihood))
+        statistics = image_statistics(loaded)
+        inside, notes, likelihoods = self.domain.assess(statistics)
+        rows = [(bool(ok), note, float(likelihood)) for ok, note, likelihood in zip(inside, notes, likelihoods)]
+        if self.config.routed:
+            second = self.member_domains.get(self.config.member_names[1])
+            judged_by_second = ~np.asarray(inside, bool)
+            rows = [(True, None, row[2], False) for row in rows]
+            if judged_by_second.any():
+                picked = np.flatnonzero(judged_by_second)
+                if second is None:  # the second member knows no domain: every image it judges is "in" it
+                    for position in picked:
+                        rows[position] = (True, None, float("nan"), True)
+                else:
+                    ok, notes, likelihoods = second.assess(statistics[picked])
+                    for position, own_ok, note, likelihood in zip(picked, ok, notes, likelihoods):
+                        rows[position] = (bool(own_ok), note, float(likelihood), True)
+        for index, row in zip(indices, rows):
+            checks[index - positions.start] = row
         return checks
 
     def _score_loaded(
-        self, indices: list[int], loaded: list[Image.Image], failures: dict[int, str], names: Sequence[str]
+        self,
+        indices: list[int],
+        loaded: list[Image.Image],
+        failures: dict[int, str],
+        names: Sequence[str],
+        routes: Optional[list[tuple]] = None,
     ) -> Iterator[tuple[list[int], np.ndarray, dict[str, np.ndarray]]]:
-        """Combined and member scores of loaded images: the batch at once, or (if a member cannot score one of
-        them, e.g. a 5000 x 1 strip) image by image, the ones that fail recorded in ``failures``."""
+        """Combined and member scores of loaded images: each group at once (the whole batch; in a domain-routed
+        ensemble, the images of each member), or (if a member cannot score one of them, e.g. a 5000 x 1 strip)
+        image by image, the ones that fail recorded in ``failures``."""
         if not loaded:
             return
-        try:
-            brightness = mean_luma(loaded) if self.config.brightness_normalisation else None
-            yield (indices, *self.combine(self.raw_member_scores(loaded, self.voting_members), brightness))
-            return
-        except (ValueError, RuntimeError, IndexError):
-            pass  # find the image(s) that cannot be scored; the others are scored one by one
-        for index, image in zip(indices, loaded):
+        if routes is None:
+            groups = [(self.voting_members, indices, loaded)]
+        else:
+            groups = []
+            for position, name in enumerate(self.config.member_names):
+                chosen = [slot for slot, route in enumerate(routes) if bool(route[3]) == bool(position)]
+                if chosen:
+                    groups.append(([name], [indices[slot] for slot in chosen], [loaded[slot] for slot in chosen]))
+        for member_names, group_indices, group_images in groups:
             try:
-                brightness = mean_luma([image]) if self.config.brightness_normalisation else None
-                yield ([index], *self.combine(self.raw_member_scores([image], self.voting_members), brightness))
-            except (ValueError, RuntimeError, IndexError) as error:
-                failures[index] = f"cannot score image {names[index]!r}: {error}"
+                yield (group_indices, *self._combine_loaded(group_images, member_names))
+                continue
+            except (ValueError, RuntimeError, IndexError):
+                pass  # find the image(s) that cannot be scored; the others are scored one by one
+            for index, image in zip(group_indices, group_images):
+                try:
+                    yield ([index], *self._combine_loaded([image], member_names))
+                except (ValueError, RuntimeError, IndexError) as error:
+                    failures[index] = f"cannot score image {names[index]!r}: {error}"
+
+    def _combine_loaded(
+        self, images: list[Image.Image], member_names: list[str]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(combined, calibrated member scores)`` of loaded images; a routed group has one member, whose
+        calibrated score is the combined one."""
+        raw = self.raw_member_scores(images, member_names)
+        if self.config.routed:
+            (name,) = member_names
+            calibration = self.members[name].config.get_calibration()
+            if calibration is None:
+                raise ValueError(f"member {name!r} is not calibrated")
+            standardised = np.asarray(calibration.standardise(raw[name]), dtype=np.float64)
+            return standardised, {name: standardised}
+        brightness = mean_luma(images) if self.config.brightness_normalisation else None
+        return self.combine(raw, brightness)
 
     def score_images(
         self,

@@ -7,7 +7,9 @@ from typing import Optional
 
 import numpy as np
 
+from ..configuration.ensemble import DeepfakeEnsembleConfig
 from ..calibration import (
+    DEFAULT_THRESHOLD,
     SCORE_PREFIX,
     ScoreCalibration,
     ThresholdSpec,
@@ -26,7 +28,8 @@ class AppliedThreshold:
         name: ``strict``, ``balanced``, ``sensitive``, ``optimal`` or ``manual``.
         calibration: the calibration it was resolved on (``None``: an uncalibrated detector).
         calibration_domain: ``"in-domain"`` (the detector's own validation data) or ``"out-of-domain"`` (validation
-            images its domain check rejects).
+            images its domain check rejects); in a domain-routed ensemble, the name of the member whose own
+            calibration it is.
 
     Example:
         >>> applied = AppliedThreshold(2.0, "manual", None, "in-domain")
@@ -54,6 +57,9 @@ def judged_out_of_domain(check: Optional[tuple], outside: Optional[AppliedThresh
     """Whether an image is judged on the out-of-domain calibration: there is one, the domain check rejected the
     image, and its domain log-likelihood is at most the calibration's ``applies_below`` (when recorded).
 
+    In a domain-routed ensemble the check has a fourth item, whether the second member judged the image; the
+    second threshold (that member's own calibration) applies exactly to those images.
+
     Args:
         check: the image's ``(in_domain, note, log-likelihood)`` (or ``None``: not checked).
         outside: the out-of-domain threshold of :meth:`ThresholdPolicy.applied_thresholds`, or ``None``.
@@ -64,7 +70,11 @@ def judged_out_of_domain(check: Optional[tuple], outside: Optional[AppliedThresh
         >>> [judged_out_of_domain(check, rule) for check in checks]
         [False, False, True]
     """
-    if outside is None or check is None or check[0]:
+    if outside is None or check is None:
+        return False
+    if len(check) >= 4:  # domain-routed: the route decides, not the judging member's own domain check
+        return bool(check[3])
+    if check[0]:
         return False
     limit = None if outside.calibration is None else outside.calibration.applies_below
     return limit is None or len(check) < 3 or check[2] <= limit
@@ -96,6 +106,7 @@ class ThresholdPolicy:
     #: Whether a threshold was chosen with :meth:`set_threshold` (else the repo's default is in use).
     _threshold_chosen = False
 
+    config: DeepfakeEnsembleConfig
     calibration: Optional[ScoreCalibration]
     out_of_domain_calibration: Optional[ScoreCalibration]
     _threshold: ThresholdSpec
@@ -154,7 +165,9 @@ class ThresholdPolicy:
         The second is ``None`` unless the detector has an out-of-domain calibration; a name or a probability then
         means the same thing on that calibration (``balanced`` = 95th percentile of its real scores), and a
         ``"score:<x>"`` cut stays the same number. While no threshold was chosen, that second one is
-        :data:`OUT_OF_DOMAIN_DEFAULT_THRESHOLD`.
+        :data:`OUT_OF_DOMAIN_DEFAULT_THRESHOLD`. In a domain-routed ensemble the two are its members' own
+        calibrations (the first for the images in its domain, the second for the others), and the second one's
+        default is that member's own default threshold.
 
         Args:
             threshold: as for :meth:`set_threshold`; ``None`` resolves the current threshold.
@@ -164,13 +177,17 @@ class ThresholdPolicy:
         """
         spec = self._threshold if threshold is None else threshold
         value, name = self._resolve_threshold(spec)
-        inside = AppliedThreshold(value, name, self.calibration, "in-domain")
+        routed = self.config.routed
+        first, second = self.config.members[0], self.config.members[-1]
+        inside = AppliedThreshold(value, name, self.calibration, first["name"] if routed else "in-domain")
         other = self.out_of_domain_calibration
         if other is None:
             return inside, None
         if threshold is None and not self._threshold_chosen:
-            spec = OUT_OF_DOMAIN_DEFAULT_THRESHOLD
-        return inside, AppliedThreshold(*other.resolve_threshold(spec), other, "out-of-domain")
+            # Out of its domain a detector keeps a cautious default; a routed ensemble's second member, its own.
+            spec = second.get("default_threshold", DEFAULT_THRESHOLD) if routed else OUT_OF_DOMAIN_DEFAULT_THRESHOLD
+        return inside, AppliedThreshold(*other.resolve_threshold(spec), other,
+                                        second["name"] if routed else "out-of-domain")
 
     def probability(self, combined: np.ndarray) -> np.ndarray:
         """P(fake) for combined scores (as :meth:`score_images` returns them) on the in-domain calibration; NaN
