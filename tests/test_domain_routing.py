@@ -128,6 +128,9 @@ def test_saved_and_loaded_again_it_gives_the_same_verdicts_and_refuses_recalibra
     assert [(r.score, r.is_fake, r.threshold, r.in_domain, r.calibration_domain) for r in after] == [
         (pytest.approx(r.score), r.is_fake, pytest.approx(r.threshold), r.in_domain, r.calibration_domain)
         for r in before]
+    loaded.save_pretrained(folder)  # saved again where it was loaded from: the files stay as they were
+    assert EnsembleDeepfakeDetector.from_pretrained(folder, device="cpu").predict(images[1]).score == pytest.approx(
+        after[1].score)
     with pytest.raises(ValueError, match="domain-routed"):
         loaded.calibrate([smooth_image(rng) for _ in range(5)])
     (folder / "domain.safetensors").unlink()
@@ -197,3 +200,19 @@ def test_the_command_line_names_each_images_judge_and_both_thresholds(repos, tmp
     expected = {name: loaded.predict(str(tmp_path / "images" / name)).calibration_domain for name in judges}
     assert judges == expected and len(set(judges.values())) == 2
     assert "for the images residual_autoencoder judged" in captured.err and "deep_svdd judged" in captured.err
+
+
+def test_the_benchmark_compares_a_routed_detector_with_its_judges_alone(repos, tmp_path) -> None:
+    from deepfake_detectors.evaluation.benchmark import throughput_rows
+
+    folder = EnsembleDeepfakeDetector.route_by_domain(*repos, device="cpu").save_pretrained(tmp_path / "routed")
+    rng = np.random.default_rng(8)
+    paths = []
+    for index, image in enumerate([smooth_image(rng) for _ in range(3)] + [smooth_image(rng, 64) for _ in range(2)]):
+        image.save(tmp_path / f"{index}.png")
+        paths.append(str(tmp_path / f"{index}.png"))
+    judged = [EnsembleDeepfakeDetector.from_pretrained(folder, device="cpu").predict(path).calibration_domain
+              for path in paths]
+    whole = throughput_rows(folder, paths, batch_size=4, repeats=1)[-1]
+    counts = f"residual_autoencoder {judged.count('residual_autoencoder')}, deep_svdd {judged.count('deep_svdd')}"
+    assert f"domain-routed (images judged: {counts})" in whole and "sum of its" not in whole

@@ -11,6 +11,8 @@ plus CIFAKE train; 800 steps; same augmentation and network), with these variant
     rgb       as base, with the RGB crop as 3 more input channels next to the NPR residual
     noresize  as base, without the 0.5-1.5x resizing augmentation (flips, blur and JPEG kept): wild images are at
               their native resolution in every split, and resizing makes or erases the up-sampling traces NPR reads
+    nocifake  as base, without CIFAKE in training (added 2026-12-05: the default detector now sends CIFAKE-like images
+              to EfficientNet, so NPR may specialise on photos; CIFAKE validation is still reported)
     average   as base, and two averages of its late checkpoints: the mean logit of the checkpoints at steps 500-800
               (a snapshot ensemble) and one network with the weights averaged every 20 steps from step 400 on (SWA,
               batch-norm statistics recomputed on 50 training batches)
@@ -20,7 +22,7 @@ held-out sources (their train and validation rows) and CIFAKE validation; the su
 four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
 Needs the arrays of prepare_arrays.py in /tmp/exp.
 
-Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED]   (base | large160 | bag | rgb | noresize | average;
+Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED [SCORES.npz]]   (base | large160 | bag | rgb | noresize | nocifake | average;
     seed 0 unless given: the network's initialisation, the batches and the augmentation)
 """
 import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -125,7 +127,8 @@ for step in range(STEPS):
     loss = F.binary_cross_entropy_with_logits(logit, yb)
     ci = rng.integers(0, len(cif), 64)
     xc = T([augment(cif[i], False) if rng.random() < 0.3 else cif[i] for i in ci]); yc = torch.tensor(ycif[ci]).float()
-    loss = loss + F.binary_cross_entropy_with_logits(net(xc[:, :, :32, :32]), yc)
+    if VARIANT != 'nocifake':
+        loss = loss + F.binary_cross_entropy_with_logits(net(xc[:, :, :32, :32]), yc)
     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
     if swa is not None and step + 1 >= 400 and (step + 1) % 20 == 0:
         swa.update_parameters(net)
@@ -138,6 +141,10 @@ for step in range(STEPS):
         print(f'step {step+1} {time.time()-t0:.0f}s loss {loss.item():.3f} wildval {row[0]:.3f} aiart {row[1]:.3f} '
               f'holdout {row[2]:.3f} hold_fpr {row[3]:.3f} hold_tpr {row[4]:.3f} cifakeval auc {row[5]:.3f} acc {row[6]:.3f}',
               flush=True)
+if len(sys.argv) > 3:  # a file for the checkpoints' scores (npr_plus_forensic.py combines them with other detectors)
+    np.savez(sys.argv[3], **{f'{name}_{k}': part for k, snap in enumerate(snapshots)
+                             for name, part in zip(('wildval', 'aiart', 'holdout', 'cifakeval'), snap)},
+             y_wildval=yva, y_aiart=yart, y_holdout=yho)
 m = np.mean(rows, 0)
 print(f'MEAN steps 500-800 {VARIANT}: wildval {m[0]:.3f} aiart {m[1]:.3f} holdout {m[2]:.3f} hold_fpr {m[3]:.3f} '
       f'hold_tpr {m[4]:.3f} cifakeval auc {m[5]:.3f} acc {m[6]:.3f}', flush=True)

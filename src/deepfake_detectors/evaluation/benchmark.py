@@ -181,6 +181,15 @@ def throughput_rows(repo: Union[str, Path], paths: list[str], batch_size: int, r
         for name, seconds in member_seconds.items():
             note = " " if name in voting else " weight 0: not run by the whole "
             rows.append(f"| {name_of_repo} / {name} | {batch_size} | {len(paths) / seconds:.1f} |{note}|")
+        if detector.config.routed:  # each image runs one member: the whole is compared with its judges alone
+            judges = [detector.judging_members(load_image(path))[0] for path in paths]
+            judged = sum(member_seconds[name] * judges.count(name) / len(paths) for name in set(judges))
+            shares = ", ".join(f"{name} {judges.count(name)}" for name in detector.config.member_names)
+            rows.append(
+                f"| **{name_of_repo}** (whole) | {batch_size} | **{whole:.1f}** | domain-routed (images judged: "
+                f"{shares}); those members alone on their images: {len(paths) / judged:.1f} img/s |"
+            )
+            return rows
         rows.append(
             f"| **{name_of_repo}** (whole) | {batch_size} | **{whole:.1f}** | sum of its {len(voting)} voting members "
             f"alone: {len(paths) / total:.1f} img/s ({total:.2f} s vs {len(paths) / whole:.2f} s) |"

@@ -369,8 +369,9 @@ class EnsembleIO:
             if source is not None:  # a routed member never changes: its weights files as published (e.g. float16)
                 model.config.save_pretrained(member_dir)
                 for weights in [*source.glob("*.safetensors"), *source.glob("*.skops")]:
-                    if weights.name != DOMAIN_FILE:
-                        shutil.copyfile(weights, member_dir / weights.name)
+                    target = member_dir / weights.name
+                    if weights.name != DOMAIN_FILE and weights.resolve() != target.resolve():  # saved where it was
+                        shutil.copyfile(weights, target)
             else:
                 model.save_pretrained(member_dir)
             self.processors[name].save_pretrained(member_dir)
