@@ -678,9 +678,12 @@ default thresholds. `{second}` alone is the better detector for photos but is we
 
 - On photos it is exactly `{second}`: read that card's limitations (generators unlike its training data, heavy
   compression and resizing).
-- The route is a domain check on five cheap image statistics. A CIFAKE-like image it rejects is judged by
-  `{second}` ({_percent(cifake.get('by_judge', {}).get(second, {}).get('share', 0.0))} of CIFAKE test; the judge table shows how well), and a photo that looks like CIFAKE's images
-  (tiny, 32 px) would be judged by `{first}`.
+- The route is `{first}`'s own domain check on five cheap image statistics, which include the stored size and
+  JPEG quality. A CIFAKE-like image it rejects is judged by `{second}`
+  ({_percent(cifake.get('by_judge', {}).get(second, {}).get('share', 0.0))} of CIFAKE test; the judge table shows
+  how well), and so is the same small image saved in another format or JPEG quality than its training images
+  (CIFAKE's are all quality-75 JPEGs, so a 32 px PNG goes to `{second}`); an image that matches them, even if it is a
+  tiny crop of a photo, is judged by `{first}`.
 
 ## Reproduce
 

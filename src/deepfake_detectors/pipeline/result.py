@@ -19,18 +19,21 @@ class DetectionResult:
         threshold_name: ``strict``, ``balanced``, ``sensitive``, ``optimal`` or ``manual``.
         probability: the P(fake) shown with the verdict: ``sigmoid(slope * (score - threshold))`` (see
             :mod:`deepfake_detectors.calibration`), at least 0.5 exactly when ``is_fake``; ``None`` on error.
-        member_scores: each member's calibrated score (same scale as ``score``).
+        member_scores: each member's calibrated score (same scale as ``score``); in a domain-routed ensemble only the
+            member that judged the image.
         error: why the image could not be scored, naming the file; ``None`` when it was.
         calibrated_probability: P(fake) whatever the threshold, Platt-scaled on labelled validation data when
             available (the number to average or to check calibration with); ``None`` on error.
         in_domain: whether the image looks like the detector's training images (``domain.safetensors``);
             ``None`` when the repo has no domain description or the image was not scored. When ``False`` the
-            verdict is unreliable: every member of our ensembles shares one training set, so the whole verdict
-            is marked, not single members.
+            verdict is unreliable: the members of a weighted ensemble share one training set, so the whole verdict
+            is marked; a domain-routed ensemble leaves the member out of its domain out, and this is the domain
+            check of the member that judged the image.
         domain_note: why the image is out of domain, in words; ``None`` otherwise.
         calibration_domain: which calibration gave ``threshold`` and the probabilities: ``"in-domain"`` (the
             detector's own validation data) or ``"out-of-domain"`` (validation images its domain check rejects,
-            used for images out of its domain when the repo has such a calibration); ``None`` on error.
+            used for images out of its domain when the repo has such a calibration); in a domain-routed ensemble,
+            the name of the member that judged the image; ``None`` on error.
     """
 
     source: str
