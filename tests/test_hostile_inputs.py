@@ -196,6 +196,8 @@ def test_folder_and_glob_scans_survive_link_loops_and_special_files(tmp_path: Pa
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 NPR_REPO = Path(__file__).resolve().parents[1] / "hub_repos" / "deepfake-npr-detector"
+#: The default detector: EfficientNet and NPR routed by domain (two domain checks, and a CNN on small images).
+DEFAULT_REPO = Path(__file__).resolve().parents[1] / "hub_repos" / "deepfake-detector"
 
 
 def test_corpus_is_what_its_script_writes() -> None:
@@ -204,13 +206,15 @@ def test_corpus_is_what_its_script_writes() -> None:
     assert sorted(path.name for path in HOSTILE.iterdir()) == sorted(build())
 
 
-@pytest.mark.skipif(not NPR_REPO.exists(), reason="bundled NPR detector not built")
-def test_hostile_corpus_through_the_cli_and_the_python_api(capsys) -> None:
+@pytest.mark.parametrize("repo", [NPR_REPO, DEFAULT_REPO], ids=["npr", "default"])
+def test_hostile_corpus_through_the_cli_and_the_python_api(repo: Path, capsys) -> None:
     from deepfake_detectors import EnsembleDeepfakeDetector
     from deepfake_detectors.cli import main
 
+    if not repo.exists():
+        pytest.skip(f"bundled repo {repo.name} not built")
     files = sorted(str(path) for path in HOSTILE.iterdir())
-    assert main(["detect", str(HOSTILE), "--model", str(NPR_REPO), "--no-progress"]) == 0
+    assert main(["detect", str(HOSTILE), "--model", str(repo), "--no-progress"]) == 0
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     scored = {line.split("\t")[0] for line in captured.out.splitlines()}
@@ -218,7 +222,7 @@ def test_hostile_corpus_through_the_cli_and_the_python_api(capsys) -> None:
     for path in files:  # every file is either scored or reported, by name
         assert (path in scored) != any(Path(path).name in line for line in reported), path
     assert {path for path in files if Path(path).name.startswith("good_")} <= scored
-    results = EnsembleDeepfakeDetector.from_pretrained(NPR_REPO).predict(files)
+    results = EnsembleDeepfakeDetector.from_pretrained(repo).predict(files)
     assert [result.source for result in results] == files
     for result in results:
         assert (result.error is None) == (result.source in scored)

@@ -575,6 +575,7 @@ def routed_card_body(
     names: list[str],
     member_repos: list[str],
     domain_summary: str,
+    second_domain_summary: str,
     thresholds: list[str],
     wild: dict[str, Any],
     cifake: dict[str, Any],
@@ -591,6 +592,7 @@ def routed_card_body(
         names: the two member names, in order (the first judges the images in its domain).
         member_repos: the repos they come from, in the same order (their cards hold their training details).
         domain_summary: :meth:`~deepfake_detectors.domain.DomainDescription.summary` of the first member's domain.
+        second_domain_summary: the same for the second member (``"none"`` when it has no domain description).
         thresholds: each member's default threshold, in words (``"`optimal` = 1.647"``).
         wild, cifake, aiart: the test results (``aiart`` may be ``None``).
         validation: ``{detector: {"cifake": results, "wild": results}}`` on the validation splits, the routed
@@ -616,14 +618,24 @@ images at their native resolution. {plain_summary(wild)} On CIFAKE test it is ri
 {_percent(cifake['accuracy'])} of the images. Treat a verdict as one piece of evidence, never as proof.
 
 **How it works:** two trained detectors, and each image is judged by one of them. `{first}` judges the images its
-domain description accepts ({domain_summary}); `{second}` judges every other image. Each image gets exactly the
+domain description accepts (images like its training images: see "Domain" below); `{second}` judges every other image. Each image gets exactly the
 score, threshold and P(fake) its judge gives on its own (default thresholds: {thresholds[0]} for `{first}`,
 {thresholds[1]} for `{second}`); nothing was refitted when joining them. The result says who judged
 (`calibration_domain` = the member's name; `member_scores` holds that member only), and `in_domain` is the judge's
-own domain check: an image neither detector knows is marked unreliable. Marked out of domain that way: wild test
-{_percent(wild.get('out_of_domain'))} ({by_source}), CIFAKE test {_percent(cifake.get('out_of_domain'))}.
+own domain check: an image neither detector knows is marked unreliable (see "Domain" below).
 
 {members}
+
+{DOMAIN_HEADING}
+
+Every verdict carries `in_domain`, the domain check of the member that judged the image (a small Gaussian mixture
+over cheap image statistics, fitted on that member's training real images only; no fake and no test image was used):
+
+- `{first}` (it also decides the route): {domain_summary}
+- `{second}`: {second_domain_summary}
+
+Marked out of domain by the judge: wild test {_percent(wild.get('out_of_domain'))} ({by_source}); CIFAKE test
+{_percent(cifake.get('out_of_domain'))} (from `results_summary.json` and `results_extra.json`).
 
 ## Use
 

@@ -117,6 +117,8 @@ def build_routed_repo(
         names=names,
         member_repos=[f"{namespace}/{Path(repo).name}" for repo in (first, second)],
         domain_summary=detector.domain.summary(),
+        second_domain_summary=(detector.member_domains[names[1]].summary() if names[1] in detector.member_domains
+                               else "none (every image it judges counts as in its domain)"),
         thresholds=[f"`{rule.name}` = {rule.value:.3f}" for rule in (inside, outside)],
         wild=wild_results,
         cifake=extra["cifake_test"],
