@@ -132,6 +132,31 @@ def test_plots_written_as_png(tmp_path: Path) -> None:
         assert file.read_bytes()[:8] == PNG_SIGNATURE
 
 
+def test_confusion_matrix_plot_shows_the_verdicts_made_at_each_images_own_threshold(tmp_path: Path, monkeypatch) -> None:
+    import matplotlib.axes
+
+    drawn: list[str] = []
+    original = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text",
+                        lambda self, x, y, text, *a, **k: drawn.append(str(text)) or original(self, x, y, text, *a, **k))
+    titles: list[str] = []
+    original_set = matplotlib.axes.Axes.set
+    monkeypatch.setattr(matplotlib.axes.Axes, "set",
+                        lambda self, **k: titles.append(k.get("title", "")) or original_set(self, **k))
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    scores = np.array([0.1, 0.6, 0.7, 0.4, 0.8, 0.9])
+    # Judged at two thresholds (0.5 and 0.65): the second real and the first fake are the images at 0.65.
+    verdicts = np.array([False, False, True, False, True, True])
+    save_evaluation_plots(labels, scores, 0.5, tmp_path, predictions=verdicts)
+    assert drawn == ["2", "1", "1", "2"]  # [[real kept, real flagged], [fake missed, fake caught]]
+    assert "Confusion matrix (each image's own threshold)" in titles
+    drawn.clear()
+    save_evaluation_plots(labels, scores, 0.5, tmp_path)  # without verdicts: score >= 0.5
+    assert drawn == ["1", "2", "1", "2"]
+    with pytest.raises(ValueError, match="predictions"):
+        save_evaluation_plots(labels, scores, 0.5, tmp_path, predictions=verdicts[:3])
+
+
 def test_plots_one_class_skip_roc_and_pr(tmp_path: Path) -> None:
     paths = save_evaluation_plots(np.ones(5, dtype=int), np.linspace(0, 1, 5), 0.5, tmp_path)
     assert set(paths) == {"confusion_matrix", "score_histogram"}

@@ -170,7 +170,9 @@ def evaluate_detector(
         out.mkdir(parents=True, exist_ok=True)
         results["plots"] = {
             name: Path(path).name
-            for name, path in save_evaluation_plots(labels, scores[ok], threshold, out, title=results["model"]).items()
+            for name, path in save_evaluation_plots(
+                labels, scores[ok], threshold, out, title=results["model"], predictions=flagged[ok]
+            ).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         routed = getattr(detector.config, "routed", False)

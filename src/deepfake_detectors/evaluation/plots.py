@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,6 +45,7 @@ def save_evaluation_plots(
     threshold: float,
     output_dir: Union[str, os.PathLike],
     title: str = "",
+    predictions: Optional[Any] = None,
 ) -> dict[str, str]:
     """Write the standard evaluation plots for fake-ness scores as PNG files.
 
@@ -58,6 +59,9 @@ def save_evaluation_plots(
         threshold: the decision threshold (``score >= threshold`` means fake).
         output_dir: folder to write into; created if missing.
         title: optional prefix for every plot title, for example the detector and data set names.
+        predictions: the verdict per image when images were judged at different thresholds (an out-of-domain
+            calibration, a domain-routed ensemble); the operating point and the confusion matrix then show these
+            verdicts, and the titles say so. Default: ``scores >= threshold``.
 
     Returns:
         ``{plot name: file path}`` for the files actually written (names: ``roc_curve``, ``precision_recall``,
@@ -74,7 +78,12 @@ def save_evaluation_plots(
         raise ValueError(f"threshold must be finite, got {threshold}")
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    predictions = scores >= threshold
+    at_threshold = scores >= threshold
+    predictions = at_threshold if predictions is None else np.asarray(predictions, dtype=bool).reshape(-1)
+    if predictions.shape != scores.shape:
+        raise ValueError(f"got {predictions.size} predictions for {scores.size} scores")
+    # Verdicts that are not all "score >= threshold" were made at each image's own threshold.
+    cut = f"threshold {threshold:.4g}" if np.array_equal(predictions, at_threshold) else "each image's own threshold"
     is_real, is_fake = labels == 0, labels == 1
     both_classes = bool(is_real.any() and is_fake.any())
     written: dict[str, str] = {}
@@ -89,7 +98,7 @@ def save_evaluation_plots(
         axes = figure.add_subplot()
         axes.plot(fpr, tpr, color=_FAKE_COLOUR, label="detector")
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
-        axes.scatter([point_fpr], [point_tpr], color="black", zorder=3, label=f"threshold {threshold:.4g}")
+        axes.scatter([point_fpr], [point_tpr], color="black", zorder=3, label=cut)
         axes.set(xlabel="false-positive rate (real flagged as fake)", ylabel="true-positive rate (fakes caught)",
                  xlim=(0, 1), ylim=(0, 1.02), title=_with_title("ROC curve", title))
         axes.legend(loc="lower right")
@@ -101,7 +110,7 @@ def save_evaluation_plots(
         axes.plot(recall, precision, color=_FAKE_COLOUR, label="detector")
         axes.axhline(float(is_fake.mean()), linestyle="--", color="grey", label="chance (share of fakes)")
         if tp + fp > 0:
-            axes.scatter([point_tpr], [tp / (tp + fp)], color="black", zorder=3, label=f"threshold {threshold:.4g}")
+            axes.scatter([point_tpr], [tp / (tp + fp)], color="black", zorder=3, label=cut)
         axes.set(xlabel="recall (fakes caught)", ylabel="precision (flagged that are fake)",
                  xlim=(0, 1), ylim=(0, 1.02), title=_with_title("Precision-recall curve", title))
         axes.legend(loc="lower left")
@@ -125,7 +134,7 @@ def save_evaluation_plots(
     axes.set_xticks([0, 1], labels=["real", "fake"])
     axes.set_yticks([0, 1], labels=["real", "fake"])
     axes.set(xlabel="predicted", ylabel="true",
-             title=_with_title(f"Confusion matrix (threshold {threshold:.4g})", title))
+             title=_with_title(f"Confusion matrix ({cut})", title))
     figure.colorbar(image, ax=axes)
     written["confusion_matrix"] = _save(figure, output / "confusion_matrix.png")
 
@@ -135,7 +144,8 @@ def save_evaluation_plots(
     for mask, name, colour in ((is_real, "real", _REAL_COLOUR), (is_fake, "fake", _FAKE_COLOUR)):
         if mask.any():
             axes.hist(scores[mask], bins=bins, alpha=0.55, color=colour, label=f"{name} (n={int(mask.sum())})")
-    axes.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.4g}")
+    line = f"threshold {threshold:.4g}" + ("" if cut.startswith("threshold") else " (not every image's)")
+    axes.axvline(threshold, color="black", linestyle="--", label=line)
     axes.set(xlabel="fake-ness score", ylabel="images", title=_with_title("Score distribution", title))
     axes.legend()
     written["score_histogram"] = _save(figure, output / "score_histogram.png")
