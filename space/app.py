@@ -186,8 +186,9 @@ def _for_display(picture: Image.Image, minimum: int = 256) -> Image.Image:
 
 
 def member_score_figure(member_scores: dict[str, float], score: float, threshold: float, threshold_name: str) -> Figure:
-    """Bar chart of each member's calibrated score and the combined score, with the threshold marked."""
-    names = [*member_scores, "combined"] if len(member_scores) > 1 else ["score"]
+    """Bar chart of each member's calibrated score and the combined score, with the threshold marked (one member:
+    its score, named: a single detector, or the member of a domain-routed detector that judged the image)."""
+    names = [*member_scores, "combined"] if len(member_scores) > 1 else [f"score ({name})" for name in member_scores] or ["score"]
     values = [*member_scores.values(), score] if len(member_scores) > 1 else [score]
     figure = Figure(figsize=(5.6, 1.5 + 0.34 * len(names)), layout="constrained")
     axis = figure.subplots()

@@ -216,3 +216,19 @@ def test_the_benchmark_compares_a_routed_detector_with_its_judges_alone(repos, t
     whole = throughput_rows(folder, paths, batch_size=4, repeats=1)[-1]
     counts = f"residual_autoencoder {judged.count('residual_autoencoder')}, deep_svdd {judged.count('deep_svdd')}"
     assert f"domain-routed (images judged: {counts})" in whole and "sum of its" not in whole
+
+
+def test_evaluate_from_the_command_line_prints_who_judged(repos, tmp_path, capsys) -> None:
+    from deepfake_detectors.cli import main
+
+    folder = EnsembleDeepfakeDetector.route_by_domain(*repos, device="cpu").save_pretrained(tmp_path / "routed")
+    rng = np.random.default_rng(9)
+    for label, images in (("real", [smooth_image(rng), smooth_image(rng, 64)]), ("fake", [noisy_image(rng)])):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for index, image in enumerate(images):
+            image.save(tmp_path / "data" / label / f"{index}.png")
+    assert main(["evaluate", "--model", str(folder), "--dataset", str(tmp_path / "data"), "--output",
+                 str(tmp_path / "out"), "--no-progress"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sum(row["n"] for row in summary["by_judge"].values()) == 3
+    assert set(summary["by_judge"]) <= {"residual_autoencoder", "deep_svdd"}

@@ -94,6 +94,13 @@ def test_a_published_space_loads_models_from_the_namespace_it_was_published_to(t
     assert module.SOURCES["NPR detector (photos, native resolution)"] == "my-org/deepfake-npr-detector"
 
 
+def test_the_score_chart_names_the_member_that_judged(space_module) -> None:
+    figure = space_module.member_score_figure({"npr": 0.4}, 0.4, 1.5, "balanced")
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == ["score (npr)"]
+    figure = space_module.member_score_figure({"a": 0.4, "b": 2.0}, 1.2, 1.5, "balanced")
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == ["a", "b", "combined"]
+
+
 def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
     monkeypatch.setenv("DEEPFAKE_DETECTORS_MODELS", f"My ELA={REPO_ROOT / 'hub_repos' / 'deepfake-ela-cnn'}")
     assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")

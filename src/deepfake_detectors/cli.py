@@ -171,6 +171,9 @@ def command_evaluate(args: argparse.Namespace) -> int:
         key: results.get(key)
         for key in ("n_real", "n_fake", "auroc", "accuracy", "recall", "fpr", "expected_calibration_error", "out_of_domain")
     }
+    if "by_judge" in results:  # a domain-routed detector: how many images each member judged, and how well
+        summary["by_judge"] = {name: {key: row[key] for key in ("n", "share", "accuracy", "auroc")}
+                               for name, row in results["by_judge"].items()}
     print(json.dumps(summary))
     return 0
 
