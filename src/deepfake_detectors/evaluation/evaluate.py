@@ -135,6 +135,7 @@ def evaluate_detector(
     # Images out of the detector's domain take the threshold and P(fake) of its out-of-domain calibration, if any.
     thresholds, probabilities, recalibrated = detector.per_image_verdicts(scores, domain)
     flagged = scores >= thresholds
+    routed = getattr(detector.config, "routed", False)  # a domain-routed ensemble: each image judged by one member
     outside = detector.applied_thresholds()[1]
     if outside is not None and ok.any() and recalibrated[ok].all():  # every image judged on the second calibration
         threshold, threshold_name = outside.value, outside.name
@@ -147,7 +148,7 @@ def evaluate_detector(
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]
         results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)
-    if getattr(detector.config, "routed", False):
+    if routed:
         results["by_judge"] = judge_metrics(detector.config.member_names, labels, scores[ok], flagged[ok],
                                             [check for check, good in zip(domain, ok) if good])
     elif len(members) > 1:
@@ -175,7 +176,6 @@ def evaluate_detector(
             ).items()
         }
         (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        routed = getattr(detector.config, "routed", False)
         write_predictions(out / "predictions.jsonl", data, scores, probabilities, flagged, errors, domain,
                           recalibrated if recalibrated.any() or routed else None,
                           tuple(detector.config.member_names) if routed else ("in-domain", "out-of-domain"))
