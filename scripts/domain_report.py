@@ -18,8 +18,16 @@ import numpy as np
 
 from deepfake_detectors import EnsembleDeepfakeDetector
 from deepfake_detectors.cards import domain_section, replace_card_section
-from deepfake_detectors.domain import statistics_of_sources
+from deepfake_detectors.domain import DOMAIN_FEATURES, statistics_of_sources
 from deepfake_detectors.evaluation.data import load_labelled_images
+
+
+def shortest_side(statistics: np.ndarray) -> np.ndarray:
+    """Each image's shorter side in pixels, from its size and aspect statistics (images smaller than a detector's
+    crop are out of its domain when it cannot judge enlarged images: ``min_judged_side``)."""
+    pixels = 10 ** statistics[:, DOMAIN_FEATURES.index("log10_megapixels")] * 1e6
+    aspect = np.exp(statistics[:, DOMAIN_FEATURES.index("abs_log_aspect")])
+    return np.round(np.sqrt(pixels / aspect))
 
 
 def main() -> None:
@@ -42,8 +50,9 @@ def main() -> None:
         detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
         flagged = {}
         for name, data in (("wild_test", wild), ("cifake_test", cifake)):
-            inside, _ = detector.domain.check(statistics_of_sources(data.images, detector.decode_min_size))
-            flagged[name] = ~inside
+            statistics = statistics_of_sources(data.images, detector.decode_min_size)
+            inside, _ = detector.domain.check(statistics)
+            flagged[name] = ~inside | (shortest_side(statistics) < detector.min_judged_side)
         sources = np.asarray(wild.groups["source"])
         report = {
             "wild_test": float(flagged["wild_test"].mean()),

@@ -50,6 +50,7 @@ MAIN_DETECTORS: dict[str, str] = {
     "9-member one-class ensemble": "fake-image-detection-ensemble",
     "9-member one-class ensemble (photos, native resolution)": "fake-image-detection-ensemble-photos",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
+    "Zero-shot entropy (photos, one-class)": "deepfake-zero-shot-entropy",
     "Residual autoencoder (photos, one-class)": "deepfake-autoencoder-photos",
     "EfficientNet classifier": "deepfake-efficientnet",
     "ELA + CNN": "deepfake-ela-cnn",
@@ -90,6 +91,9 @@ ABOUT_DESCRIPTIONS: dict[str, str] = {
     "flags a real photo, and on AI images from other sources it is close to chance: see its card.",
     "deepfake-ensemble-detector": "Deep SVDD and a residual convolutional autoencoder, trained on CIFAKE's real "
     "32 px images only, 50/50 vote of their calibrated scores.",
+    "deepfake-zero-shot-entropy": "A pixel model of real photographs (after ZED), trained on real photos only (no "
+    "fakes): it predicts each pixel from its neighbours and measures how many bits the image costs against how "
+    "many it expected. Generated images tend to be more predictable than real photos; its map shows where.",
     "deepfake-autoencoder-photos": "The residual convolutional autoencoder at its published size (34.8M "
     "parameters), trained on native-resolution crops of real photos only (no fakes); an image it reconstructs "
     "badly is unlike those photos. Trained on the CPU for a short time: see its card.",

@@ -30,6 +30,7 @@ from .configuration import (
     SemanticSVDDConfig,
     StatisticalConfig,
     TextureOCSVMConfig,
+    ZeroShotEntropyConfig,
 )
 from .modeling import (
     ColourDistributionModel,
@@ -47,6 +48,7 @@ from .modeling import (
     SemanticSVDDModel,
     StatisticalModel,
     TextureOCSVMModel,
+    ZeroShotEntropyModel,
 )
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
@@ -99,6 +101,8 @@ __all__ = [
     "StatisticalModel",
     "TextureOCSVMConfig",
     "TextureOCSVMModel",
+    "ZeroShotEntropyConfig",
+    "ZeroShotEntropyModel",
     "REGISTRY",
     "detector_spec",
     "load_image",

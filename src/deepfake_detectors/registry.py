@@ -246,6 +246,11 @@ BUILT_IN_DETECTORS: tuple[DetectorSpec, ...] = (
         description="A residual convolutional autoencoder trained on real images; its reconstruction error is the score.",
     ),
     DetectorSpec(
+        "zero_shot_entropy", cfg.ZeroShotEntropyConfig, mdl.ZeroShotEntropyModel,
+        processor_class=NativeCropImageProcessor, explanation="Coding surprise",
+        description="A pixel model of real photographs; images it codes more cheaply than it expects score as fake (ZED).",
+    ),
+    DetectorSpec(
         "deep_svdd", cfg.DeepSVDDConfig, mdl.DeepSVDDModel,
         description="Deep SVDD: a CNN maps real images close to a centre; the distance to it is the score.",
     ),

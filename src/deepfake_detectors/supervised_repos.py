@@ -66,6 +66,29 @@ AUTOENCODER_PHOTOS_PROVENANCE = """
 photos (99th / 95th / 90th percentiles). `optimal` threshold and P(fake) (Platt scaling): wild validation real and AI
 images, the only use of labelled fakes, as in the published system. Domain description: wild train real photos.
 """
+ZERO_SHOT_ENTROPY_DESCRIPTION = (
+    "A zero-shot detector after ZED (Cozzolino et al., ECCV 2024), trained **on real photographs only**: a small "
+    "pixel model (at native resolution and at half resolution, a residual CNN predicts the three other pixels of "
+    "every 2 x 2 block from the first, as a probability distribution per pixel) learns how real photos are coded. "
+    "For an image it measures the actual coding cost (bits) and the cost the model expected (the entropy of its own "
+    "predictions); a generated image tends to be *more predictable than the model expects*, and that surprise, "
+    "averaged over 2 x 2 native crops of 128 px, is the score. It needs no examples of any generator."
+)
+#: Which data each fitted number of the zero-shot entropy detector came from (real images only, as for every
+#: one-class detector).
+ZERO_SHOT_ENTROPY_PROVENANCE = AUTOENCODER_PHOTOS_PROVENANCE
+#: The limitations of the zero-shot entropy detector.
+ZERO_SHOT_ENTROPY_LIMITATIONS = (
+    "Trained on ImageNet, Sun-Hays and Urban100 sample photos only (JPEG quality 90 after the dataset's common "
+    "steps, with JPEG re-compression as augmentation): a real photo whose pixels are unusually predictable (smooth, "
+    "enlarged, denoised or heavily compressed) looks generated to it; the per-source rows above show how often each "
+    "kind of real photo is flagged.",
+    "Images smaller than a crop (128 px) are enlarged to it, which makes them predictable: such images (CIFAKE) are "
+    "outside its domain and flagged whatever they show.",
+    "Trained on the CPU for the steps in the training table; a longer run or a larger pixel model has not been "
+    "measured.",
+    "The training photos carry no licence of their own: research and evaluation use.",
+)
 #: The limitations of the NPR detector: the supervised photo ones and what it does to re-encoded web photos.
 NPR_LIMITATIONS = SUPERVISED_PHOTO_LIMITATIONS + (
     "Re-encoded, resized web photos can look generated to it: on web photos of people from a source it never saw, "
@@ -76,6 +99,12 @@ NATIVE_CROP_CARD_TEXTS = {
     "deepfake-npr": NativeCropCardText(NPR_DESCRIPTION, limitations=NPR_LIMITATIONS),
     "deepfake-efficientnet": NativeCropCardText(EFFICIENTNET_CROPS_DESCRIPTION),
     "deepfake-ela-cnn": NativeCropCardText(ELA_CROPS_DESCRIPTION),
+    "deepfake-zero-shot-entropy": NativeCropCardText(
+        ZERO_SHOT_ENTROPY_DESCRIPTION,
+        score="coding surprise (bits per sub-pixel)",
+        limitations=ZERO_SHOT_ENTROPY_LIMITATIONS,
+        provenance=ZERO_SHOT_ENTROPY_PROVENANCE,
+    ),
     "deepfake-residual-autoencoder": NativeCropCardText(
         AUTOENCODER_PHOTOS_DESCRIPTION,
         score="reconstruction error",

@@ -17,6 +17,7 @@ from .npr import NprDetectorConfig
 from .semantic_svdd import SemanticSVDDConfig
 from .statistical import StatisticalConfig
 from .texture_ocsvm import TextureOCSVMConfig
+from .zero_shot_entropy import ZeroShotEntropyConfig
 
 __all__ = [
     "ColourDistributionConfig",
@@ -37,5 +38,6 @@ __all__ = [
     "SklearnDetectorConfig",
     "StatisticalConfig",
     "TextureOCSVMConfig",
+    "ZeroShotEntropyConfig",
     "compute_feature_dim",
 ]

@@ -16,6 +16,7 @@ from .npr import NprDetectorForImageClassification, NprDetectorOutput
 from .semantic_svdd import SemanticSVDDModel
 from .statistical import StatisticalModel
 from .texture_ocsvm import TextureOCSVMModel
+from .zero_shot_entropy import ZeroShotEntropyModel
 
 __all__ = [
     "ColourDistributionModel",
@@ -41,4 +42,5 @@ __all__ = [
     "SklearnDetectorModel",
     "StatisticalModel",
     "TextureOCSVMModel",
+    "ZeroShotEntropyModel",
 ]

@@ -257,11 +257,16 @@ class EnsembleScoring:
         if self.config.routed and self.domain is None:
             raise ValueError("a domain-routed ensemble needs the domain description of its first member "
                              "(domain.safetensors in the repo folder)")
-        if self.domain is None or not indices:
+        too_small = self._enlarged_beyond_judgement(loaded)
+        if (self.domain is None and not any(too_small)) or not indices:
             return checks
-        statistics = image_statistics(loaded)
-        inside, notes, likelihoods = self.domain.assess(statistics)
-        rows = [(bool(ok), note, float(likelihood)) for ok, note, likelihood in zip(inside, notes, likelihoods)]
+        if self.domain is None:  # no description: only the images too small to judge get a check
+            rows = [None] * len(loaded)
+        else:
+            statistics = image_statistics(loaded)
+            inside, notes, likelihoods = self.domain.assess(statistics)
+            rows = [(bool(ok), note, float(likelihood)) for ok, note, likelihood in zip(inside, notes, likelihoods)]
+        rows = [(False, note, row[2] if row else float("nan")) if note else row for row, note in zip(rows, too_small)]
         if self.config.routed:
             second = self.member_domains.get(self.config.member_names[1])
             judged_by_second = ~np.asarray(inside, bool)
@@ -278,6 +283,32 @@ class EnsembleScoring:
         for index, row in zip(indices, rows):
             checks[index - positions.start] = row
         return checks
+
+    @property
+    def min_judged_side(self) -> int:
+        """The shortest image side this detector can judge: the crop of a voting member that cannot judge enlarged
+        images (``judges_enlarged_images = False``, its processor upscaling smaller images), else 0 (any size).
+        Always 0 for routed ensembles (their members' own checks route the images)."""
+        if self.config.routed:
+            return 0
+        crop = 0
+        for name in self.voting_members:
+            processor = self.processors.get(name)
+            if not getattr(self.members[name], "judges_enlarged_images", True) and getattr(processor, "upscale_small", False):
+                crop = max(crop, int(processor.crop_size))
+        return crop
+
+    def _enlarged_beyond_judgement(self, loaded: list[Image.Image]) -> list[Optional[str]]:
+        """For each loaded image, why it is out of domain because it is smaller than the crop of a voting member
+        that cannot judge enlarged images (``judges_enlarged_images = False``: its processor would upscale it, and
+        enlarged pixels are what that detector reads as generated), else ``None``. Not for routed ensembles."""
+        crop = self.min_judged_side
+        return [
+            f"smaller than the {crop} px crop this detector scores (it would be enlarged, and enlarged pixels look "
+            f"generated to it): {image.width} x {image.height} px"
+            if crop and min(image.size) < crop else None
+            for image in loaded
+        ]
 
     def _score_loaded(
         self,

@@ -66,6 +66,24 @@ class CropAugmentation:
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
 
+    def describe(self) -> str:
+        """What the augmentation does, in words (for training records).
+
+        Example:
+            >>> CropAugmentation(resize_probability=0.0, blur_probability=0.0).describe()
+            'flip, JPEG q60-100 (p=0.5), random native crop'
+        """
+        steps = ["flip"]
+        if self.resize_probability > 0:
+            low, high = self.resize_range
+            steps.append(f"rescale {low:g}-{high:g}x (p={self.resize_probability:g})")
+        if self.blur_probability > 0:
+            steps.append(f"blur (p={self.blur_probability:g})")
+        if self.jpeg_probability > 0:
+            low, high = self.jpeg_quality
+            steps.append(f"JPEG q{low}-{high} (p={self.jpeg_probability:g})")
+        return ", ".join(steps + ["random native crop"])
+
     def augment(self, image: Image.Image) -> Image.Image:
         """The augmented image (flip, rescale, blur, JPEG), before cropping."""
         draw = self.random

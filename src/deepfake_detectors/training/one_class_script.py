@@ -88,7 +88,12 @@ def run_one_class_training(
     model = model_class(config)
     if crops_per_side:
         processor = model.default_processor()
-        augmentation = CropAugmentation(crop_size=config.image_size, seed=args.seed, upscale_small=True)
+        augmentation = CropAugmentation(
+            crop_size=config.image_size,
+            seed=args.seed,
+            upscale_small=True,
+            **getattr(model_class, "training_augmentation", {}),  # a model may turn some augmentations off
+        )
         transform = CropTransform(augmentation, label_ids(train), augment=True, normalise=processor.normalise_tensor)
     else:
         processor = DeepfakeImageProcessor(size=config.image_size)
@@ -129,7 +134,7 @@ def run_one_class_training(
         # Trainer's max_steps overrides epochs when positive: the record names the one that was used
         **({"max_steps": args.max_steps} if args.max_steps and args.max_steps > 0 else {"epochs": args.epochs}),
         "calibration_split": args.calibration_split,
-        **({"crops_per_side": crops_per_side, "augmentation": "flip, rescale 0.5-1.5x, blur, JPEG q60-100, random native crop"} if crops_per_side else {}),
+        **({"crops_per_side": crops_per_side, "augmentation": augmentation.describe()} if crops_per_side else {}),
         "train_seconds": round(trained - started, 1),
         "device": training_device(),
     }
