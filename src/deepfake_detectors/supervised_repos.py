@@ -83,8 +83,10 @@ ZERO_SHOT_ENTROPY_LIMITATIONS = (
     "steps, with JPEG re-compression as augmentation): a real photo whose pixels are unusually predictable (smooth, "
     "enlarged, denoised or heavily compressed) looks generated to it; the per-source rows above show how often each "
     "kind of real photo is flagged.",
-    "Images smaller than a crop (128 px) are enlarged to it, which makes them predictable: such images (CIFAKE) are "
-    "outside its domain and flagged whatever they show.",
+    "Images smaller than a crop (128 px) are enlarged to it, which makes them predictable, so it flags them whatever "
+    "they show (the CIFAKE row above): every result for such an image says `in_domain=False` and why.",
+    "Its `balanced` threshold flags 5% of the wild validation photos, and several times that share of the real "
+    "photos of other sources (the per-source rows above): read a verdict next to those rows.",
     "Trained on the CPU for the steps in the training table; a longer run or a larger pixel model has not been "
     "measured.",
     "The training photos carry no licence of their own: research and evaluation use.",
@@ -101,7 +103,7 @@ NATIVE_CROP_CARD_TEXTS = {
     "deepfake-ela-cnn": NativeCropCardText(ELA_CROPS_DESCRIPTION),
     "deepfake-zero-shot-entropy": NativeCropCardText(
         ZERO_SHOT_ENTROPY_DESCRIPTION,
-        score="coding surprise (bits per sub-pixel)",
+        score="coding surprise",
         limitations=ZERO_SHOT_ENTROPY_LIMITATIONS,
         provenance=ZERO_SHOT_ENTROPY_PROVENANCE,
     ),
