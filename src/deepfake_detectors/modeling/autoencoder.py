@@ -18,6 +18,7 @@ from .base import (
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
     convolution_layout,
+    crop_map_canvas,
     convolve_and_normalise,
     reset_batch_norm,
 )
@@ -176,17 +177,7 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
     def _crop_error_canvas(self, image: Any, processor: "NativeCropImageProcessor", crops: torch.Tensor) -> np.ndarray:
         """The error maps of an image's ``[K, 3, h, w]`` crops placed where the processor cut them."""
-        from ..processing_crops import upscale_to_crop
-
-        if processor.upscale_small:
-            image = upscale_to_crop(image, processor.crop_size)
-        width, height = image.size
-        total, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
-        errors = self.error_map(crops).float().cpu().numpy()
-        for (left, top, right, bottom), error in zip(processor.crop_boxes(width, height), errors):
-            total[top:bottom, left:right] += error
-            count[top:bottom, left:right] += 1
-        return total / np.maximum(count, 1)
+        return crop_map_canvas(image, processor, self.error_map(crops).float().cpu().numpy())[0]
 
     def reconstruction_error(
         self, pixel_values: torch.Tensor, reduction: Literal["none", "mean"] = "none"

@@ -247,6 +247,33 @@ def convolve_and_normalise(
                                       convolution.dilation, convolution.groups)
 
 
+def crop_map_canvas(image: Image.Image, processor: Any, crop_maps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-crop maps ``[K, h, w]`` placed where a native-crop processor cut them from ``image``.
+
+    Args:
+        image: the decoded image (upscaled here first when the processor upscales small images, as when scoring).
+        processor: a :class:`~deepfake_detectors.NativeCropImageProcessor`.
+        crop_maps: one map per crop, in the processor's crop order.
+
+    Returns:
+        ``(canvas, count)`` at the (possibly upscaled) image's size: the maps averaged where crops overlap (0 where
+        no crop was scored), and how many crops cover each pixel.
+
+    Example:
+        >>> canvas, count = crop_map_canvas(image, processor, maps)  # doctest: +SKIP
+    """
+    from ..processing_crops import upscale_to_crop
+
+    if processor.upscale_small:
+        image = upscale_to_crop(image, processor.crop_size)
+    width, height = image.size
+    total, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
+    for (left, top, right, bottom), crop_map in zip(processor.crop_boxes(width, height), crop_maps):
+        total[top:bottom, left:right] += crop_map
+        count[top:bottom, left:right] += 1
+    return total / np.maximum(count, 1), count
+
+
 def aggregate_crop_logits(crop_logits: torch.Tensor, how: str = "mean_logit") -> torch.Tensor:
     """Combine ``[batch, crops]`` fake logits of native-resolution crops into one logit per image.
 

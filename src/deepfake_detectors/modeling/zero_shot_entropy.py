@@ -17,6 +17,7 @@ from .base import (
     Explanation,
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
+    crop_map_canvas,
 )
 
 if TYPE_CHECKING:
@@ -239,7 +240,6 @@ class ZeroShotEntropyModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedM
         from PIL import Image
 
         from ..processing import load_image
-        from ..processing_crops import upscale_to_crop
 
         processor = processor or self.default_processor()
         was_training = self.training
@@ -250,14 +250,7 @@ class ZeroShotEntropyModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedM
             maps = self.surprise_map(crops).float().cpu().numpy()
         finally:
             self.train(was_training)
-        if processor.upscale_small:
-            loaded = upscale_to_crop(loaded, processor.crop_size)
-        width, height = loaded.size
-        total, count = np.zeros((height, width), np.float32), np.zeros((height, width), np.float32)
-        for (left, top, right, bottom), crop_map in zip(processor.crop_boxes(width, height), maps):
-            total[top:bottom, left:right] += crop_map
-            count[top:bottom, left:right] += 1
-        surprise = total / np.maximum(count, 1)
+        surprise, count = crop_map_canvas(loaded, processor, maps)
         smoothed = F.avg_pool2d(torch.from_numpy(surprise)[None, None], 9, stride=1, padding=4, count_include_pad=False)
         surprise = smoothed[0, 0].numpy()
         low, high = np.percentile(surprise[count > 0], [1, 99]) if (count > 0).any() else (0.0, 1.0)
