@@ -11,6 +11,7 @@ import torch
 from conftest import REPO_ROOT, load_script
 from PIL import Image
 
+from deepfake_detectors import EnsembleDeepfakeDetector, NativeCropImageProcessor
 from deepfake_detectors.evaluation import benchmark
 from deepfake_detectors.evaluation.benchmark import (
     BenchmarkSettings,
@@ -93,7 +94,9 @@ def test_bare_forward_per_second_covers_every_image() -> None:
 
 def test_format_report_places_rows_under_their_tables() -> None:
     settings = BenchmarkSettings(images=7, image_size=9, batch_size=5, repeats=2, overhead_repeats=4, photos=3)
-    report = format_report(settings, ["| T |"], ["| O |"], ["| S |"], ["| P |"], ["| M |"], ["| E |"])
+    report = format_report(
+        settings, ["| T |"], ["| O |"], ["| S |"], ["| P |"], ["| M |"], ["| E |"], crop_counts=["| C |"]
+    )
     lines = report.splitlines()
     assert report.endswith("\n") and lines[0] == "# Benchmarks"
     assert "`python scripts/benchmark.py --images 7 --image-size 9 --batch-size 5 --output docs/BENCHMARKS.md`" in (
@@ -107,6 +110,7 @@ def test_format_report_places_rows_under_their_tables() -> None:
         "| size | detector | images / s | time / decode time |": "| P |",
         "| detector | one small JPEG | three 9400 x 9400 PNGs | ratio |": "| M |",
         "| size | detector | batch | images / s | note |": "| E |",
+        "| size | detector | crops | images / s | time / decode time |": "| C |",
     }
     for header, row in tables.items():
         index = lines.index(header)
@@ -193,6 +197,30 @@ def test_photo_size_rows_time_decoding_and_each_repo(tmp_path: Path, monkeypatch
     verdict = re.fullmatch(rf"\| tiny \| deepfake-ela-cnn \| {NUMBER} \| {NUMBER}x \|", rows[1])
     assert decode and verdict and float(decode.group(1)) > 0 and float(verdict.group(1)) > 0
     assert sorted(path.name for path in tmp_path.iterdir()) == ["photo_96x64_00.jpg", "photo_96x64_01.jpg"]
+
+
+def test_crop_count_rows_time_each_grid_and_restore_the_repos_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(benchmark, "PHOTO_SIZES", (("tiny", 300, 200),))
+    crops_taken = []
+    crop_images = NativeCropImageProcessor.crop_images
+
+    def counting(self: NativeCropImageProcessor, image: Image.Image) -> list:
+        crops = crop_images(self, image)
+        crops_taken.append(len(crops))
+        return crops
+
+    monkeypatch.setattr(NativeCropImageProcessor, "crop_images", counting)
+    npr_repo = REPO_ROOT / "hub_repos" / "deepfake-npr-detector"
+    rows = benchmark.crop_count_rows([ELA_REPO, npr_repo], tmp_path, count=2, repeats=1, grids=(1, 2, 3))
+    assert len(rows) == 3  # the resizing ELA detector has none; NPR one per grid
+    for row, crops in zip(rows, (1, 4, 9)):
+        mark = r" \(its setting\)" if crops == 9 else ""
+        assert re.fullmatch(rf"\| tiny \| deepfake-npr-detector \| {crops} x 96 px{mark} \| {NUMBER} \| {NUMBER}x \|", row)
+    assert {1, 4, 9} <= set(crops_taken)  # the grid really changed what was scored
+    reloaded = EnsembleDeepfakeDetector.from_pretrained(npr_repo, device="cpu")
+    assert next(iter(reloaded.processors.values())).crops_per_side == 3  # nothing written back to the repo
 
 
 def test_ensemble_photo_rows_time_each_member_and_the_whole_on_photos(

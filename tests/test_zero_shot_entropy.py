@@ -13,7 +13,13 @@ from transformers import AutoConfig, AutoModel
 
 import deepfake_detectors  # noqa: F401 - registers the Auto classes
 from deepfake_detectors import NativeCropImageProcessor, ZeroShotEntropyConfig, ZeroShotEntropyModel
-from deepfake_detectors.modeling.zero_shot_entropy import discretized_logistic_log_prob, next_level, split_blocks
+from deepfake_detectors.modeling import zero_shot_entropy
+from deepfake_detectors.modeling.zero_shot_entropy import (
+    discretized_logistic_entropy,
+    discretized_logistic_log_prob,
+    next_level,
+    split_blocks,
+)
 
 TINY = dict(image_size=16, hidden_size=8, num_blocks=1)
 
@@ -55,6 +61,23 @@ def test_discretized_logistic_is_a_distribution_over_the_256_intensities() -> No
     # A sharp prediction puts almost all its mass on the nearest intensity.
     at_191 = torch.tensor(191 / 127.5 - 1)
     assert discretized_logistic_log_prob(torch.tensor(191.0), at_191, torch.tensor(-7.0)).exp() > 0.95
+
+
+def test_entropy_is_that_of_the_256_bin_distribution_whatever_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    mean = torch.linspace(-1.3, 1.3, 60).view(2, 3, 10)
+    log_scale = torch.linspace(-7.0, 3.0, 60).view(2, 3, 10).flip(-1)
+    log_p = discretized_logistic_log_prob(torch.arange(256.0), mean[..., None], log_scale[..., None])
+    by_definition = -(log_p.exp() * log_p).sum(-1)
+    fast = discretized_logistic_entropy(mean, log_scale)
+    assert torch.allclose(fast, by_definition, atol=1e-4)
+    assert fast.min() < 0.1 and fast.max() > 5.0  # sharp and flat predictions both covered
+    model = ZeroShotEntropyModel(ZeroShotEntropyConfig(**TINY)).eval()
+    values = ZeroShotEntropyModel.intensities(torch.rand(5, 3, 16, 16) * 2 - 1)
+    with torch.no_grad():
+        _, chunked = model.coding_costs(values, 1, entropy_positions=0)
+        monkeypatch.setattr(zero_shot_entropy, "ENTROPY_CHUNK", 64)
+        _, at_once = model.coding_costs(values, 1, entropy_positions=0)
+    assert chunked.shape == (5, 9, 8, 8) and torch.allclose(chunked, at_once)
 
 
 def test_block_split_and_pyramid() -> None:

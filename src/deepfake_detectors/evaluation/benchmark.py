@@ -347,6 +347,55 @@ def photo_size_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int,
     return rows
 
 
+#: Crops per side measured by the crop-count table (1, 4, 9 and 16 crops per image).
+CROP_GRIDS = (1, 2, 3, 4)
+
+
+def crop_count_rows(
+    repos: Sequence[Union[str, Path]], folder: Path, count: int, repeats: int, grids: Sequence[int] = CROP_GRIDS
+) -> list[str]:
+    """How the cost of every native-crop detector grows with its crop count, on 1 MP and 12 MP JPEGs.
+
+    Each single detector whose processor takes native crops is timed with ``crops_per_side`` set to each of
+    ``grids`` (the repo's own setting is marked); other repos give no row. The decode time of the same files is in
+    the last column's denominator, as in the photo-size table.
+
+    Args:
+        repos: bundled repo folders.
+        folder: an existing folder for the photos.
+        count: JPEGs of each photo size.
+        repeats: timed runs per measurement (the best one counts).
+        grids: the ``crops_per_side`` values to time.
+
+    Example:
+        >>> crop_count_rows(["hub_repos/deepfake-npr-detector"], Path("/tmp"), 9, 3)  # doctest: +SKIP
+    """
+    detectors = {}
+    for repo in repos:
+        detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
+        processors = list(detector.processors.values())
+        if len(processors) == 1 and isinstance(processors[0], NativeCropImageProcessor):
+            detectors[Path(repo).name] = (detector, processors[0])
+    rows = []
+    for label, width, height in PHOTO_SIZES if detectors else ():
+        paths = write_photos(folder, count, width, height)
+        [load_image(path) for path in paths]
+        decode = count / best_seconds(lambda: [load_image(path) for path in paths], repeats)
+        for name, (detector, processor) in detectors.items():
+            own = processor.crops_per_side
+            for per_side in grids:
+                processor.crops_per_side = per_side
+                detector.predict(paths[:1])
+                speed = count / best_seconds(lambda: detector.predict(paths, batch_size=count), repeats)
+                mark = " (its setting)" if per_side == own else ""
+                rows.append(
+                    f"| {label} | {name} | {per_side * per_side} x {processor.crop_size} px{mark} | {speed:.2f} "
+                    f"| {decode / speed:.2f}x |"
+                )
+            processor.crops_per_side = own
+    return rows
+
+
 def ensemble_photo_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int, repeats: int) -> list[str]:
     """Every ensemble on 1 MP JPEGs: each member alone, the whole pipeline, and the sum of its members.
 
@@ -418,6 +467,7 @@ def format_report(
     memory: Sequence[str],
     ensemble_photos: Sequence[str] = (),
     stolen: Optional[float] = None,
+    crop_counts: Sequence[str] = (),
 ) -> str:
     """The Markdown report (``docs/BENCHMARKS.md``): machine, workload and command, then one table per part.
 
@@ -430,6 +480,7 @@ def format_report(
         memory: rows of ``memory_rows``.
         ensemble_photos: rows of ``ensemble_photo_rows``.
         stolen: the share of CPU time the hypervisor took during the run (:func:`stolen_share`), if known.
+        crop_counts: rows of ``crop_count_rows``.
 
     Example:
         >>> format_report(BenchmarkSettings(), [], [], [], [], []).splitlines()[0]
@@ -500,6 +551,14 @@ def format_report(
         "| size | detector | batch | images / s | note |",
         "|---|---|---|---|---|",
     ]
+    crop_count_table = [
+        "",
+        "Native-crop detectors with fewer or more crops per image than they were calibrated with (timing only:",
+        "their thresholds hold for their own setting), on the same photos; the decode time is the same as above.",
+        "",
+        "| size | detector | crops | images / s | time / decode time |",
+        "|---|---|---|---|---|",
+    ]
     memory_table = [
         "",
         "## Peak memory",
@@ -512,7 +571,8 @@ def format_report(
     ]
     lines = [
         *header, *throughput, *overhead_table, *overhead, *stage_table, *stages,
-        *photo_table, *photos, *(ensemble_photo_table + list(ensemble_photos) if ensemble_photos else []),
+        *photo_table, *photos, *(crop_count_table + list(crop_counts) if crop_counts else []),
+        *(ensemble_photo_table + list(ensemble_photos) if ensemble_photos else []),
         *memory_table, *memory,
     ]
     return "\n".join(lines) + "\n"
@@ -567,8 +627,10 @@ def benchmark_report(repos: Sequence[Union[str, Path]], settings: BenchmarkSetti
         ]
         stages = [row for repo in repos for row in stage_rows(repo, paths, batch_size, repeats)]
         photos = photo_size_rows(repos, folder, settings.photos, repeats)
+        crop_counts = crop_count_rows(repos, folder, settings.photos, repeats)
         ensemble_photos = ensemble_photo_rows(repos, folder, settings.photos, repeats)
         memory = memory_rows(repos, folder)
     return format_report(
-        settings, throughput, overhead, stages, photos, memory, ensemble_photos, stolen_share(ticks, cpu_ticks())
+        settings, throughput, overhead, stages, photos, memory, ensemble_photos, stolen_share(ticks, cpu_ticks()),
+        crop_counts,
     )

@@ -88,6 +88,31 @@ def discretized_logistic_log_prob(values: torch.Tensor, mean: torch.Tensor, log_
     return torch.log((upper - lower).clamp_min(1e-12))
 
 
+#: Crops whose entropy is computed at once: the 256 bin probabilities of every position take 9.4 MB per 128 px
+#: crop and tensor, so larger chunks leave the CPU caches and run slower per crop.
+ENTROPY_CHUNK = 4
+
+
+def discretized_logistic_entropy(mean: torch.Tensor, log_scale: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of the 256-bin discretized logistic at every position: the distribution of
+    :func:`discretized_logistic_log_prob` over all 256 intensities, from the logistic's CDF at the 255 inner bin
+    edges (one sigmoid per edge rather than two per bin).
+
+    Args:
+        mean: the logistic's mean on the [-1, 1] scale.
+        log_scale: its log-scale on that scale (same shape).
+
+    Example:
+        >>> discretized_logistic_entropy(torch.zeros(1), torch.full((1,), -7.0)).item() < 0.1  # almost one bin
+        True
+    """
+    edges = torch.arange(1, 256, device=mean.device, dtype=mean.dtype) / 127.5 - 1.0 - _HALF_BIN
+    cdf = torch.sigmoid(torch.exp(-log_scale)[..., None] * (edges - mean[..., None]))
+    ends = cdf.new_zeros(cdf.shape[:-1] + (1,))
+    probability = torch.diff(cdf, prepend=ends, append=ends + 1.0).clamp_min(1e-12)
+    return -(probability * probability.log()).sum(-1)
+
+
 def next_level(values: torch.Tensor) -> torch.Tensor:
     """The half-resolution image: each 2 x 2 block's mean, rounded to an integer intensity."""
     return torch.round(F.avg_pool2d(values, 2))
@@ -157,9 +182,10 @@ class ZeroShotEntropyModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedM
             index = torch.randperm(height * width, generator=generator)[:entropy_positions].to(mean.device)
             mean = mean.flatten(2)[..., index]
             log_scale = log_scale.flatten(2)[..., index]
-        bins = torch.arange(256.0, device=mean.device)
-        log_p = discretized_logistic_log_prob(bins, mean[..., None], log_scale[..., None])
-        entropy = -(log_p.exp() * log_p).sum(-1) / math.log(2)
+        entropy = torch.cat([
+            discretized_logistic_entropy(mean_chunk, scale_chunk)
+            for mean_chunk, scale_chunk in zip(mean.split(ENTROPY_CHUNK), log_scale.split(ENTROPY_CHUNK))
+        ]) / math.log(2)
         return nll, entropy
 
     def level_values(self, values: torch.Tensor) -> list[torch.Tensor]:
