@@ -338,7 +338,17 @@ def test_a_rebuild_is_compared_with_the_published_figures_and_quoted_in_the_card
     (published / REBUILD_FILE).write_text(json.dumps(record))
     sentence = rebuild_sentence(published)
     assert "0.7221 against 0.7262" in sentence and "0.0041, within the tolerance of 0.005" in sentence
-    assert "abc1234" in sentence
+    assert "abc1234" in sentence and "not bit-for-bit repeatable" in sentence
+    assert not record["identical_weights"]  # no weight files to compare: never claimed identical
+    from safetensors.numpy import save_file
+
+    for folder, value, metadata in ((published, 1.0, {"a": "1", "b": "2"}), (close, 1.0, {"b": "2", "a": "1"}),
+                                    (far, 1.5, {})):
+        save_file({"weight": np.full(3, value, dtype=np.float32)}, str(folder / "model.safetensors"), metadata)
+    same = compare_rebuild(published, close, command="bash scripts/bundled_weights.sh", code="abc1234")
+    assert same["identical_weights"] and not compare_rebuild(published, far, command="x", code="y")["identical_weights"]
+    (published / REBUILD_FILE).write_text(json.dumps(same))
+    assert "the same tensors, bit for bit" in rebuild_sentence(published)
 
 
 def test_a_rebuild_outside_the_tolerance_says_so_and_the_card_leads_with_the_one_rebuild_command(tmp_path) -> None:

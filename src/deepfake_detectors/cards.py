@@ -534,12 +534,16 @@ def rebuild_sentence(repo_dir: Any) -> str:
         " So the figures on this card vary from run to run by about that much; the weights here were kept (picking "
         "the better run by its test score would tune on the test split)."
     )
+    repeatability = (
+        "the rebuild wrote the same tensors, bit for bit" if check.get("identical_weights")
+        else "training on the CPU is not bit-for-bit repeatable"
+    )
     return (
         f"Rebuilt from a clean checkout with `{check['command']}` on {check['code']}: test AUROC "
         f"{rebuilt['auroc']:.4f} against {published['auroc']:.4f} here, a difference of "
         f"{check['auroc_difference']:.4f}, {verdict} the tolerance of {check['tolerance']} we hold a rebuild to "
-        f"(accuracy {rebuilt['accuracy']:.4f} against {published['accuracy']:.4f}; training on the CPU is not "
-        f"bit-for-bit repeatable).{caveat} Recorded in `{REBUILD_FILE}`.\n"
+        f"(accuracy {rebuilt['accuracy']:.4f} against {published['accuracy']:.4f}; {repeatability}).{caveat} "
+        f"Recorded in `{REBUILD_FILE}`.\n"
     )
 
 

@@ -6,6 +6,7 @@ quotes it (:func:`deepfake_detectors.cards.rebuild_sentence`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Union
@@ -30,7 +31,8 @@ def compare_rebuild(
 
     Returns:
         ``{"command", "code", "tolerance", "published": {...}, "rebuilt": {...}, "auroc_difference",
-        "reproduced"}``.
+        "reproduced", "identical_weights"}``; ``identical_weights`` is true when both folders hold ``*.safetensors``
+        files of the same names with the same tensors, bit for bit (and at least one).
 
     Example:
         >>> compare_rebuild("hub_repos/deepfake-autoencoder", "/tmp/rebuild/hub_repos/deepfake-autoencoder",
@@ -48,4 +50,25 @@ def compare_rebuild(
         **figures,
         "auroc_difference": round(difference, 6),
         "reproduced": bool(difference <= tolerance),
+        "identical_weights": weight_digests(published) == weight_digests(rebuilt) != {},
     }
+
+
+def weight_digests(folder: Union[str, Path]) -> dict[str, str]:
+    """SHA-256 of every tensor of every ``*.safetensors`` file under ``folder`` (its name, dtype, shape and bytes;
+    the file's metadata, whose order may vary, left out), by file path relative to ``folder``.
+
+    Example:
+        >>> weight_digests("hub_repos/deepfake-ela-cnn")  # doctest: +SKIP
+        {'model.safetensors': '...'}
+    """
+    from safetensors.numpy import load_file
+
+    root, digests = Path(folder), {}
+    for path in sorted(root.rglob("*.safetensors")):
+        digest = hashlib.sha256()
+        for name, array in sorted(load_file(path).items()):
+            digest.update(f"{name}:{array.dtype}:{array.shape}".encode())
+            digest.update(array.tobytes())
+        digests[str(path.relative_to(root))] = digest.hexdigest()
+    return digests
