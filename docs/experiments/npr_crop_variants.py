@@ -16,13 +16,21 @@ plus CIFAKE train; 800 steps; same augmentation and network), with these variant
     average   as base, and two averages of its late checkpoints: the mean logit of the checkpoints at steps 500-800
               (a snapshot ensemble) and one network with the weights averaged every 20 steps from step 400 on (SWA,
               batch-norm statistics recomputed on 50 training batches)
+    aligned   as base, plus 8 aligned pairs per step (added 2026-12-05): a wild-train real crop and its reconstruction
+              through the FLUX.2 tiny autoencoder as the fake (Rajan et al., ICLR 2025; runs/aligned_pairs from
+              scripts/make_aligned_pairs.py, pairs of the held-out sources left out), the same crop, flip and JPEG
+              quality for both halves of a pair, so that only the decoder's traces tell them apart
+    alignedonly  the paper's own setting: no generated image of wild train at all, each step 16 aligned pairs (32
+              crops: the real crop and its reconstruction), CIFAKE term kept
 
 Every 100 steps from step 500 it prints AUROC on wild validation (same sources as training), AI-art train, the
 held-out sources (their train and validation rows) and CIFAKE validation; the summary line is the mean over those
 four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
-Needs the arrays of prepare_arrays.py in /tmp/exp.
+Needs the arrays of prepare_arrays.py in /tmp/exp. When runs/photo_sources exists (scripts/build_photo_sources.py:
+five public sources no variant trains on, the second selection set of docs/npr_selection.md), each checkpoint also
+prints a NEWSRC line: AUROC on them and, at the wild-validation 95th percentile, the flagged fraction per source.
 
-Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED [SCORES.npz]]   (base | large160 | bag | rgb | noresize | nocifake | average;
+Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED [SCORES.npz]]   (base | large160 | bag | rgb | noresize | nocifake | average | aligned | alignedonly;
     seed 0 unless given: the network's initialisation, the batches and the augmentation)
 """
 import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -54,6 +62,19 @@ art, yart = parquet_imgs('/work/shared/data/aiart/data/train-00000-of-00001.parq
 cif, ycif = parquet_imgs('/work/shared/data/cifake/data/train-00000-of-00001.parquet', 20000)
 cifv, ycifv = parquet_imgs('/work/shared/data/cifake/data/validation-00000-of-00001.parquet', 1000)
 cif = np.stack(cif); cifv = np.stack(cifv)
+import glob, os
+NEWSRC = sorted(glob.glob('runs/photo_sources/data/*.parquet'))
+if NEWSRC:
+    _n = pq.read_table(NEWSRC).to_pandas()
+    Xnew = [np.asarray(Image.open(io.BytesIO(b['bytes'])).convert('RGB')) for b in _n['image']]
+    ynew, snew = _n['label'].values, _n['source'].values
+    print('new sources', len(Xnew), int(ynew.sum()), flush=True)
+if VARIANT.startswith('aligned'):
+    _t = pq.read_table('runs/aligned_pairs/data/train-00000-of-00001.parquet').to_pandas()
+    _t = _t[~_t.source.str.replace('aligned:', '').isin(HOLD)].sort_values(['pair', 'label'])
+    _dec = lambda col: [np.asarray(Image.open(io.BytesIO(b['bytes'])).convert('RGB')) for b in col]
+    AR = _dec(_t[_t.label == 0]['image']); AF = _dec(_t[_t.label == 1]['image'])
+    print('aligned pairs', len(AR), flush=True)
 
 def augment(a, resize=True):
     im = Image.fromarray(a)
@@ -65,6 +86,19 @@ def augment(a, resize=True):
     if rng.random() < 0.5:
         b = io.BytesIO(); im.save(b, 'JPEG', quality=int(rng.integers(60, 101))); im = Image.open(b).convert('RGB')
     return np.asarray(im)
+def aligned_pair(real, fake, c):
+    """The same crop, flip and JPEG quality for a real crop and its reconstruction."""
+    h, w = real.shape[:2]; c = min(c, h // 2 * 2, w // 2 * 2)
+    y = 2*rng.integers(0, (h-c)//2+1); x = 2*rng.integers(0, (w-c)//2+1)
+    flip = rng.random() < 0.5; q = int(rng.integers(60, 101)) if rng.random() < 0.5 else None
+    out = []
+    for a in (real, fake):
+        im = Image.fromarray(a[y:y+c, x:x+c])
+        if flip: im = im.transpose(Image.FLIP_LEFT_RIGHT)
+        if q is not None:
+            b = io.BytesIO(); im.save(b, 'JPEG', quality=q); im = Image.open(b).convert('RGB')
+        out.append(np.asarray(im))
+    return out
 def rand_crop(a, c):
     h, w = a.shape[:2]; c = min(c, h // 2 * 2, w // 2 * 2)
     y = 2*rng.integers(0, (h-c)//2+1); x = 2*rng.integers(0, (w-c)//2+1)
@@ -110,13 +144,17 @@ def center(a, m=768):
 def same_shape_crops(imgs, c):
     crops = [rand_crop(a, c) for a in imgs]; c = min(min(x.shape[:2]) for x in crops)
     return [x[:c, :c] for x in crops]
-t0 = time.time(); rows = []; snapshots = []
+t0 = time.time(); rows = []; snapshots = []; newrows = []
 swa = torch.optim.swa_utils.AveragedModel(net) if VARIANT == 'average' else None
 def train_batches():
     idx = rng.integers(0, len(Xtr), B); ci = rng.integers(0, len(cif), 64)
     return T(same_shape_crops([augment(Xtr[i]) for i in idx], CROP)), T(list(cif[ci]))
 for step in range(STEPS):
-    if VARIANT == 'bag':
+    if VARIANT == 'alignedonly':
+        pairs = [aligned_pair(AR[i], AF[i], CROP) for i in rng.integers(0, len(AR), 16)]
+        c = min(p[0].shape[0] for p in pairs)
+        logit = net(T([p[k][:c, :c] for p in pairs for k in (0, 1)])); yb = torch.tensor([0., 1.] * len(pairs))
+    elif VARIANT == 'bag':
         idx = rng.integers(0, len(Xtr), 8)
         xb = T(same_shape_crops([augment(Xtr[i]) for i in idx for _ in range(4)], CROP))
         logit = net(xb).view(8, 4).mean(1); yb = torch.tensor(ytr[idx]).float()
@@ -124,6 +162,11 @@ for step in range(STEPS):
         idx = rng.integers(0, len(Xtr), B)
         xb = T(same_shape_crops([augment(Xtr[i]) for i in idx], CROP)); yb = torch.tensor(ytr[idx]).float()
         logit = net(xb)
+    if VARIANT == 'aligned':
+        pairs = [aligned_pair(AR[i], AF[i], CROP) for i in rng.integers(0, len(AR), 8)]
+        c = min(xb.shape[-1], min(p[0].shape[0] for p in pairs))
+        xa = T([p[k][:c, :c] for p in pairs for k in (0, 1)]); ya = torch.tensor([0., 1.] * len(pairs))
+        logit = torch.cat([net(xb[:, :, :c, :c]), net(xa)]); yb = torch.cat([yb, ya])
     loss = F.binary_cross_entropy_with_logits(logit, yb)
     ci = rng.integers(0, len(cif), 64)
     xc = T([augment(cif[i], False) if rng.random() < 0.3 else cif[i] for i in ci]); yc = torch.tensor(ycif[ci]).float()
@@ -138,6 +181,11 @@ for step in range(STEPS):
         row = [roc_auc_score(yva, sv), roc_auc_score(yart, sa), roc_auc_score(yho, sh), (sh[yho == 0] > thr).mean(),
                (sh[yho == 1] > thr).mean(), roc_auc_score(ycifv, sc), ((sc > 0) == ycifv).mean()]
         rows.append(row); snapshots.append((sv, sa, sh, sc))
+        if NEWSRC:
+            sn = score_crops(Xnew, CROP)
+            flagged = ' '.join(f'{src} {(sn[snew == src] > thr).mean():.3f}' for src in sorted(set(snew)))
+            newrows.append(roc_auc_score(ynew, sn))
+            print(f'NEWSRC step {step+1} auroc {newrows[-1]:.3f} flagged at the wildval 95th pct: {flagged}', flush=True)
         print(f'step {step+1} {time.time()-t0:.0f}s loss {loss.item():.3f} wildval {row[0]:.3f} aiart {row[1]:.3f} '
               f'holdout {row[2]:.3f} hold_fpr {row[3]:.3f} hold_tpr {row[4]:.3f} cifakeval auc {row[5]:.3f} acc {row[6]:.3f}',
               flush=True)
@@ -148,6 +196,8 @@ if len(sys.argv) > 3:  # a file for the checkpoints' scores (npr_plus_forensic.p
 m = np.mean(rows, 0)
 print(f'MEAN steps 500-800 {VARIANT}: wildval {m[0]:.3f} aiart {m[1]:.3f} holdout {m[2]:.3f} hold_fpr {m[3]:.3f} '
       f'hold_tpr {m[4]:.3f} cifakeval auc {m[5]:.3f} acc {m[6]:.3f}', flush=True)
+if newrows:
+    print(f'MEAN steps 500-800 {VARIANT}: new sources auroc {np.mean(newrows):.3f}', flush=True)
 def report(label, sv, sa, sh, sc):
     thr = np.percentile(sv[yva == 0], 95)
     print(f'{label}: wildval {roc_auc_score(yva, sv):.3f} aiart {roc_auc_score(yart, sa):.3f} '
