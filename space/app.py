@@ -51,6 +51,7 @@ MAIN_DETECTORS: dict[str, str] = {
     "9-member one-class ensemble (photos, native resolution)": "fake-image-detection-ensemble-photos",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
     "Zero-shot entropy (photos, one-class)": "deepfake-zero-shot-entropy",
+    "Reconstruction ratio (photos, training-free)": "deepfake-reconstruction-ratio",
     "Residual autoencoder (photos, one-class)": "deepfake-autoencoder-photos",
     "EfficientNet classifier": "deepfake-efficientnet",
     "ELA + CNN": "deepfake-ela-cnn",
@@ -94,6 +95,9 @@ ABOUT_DESCRIPTIONS: dict[str, str] = {
     "deepfake-zero-shot-entropy": "A pixel model of real photographs (after ZED), trained on real photos only (no "
     "fakes): it predicts each pixel from its neighbours and measures how many bits the image costs against how "
     "many it expected. Generated images tend to be more predictable than real photos; its map shows where.",
+    "deepfake-reconstruction-ratio": "A pretrained image autoencoder (the FLUX.2 tiny autoencoder), used as "
+    "published, after AEROBLADE: an image it reconstructs more easily than its own reconstruction is scored as "
+    "generated. Nothing was trained; only its thresholds were set, on photos. Its map shows where.",
     "deepfake-autoencoder-photos": "The residual convolutional autoencoder at its published size (34.8M "
     "parameters), trained on native-resolution crops of real photos only (no fakes); an image it reconstructs "
     "badly is unlike those photos. Trained on the CPU for a short time: see its card.",

@@ -30,6 +30,7 @@ from .configuration import (
     SemanticSVDDConfig,
     StatisticalConfig,
     TextureOCSVMConfig,
+    ReconstructionRatioConfig,
     ZeroShotEntropyConfig,
 )
 from .modeling import (
@@ -48,6 +49,7 @@ from .modeling import (
     SemanticSVDDModel,
     StatisticalModel,
     TextureOCSVMModel,
+    ReconstructionRatioModel,
     ZeroShotEntropyModel,
 )
 from .pipeline import DetectionResult, EnsembleDeepfakeDetector
@@ -101,7 +103,9 @@ __all__ = [
     "StatisticalModel",
     "TextureOCSVMConfig",
     "TextureOCSVMModel",
+    "ReconstructionRatioConfig",
     "ZeroShotEntropyConfig",
+    "ReconstructionRatioModel",
     "ZeroShotEntropyModel",
     "REGISTRY",
     "detector_spec",

@@ -251,6 +251,11 @@ BUILT_IN_DETECTORS: tuple[DetectorSpec, ...] = (
         description="A pixel model of real photographs; images it codes more cheaply than it expects score as fake (ZED).",
     ),
     DetectorSpec(
+        "reconstruction_ratio", cfg.ReconstructionRatioConfig, mdl.ReconstructionRatioModel,
+        processor_class=NativeCropImageProcessor, explanation="Reconstruction ratio",
+        description="A pretrained image autoencoder; images it reconstructs more easily than their detail predicts score as fake (AEROBLADE-like, training-free).",
+    ),
+    DetectorSpec(
         "deep_svdd", cfg.DeepSVDDConfig, mdl.DeepSVDDModel,
         description="Deep SVDD: a CNN maps real images close to a centre; the distance to it is the score.",
     ),

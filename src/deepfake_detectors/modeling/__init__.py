@@ -16,6 +16,7 @@ from .npr import NprDetectorForImageClassification, NprDetectorOutput
 from .semantic_svdd import SemanticSVDDModel
 from .statistical import StatisticalModel
 from .texture_ocsvm import TextureOCSVMModel
+from .reconstruction_ratio import ReconstructionRatioModel
 from .zero_shot_entropy import ZeroShotEntropyModel
 
 __all__ = [
@@ -42,5 +43,6 @@ __all__ = [
     "SklearnDetectorModel",
     "StatisticalModel",
     "TextureOCSVMModel",
+    "ReconstructionRatioModel",
     "ZeroShotEntropyModel",
 ]

@@ -21,63 +21,10 @@ import torch
 from PIL import Image
 from torch import nn
 
+from ..modeling.tiny_autoencoder import load_tiny_weights, tiny_decoder, tiny_encoder
+
 if TYPE_CHECKING:
     import datasets
-
-
-def _conv(in_channels: int, out_channels: int, **kwargs) -> nn.Conv2d:
-    return nn.Conv2d(in_channels, out_channels, 3, padding=1, **kwargs)
-
-
-class _SoftClamp(nn.Module):
-    """``3 * tanh(x / 3)``: keeps decoder inputs in (-3, 3)."""
-
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(hidden / 3) * 3
-
-
-class _Block(nn.Module):
-    """Three 3 x 3 convolutions with a skip connection; optionally a global-context branch (``pool``) first."""
-
-    def __init__(self, channels: int, global_context: bool = False) -> None:
-        super().__init__()
-        self.conv = nn.Sequential(
-            _conv(channels, channels), nn.ReLU(), _conv(channels, channels), nn.ReLU(), _conv(channels, channels)
-        )
-        self.skip = nn.Identity()
-        self.fuse = nn.ReLU()
-        self.pool = None
-        if global_context:
-            wide = 4 * channels
-            self.pool = nn.Sequential(
-                nn.Conv2d(channels, wide, 1, bias=False),
-                nn.GroupNorm(4, wide),
-                nn.ReLU(),
-                nn.Conv2d(wide, channels, 1, bias=False),
-            )
-
-    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
-        if self.pool is not None:
-            hidden = hidden + self.pool(hidden)
-        return self.fuse(self.conv(hidden) + self.skip(hidden))
-
-
-def tiny_encoder(latent_channels: int, global_context: bool) -> nn.Sequential:
-    """The encoder layout: 3 stride-2 stages of 64 channels down to ``latent_channels`` at 1/8 resolution."""
-    deep = dict(global_context=global_context)
-    layers: list[nn.Module] = [_conv(3, 64), _Block(64)]
-    for stage in range(3):
-        layers += [_conv(64, 64, stride=2, bias=False)] + [_Block(64, **(deep if stage == 2 else {})) for _ in range(3)]
-    return nn.Sequential(*layers, _conv(64, latent_channels))
-
-
-def tiny_decoder(latent_channels: int, global_context: bool) -> nn.Sequential:
-    """The decoder layout: three 2x nearest-neighbour up-sampling stages of 64 channels back to RGB."""
-    layers: list[nn.Module] = [_SoftClamp(), _conv(latent_channels, 64), nn.ReLU()]
-    for stage in range(3):
-        kind = dict(global_context=global_context) if stage == 0 else {}
-        layers += [_Block(64, **kind) for _ in range(3)] + [nn.Upsample(scale_factor=2), _conv(64, 64, bias=False)]
-    return nn.Sequential(*layers, _Block(64), _conv(64, 3))
 
 
 class TinyAutoencoder(nn.Module):
@@ -104,8 +51,8 @@ class TinyAutoencoder(nn.Module):
         super().__init__()
         self.encoder = tiny_encoder(latent_channels, global_context)
         self.decoder = tiny_decoder(latent_channels, global_context)
-        for module, path in ((self.encoder, encoder_path), (self.decoder, decoder_path)):
-            module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        load_tiny_weights(self.encoder, encoder_path)
+        load_tiny_weights(self.decoder, decoder_path)
         self.eval()
 
     @torch.no_grad()
