@@ -69,6 +69,24 @@ def tile_starts(length: int, tile: int) -> list[int]:
     return starts if starts[-1] >= last else starts + [last]
 
 
+def unit_range_crop_processor(crop_size: int, crops_per_side: int) -> "NativeCropImageProcessor":
+    """The processor of the native-crop models that read pixels in [-1, 1] (the photo autoencoder, the zero-shot
+    entropy and reconstruction-ratio detectors): native crops of ``crop_size``, smaller images upscaled to it (and
+    said so).
+
+    Example:
+        >>> unit_range_crop_processor(128, 2).image_mean
+        [0.5, 0.5, 0.5]
+    """
+    return NativeCropImageProcessor(
+        crop_size=crop_size,
+        crops_per_side=crops_per_side,
+        image_mean=(0.5, 0.5, 0.5),
+        image_std=(0.5, 0.5, 0.5),
+        upscale_small=True,
+    )
+
+
 def upscale_to_crop(image: Image.Image, crop_size: int) -> Image.Image:
     """Upscale an image whose shorter side is below ``crop_size`` (bilinear, aspect kept); return others unchanged.
 

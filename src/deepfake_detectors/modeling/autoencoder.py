@@ -198,16 +198,10 @@ class ResidualAutoencoderModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         ``image_size``, or native crops of that size (smaller images upscaled to it) when ``config.crops_per_side``
         is set; both map pixels to [-1, 1]."""
         from ..processing import DeepfakeImageProcessor
-        from ..processing_crops import NativeCropImageProcessor
+        from ..processing_crops import unit_range_crop_processor
 
         if self.config.crops_per_side:
-            return NativeCropImageProcessor(
-                crop_size=self.config.image_size,
-                crops_per_side=self.config.crops_per_side,
-                image_mean=(0.5, 0.5, 0.5),
-                image_std=(0.5, 0.5, 0.5),
-                upscale_small=True,
-            )
+            return unit_range_crop_processor(self.config.image_size, self.config.crops_per_side)
         return DeepfakeImageProcessor(size=self.config.image_size)
 
     def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:

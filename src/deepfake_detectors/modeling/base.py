@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -272,6 +272,59 @@ def crop_map_canvas(image: Image.Image, processor: Any, crop_maps: np.ndarray) -
         total[top:bottom, left:right] += crop_map
         count[top:bottom, left:right] += 1
     return total / np.maximum(count, 1), count
+
+
+def explained_crop_maps(
+    model: torch.nn.Module, image: Any, processor: Any, crop_map: Callable[[torch.Tensor], torch.Tensor]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``crop_map`` over the native crops of one image in eval mode and place the maps on the image.
+
+    Args:
+        model: the detector (its training mode is restored afterwards).
+        image: a path, PIL image, array or bytes.
+        processor: a :class:`~deepfake_detectors.NativeCropImageProcessor`.
+        crop_map: maps crops ``[K, 3, h, w]`` to per-pixel maps ``[K, h, w]``.
+
+    Returns:
+        ``(canvas, count)`` as :func:`crop_map_canvas` gives them.
+
+    Example:
+        >>> canvas, count = explained_crop_maps(model, "photo.jpg", processor, model.surprise_map)  # doctest: +SKIP
+    """
+    from ..processing import load_image
+
+    was_training = model.training
+    model.eval()
+    try:
+        loaded = load_image(image)
+        crops = processor([loaded])["pixel_values"][0].to(next(model.parameters()).device)
+        with torch.no_grad():
+            maps = crop_map(crops).float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return crop_map_canvas(loaded, processor, maps)
+
+
+def percentile_heatmap(canvas: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, Image.Image]:
+    """A [0, 1] heatmap of a crop-map canvas, scaled between its 1st and 99th percentiles over the scored pixels (0
+    where no crop was scored), and its colour overlay.
+
+    Args:
+        canvas: the map at the image's size.
+        count: how many crops cover each pixel (0: not scored).
+
+    Returns:
+        ``(heatmap, overlay)``.
+
+    Example:
+        >>> heatmap, overlay = percentile_heatmap(*explained_crop_maps(model, image, processor, fn))  # doctest: +SKIP
+    """
+    from matplotlib import colormaps
+
+    scored = count > 0
+    low, high = np.percentile(canvas[scored], [1, 99]) if scored.any() else (0.0, 1.0)
+    heatmap = np.clip((canvas - low) / max(high - low, 1e-6), 0, 1).astype(np.float32) * scored
+    return heatmap, Image.fromarray((colormaps["magma"](heatmap)[..., :3] * 255).astype(np.uint8))
 
 
 def aggregate_crop_logits(crop_logits: torch.Tensor, how: str = "mean_logit") -> torch.Tensor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -16,7 +15,8 @@ from .base import (
     Explanation,
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
-    crop_map_canvas,
+    explained_crop_maps,
+    percentile_heatmap,
 )
 from .tiny_autoencoder import load_tiny_weights, tiny_decoder, tiny_encoder
 
@@ -126,15 +126,17 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
     def default_processor(self) -> "NativeCropImageProcessor":
         """Native crops of ``image_size`` (smaller images upscaled to it, and said so), pixels mapped to [-1, 1]."""
-        from ..processing_crops import NativeCropImageProcessor
+        from ..processing_crops import unit_range_crop_processor
 
-        return NativeCropImageProcessor(
-            crop_size=self.config.image_size,
-            crops_per_side=self.config.crops_per_side,
-            image_mean=(0.5, 0.5, 0.5),
-            image_std=(0.5, 0.5, 0.5),
-            upscale_small=True,
-        )
+        return unit_range_crop_processor(self.config.image_size, self.config.crops_per_side)
+
+    @torch.no_grad()
+    def ratio_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Per-pixel ``log(e2 / e1)`` of crops ``[batch, 3, h, w]`` in [-1, 1], each error smoothed over 9 x 9 pixels
+        first: ``[batch, h, w]``."""
+        first, second = self.error_maps(pixel_values)
+        smooth = lambda error: F.avg_pool2d(error[:, None], 9, stride=1, padding=4, count_include_pad=False)[:, 0]
+        return torch.log(smooth(second).clamp_min(_ERROR_FLOOR)) - torch.log(smooth(first).clamp_min(_ERROR_FLOOR))
 
     @torch.no_grad()
     def explain(self, image: "ImageInput", processor: Optional[Any] = None) -> Explanation:
@@ -152,25 +154,6 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         Example:
             >>> model.explain("examples/photo_real_01.jpg").overlay.save("ratio.png")  # doctest: +SKIP
         """
-        from matplotlib import colormaps
-        from PIL import Image
-
-        from ..processing import load_image
-
         processor = processor or self.default_processor()
-        was_training = self.training
-        self.eval()
-        try:
-            loaded = load_image(image)
-            crops = processor([loaded])["pixel_values"][0].to(self.device)
-            first, second = self.error_maps(crops)
-            smooth = lambda error: F.avg_pool2d(error[:, None], 9, stride=1, padding=4, count_include_pad=False)[:, 0]
-            ratio = torch.log(smooth(second).clamp_min(_ERROR_FLOOR)) - torch.log(smooth(first).clamp_min(_ERROR_FLOOR))
-            maps = ratio.float().cpu().numpy()
-        finally:
-            self.train(was_training)
-        ratio_map, count = crop_map_canvas(loaded, processor, maps)
-        low, high = np.percentile(ratio_map[count > 0], [1, 99]) if (count > 0).any() else (0.0, 1.0)
-        heatmap = np.clip((ratio_map - low) / max(high - low, 1e-6), 0, 1).astype(np.float32) * (count > 0)
-        overlay = Image.fromarray((colormaps["magma"](heatmap)[..., :3] * 255).astype(np.uint8))
+        heatmap, overlay = percentile_heatmap(*explained_crop_maps(self, image, processor, self.ratio_map))
         return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="reconstruction ratio")

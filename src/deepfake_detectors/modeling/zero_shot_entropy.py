@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Optional
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -17,7 +16,8 @@ from .base import (
     Explanation,
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
-    crop_map_canvas,
+    explained_crop_maps,
+    percentile_heatmap,
 )
 
 if TYPE_CHECKING:
@@ -225,15 +225,9 @@ class ZeroShotEntropyModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedM
 
     def default_processor(self) -> "NativeCropImageProcessor":
         """Native crops of ``image_size`` (smaller images upscaled to it, and said so), pixels mapped to [-1, 1]."""
-        from ..processing_crops import NativeCropImageProcessor
+        from ..processing_crops import unit_range_crop_processor
 
-        return NativeCropImageProcessor(
-            crop_size=self.config.image_size,
-            crops_per_side=self.config.crops_per_side,
-            image_mean=(0.5, 0.5, 0.5),
-            image_std=(0.5, 0.5, 0.5),
-            upscale_small=True,
-        )
+        return unit_range_crop_processor(self.config.image_size, self.config.crops_per_side)
 
     @torch.no_grad()
     def surprise_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -262,24 +256,8 @@ class ZeroShotEntropyModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrainedM
         Example:
             >>> model.explain("examples/photo_real_01.jpg").overlay.save("surprise.png")  # doctest: +SKIP
         """
-        from matplotlib import colormaps
-        from PIL import Image
-
-        from ..processing import load_image
-
         processor = processor or self.default_processor()
-        was_training = self.training
-        self.eval()
-        try:
-            loaded = load_image(image)
-            crops = processor([loaded])["pixel_values"][0].to(self.device)
-            maps = self.surprise_map(crops).float().cpu().numpy()
-        finally:
-            self.train(was_training)
-        surprise, count = crop_map_canvas(loaded, processor, maps)
+        surprise, count = explained_crop_maps(self, image, processor, self.surprise_map)
         smoothed = F.avg_pool2d(torch.from_numpy(surprise)[None, None], 9, stride=1, padding=4, count_include_pad=False)
-        surprise = smoothed[0, 0].numpy()
-        low, high = np.percentile(surprise[count > 0], [1, 99]) if (count > 0).any() else (0.0, 1.0)
-        heatmap = np.clip((surprise - low) / max(high - low, 1e-6), 0, 1).astype(np.float32) * (count > 0)
-        overlay = Image.fromarray((colormaps["magma"](heatmap)[..., :3] * 255).astype(np.uint8))
+        heatmap, overlay = percentile_heatmap(smoothed[0, 0].numpy(), count)
         return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="coding surprise")
