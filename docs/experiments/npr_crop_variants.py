@@ -62,7 +62,7 @@ art, yart = parquet_imgs('/work/shared/data/aiart/data/train-00000-of-00001.parq
 cif, ycif = parquet_imgs('/work/shared/data/cifake/data/train-00000-of-00001.parquet', 20000)
 cifv, ycifv = parquet_imgs('/work/shared/data/cifake/data/validation-00000-of-00001.parquet', 1000)
 cif = np.stack(cif); cifv = np.stack(cifv)
-import glob, os
+import glob
 NEWSRC = sorted(glob.glob('runs/photo_sources/data/*.parquet'))
 if NEWSRC:
     _n = pq.read_table(NEWSRC).to_pandas()
