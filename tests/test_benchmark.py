@@ -24,6 +24,7 @@ from deepfake_detectors.evaluation.benchmark import (
     photo_size_rows,
     stage_rows,
     throughput_rows,
+    within_budget,
     write_images,
     write_photos,
 )
@@ -148,6 +149,22 @@ def test_rows_of_a_small_repo_are_well_formed(tmp_path: Path) -> None:
     (stages,) = stage_rows(ELA_REPO, paths, batch_size=4, repeats=1)
     match = re.fullmatch(r"\| deepfake-ela-cnn \| ([0-9]+) \| ([0-9]+) \| ([0-9]+) \| ([+-][0-9]+)% \|", stages)
     assert match and int(match.group(3)) > 0 and int(match.group(1)) + int(match.group(2)) > 0
+
+
+def test_a_slow_detector_is_timed_on_the_first_files_and_its_row_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = write_images(tmp_path, count=8, size=32)
+    assert within_budget(lambda batch: None, paths, budget_seconds=60.0) == paths
+    monkeypatch.setattr(benchmark, "RUN_BUDGET_SECONDS", 1e-9)  # every detector is now "too slow"
+    assert within_budget(lambda batch: None, paths) == paths[:1]
+    (throughput,) = throughput_rows(ELA_REPO, paths, batch_size=4, repeats=1)
+    match = re.fullmatch(
+        rf"\| \*\*deepfake-ela-cnn\*\* \| 4 \| \*\*{NUMBER}\*\* \| timed on the first 1 of 8 files "
+        r"\(one run kept under 0 s\) \|",
+        throughput,
+    )
+    assert match and float(match.group(1)) > 0
 
 
 def test_an_ensemble_has_a_row_per_member_and_a_whole_row_against_their_sum(tmp_path: Path) -> None:

@@ -135,6 +135,50 @@ def best_seconds(work: Callable[[], object], repeats: int) -> float:
     return best
 
 
+#: Longest one timed run should take: a slower detector is timed on the first files only (its row says how many).
+RUN_BUDGET_SECONDS = 20.0
+
+
+def within_budget(
+    predict: Callable[[list[str]], object], paths: list[str], budget_seconds: Optional[float] = None
+) -> list[str]:
+    """The first files of ``paths`` that one run of ``predict`` scores within ``budget_seconds`` (all if it can).
+
+    One file is scored first, which also warms the detector up; its time (an overestimate, warm-up included) sets how
+    many files fit. This keeps a run of ``make bench`` short when a detector takes seconds per image.
+
+    Args:
+        predict: scores a list of files.
+        paths: the files.
+        budget_seconds: the longest one run over the returned files should take (default
+            :data:`RUN_BUDGET_SECONDS`).
+
+    Example:
+        >>> slow = lambda batch: time.sleep(0.02 * len(batch))  # 20 ms per file
+        >>> len(within_budget(slow, ["a.jpg"] * 10, budget_seconds=0.1))  # about 0.1 / 0.02 files
+        4
+    """
+    budget_seconds = RUN_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    started = time.perf_counter()
+    predict(paths[:1])
+    per_file = time.perf_counter() - started
+    if per_file * len(paths) <= budget_seconds:
+        return paths
+    return paths[: max(1, int(budget_seconds / per_file))]
+
+
+def budget_note(timed: int, total: int) -> str:
+    """The note of a row timed on fewer files than the others (empty when all were timed).
+
+    Example:
+        >>> budget_note(22, 512)
+        'timed on the first 22 of 512 files (one run kept under 20 s)'
+    """
+    if timed == total:
+        return ""
+    return f"timed on the first {timed} of {total} files (one run kept under {RUN_BUDGET_SECONDS:.0f} s)"
+
+
 def images_per_second(detector: EnsembleDeepfakeDetector, paths: list[str], batch_size: int, repeats: int) -> float:
     """Best-of-``repeats`` throughput of ``predict`` on the files (after one warm-up batch).
 
@@ -168,6 +212,8 @@ def throughput_rows(repo: Union[str, Path], paths: list[str], batch_size: int, r
     name_of_repo = Path(repo).name
     detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
     rows = []
+    timed = within_budget(lambda batch: detector.predict(batch, batch_size=batch_size), paths)
+    note, paths = budget_note(len(timed), len(paths)), timed
     whole = images_per_second(detector, paths, batch_size, repeats)
     if len(detector.members) > 1:
         member_seconds = {}
@@ -195,7 +241,7 @@ def throughput_rows(repo: Union[str, Path], paths: list[str], batch_size: int, r
             f"alone: {len(paths) / total:.1f} img/s ({total:.2f} s vs {len(paths) / whole:.2f} s) |"
         )
     else:
-        rows.append(f"| **{name_of_repo}** | {batch_size} | **{whole:.1f}** | |")
+        rows.append(f"| **{name_of_repo}** | {batch_size} | **{whole:.1f}** | {note} |".replace("|  |", "| |"))
     return rows
 
 
@@ -295,6 +341,7 @@ def stage_rows(repo: Union[str, Path], paths: list[str], batch_size: int, repeat
         return []
     name, model = next(iter(detector.members.items()))
     processor = detector.processors[name]
+    paths = within_budget(lambda batch: detector.predict(batch, batch_size=batch_size), paths)
     starts = range(0, len(paths), batch_size)
 
     def warm_best_seconds(work: Callable[[], object]) -> float:
@@ -385,9 +432,10 @@ def crop_count_rows(
             own = processor.crops_per_side
             for per_side in grids:
                 processor.crops_per_side = per_side
-                detector.predict(paths[:1])
-                speed = count / best_seconds(lambda: detector.predict(paths, batch_size=count), repeats)
+                timed = within_budget(lambda batch: detector.predict(batch, batch_size=count), paths)
+                speed = len(timed) / best_seconds(lambda: detector.predict(timed, batch_size=count), repeats)
                 mark = " (its setting)" if per_side == own else ""
+                mark += f" ({budget_note(len(timed), count)})" if len(timed) < count else ""
                 rows.append(
                     f"| {label} | {name} | {per_side * per_side} x {processor.crop_size} px{mark} | {speed:.2f} "
                     f"| {decode / speed:.2f}x |"
@@ -500,7 +548,8 @@ def format_report(
         ),
         f"Workload: {settings.images} JPEG files of {settings.image_size}x{settings.image_size} px scored from disk "
         f"with `predict` (decode, resize, features, members, calibration), batch size {settings.batch_size}, best of "
-        f"{repeats} runs after a warm-up batch.",
+        f"{repeats} runs after a warm-up batch. A detector too slow for one run to finish in"
+        f" {RUN_BUDGET_SECONDS:.0f} s is timed on the first files only, in every table (its row says how many).",
         "",
         f"Command: `python scripts/benchmark.py --images {settings.images} --image-size {settings.image_size} "
         f"--batch-size {settings.batch_size} --output docs/BENCHMARKS.md` (also `make bench`).",
