@@ -45,12 +45,13 @@ EXAMPLES_DIR = next((p for p in (HERE / "examples", HERE.parent / "examples") if
 
 #: The detectors shown first: label -> repo folder name in hub_repos/ (and on the Hub).
 MAIN_DETECTORS: dict[str, str] = {
-    "Default: EfficientNet for small CIFAKE-like images, NPR for photos": "deepfake-detector",
+    "Default: EfficientNet for small CIFAKE-like images, reconstruction error for photos": "deepfake-detector",
     "NPR detector (photos, native resolution)": "deepfake-npr-detector",
     "9-member one-class ensemble": "fake-image-detection-ensemble",
     "9-member one-class ensemble (photos, native resolution)": "fake-image-detection-ensemble-photos",
     "Deep SVDD + autoencoder ensemble": "deepfake-ensemble-detector",
     "Zero-shot entropy (photos, one-class)": "deepfake-zero-shot-entropy",
+    "Reconstruction error (photos, training-free)": "deepfake-reconstruction-error",
     "Reconstruction ratio (photos, training-free)": "deepfake-reconstruction-ratio",
     "Residual autoencoder (photos, one-class)": "deepfake-autoencoder-photos",
     "EfficientNet classifier": "deepfake-efficientnet",
@@ -95,6 +96,10 @@ ABOUT_DESCRIPTIONS: dict[str, str] = {
     "deepfake-zero-shot-entropy": "A pixel model of real photographs (after ZED), trained on real photos only (no "
     "fakes): it predicts each pixel from its neighbours and measures how many bits the image costs against how "
     "many it expected. Generated images tend to be more predictable than real photos; its map shows where.",
+    "deepfake-reconstruction-error": "A pretrained image autoencoder (the FLUX.2 tiny autoencoder) and the first "
+    "layers of an ImageNet network, both used as published, after AEROBLADE: an image whose features the "
+    "autoencoder reproduces closely is scored as generated. Nothing was trained; only its thresholds were set, on "
+    "photos. Its map shows where the reconstruction is most faithful.",
     "deepfake-reconstruction-ratio": "A pretrained image autoencoder (the FLUX.2 tiny autoencoder), used as "
     "published, after AEROBLADE: an image it reconstructs more easily than its own reconstruction is scored as "
     "generated. Nothing was trained; only its thresholds were set, on photos. Its map shows where.",

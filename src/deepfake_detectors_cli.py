@@ -25,7 +25,7 @@ DEFAULT_REPO_ID = "deepfake-detectors/deepfake-detector"
 
 
 def default_model() -> str:
-    """The default detector (EfficientNet for CIFAKE-like images, NPR for photos, routed by domain):
+    """The default detector (EfficientNet for CIFAKE-like images, the reconstruction error for photos, by domain):
     ``hub_repos/deepfake-detector`` of this checkout when there is one (found without importing the package), else
     its Hub repo id."""
     spec = importlib.util.find_spec("deepfake_detectors")

@@ -111,7 +111,7 @@ def test_every_built_in_detector_is_registered_once_with_the_auto_classes() -> N
 
     from deepfake_detectors.registry import BUILT_IN_DETECTORS
 
-    assert len({spec.name for spec in BUILT_IN_DETECTORS}) == len(BUILT_IN_DETECTORS) == 16
+    assert len({spec.name for spec in BUILT_IN_DETECTORS}) == len(BUILT_IN_DETECTORS) == 17
     for spec in BUILT_IN_DETECTORS:
         assert REGISTRY[spec.model_type] is spec
         assert AutoConfig.for_model(spec.model_type).__class__ is spec.config_class

@@ -30,6 +30,7 @@ from .configuration import (
     SemanticSVDDConfig,
     StatisticalConfig,
     TextureOCSVMConfig,
+    ReconstructionErrorConfig,
     ReconstructionRatioConfig,
     ZeroShotEntropyConfig,
 )
@@ -49,6 +50,7 @@ from .modeling import (
     SemanticSVDDModel,
     StatisticalModel,
     TextureOCSVMModel,
+    ReconstructionErrorModel,
     ReconstructionRatioModel,
     ZeroShotEntropyModel,
 )
@@ -103,8 +105,10 @@ __all__ = [
     "StatisticalModel",
     "TextureOCSVMConfig",
     "TextureOCSVMModel",
+    "ReconstructionErrorConfig",
     "ReconstructionRatioConfig",
     "ZeroShotEntropyConfig",
+    "ReconstructionErrorModel",
     "ReconstructionRatioModel",
     "ZeroShotEntropyModel",
     "REGISTRY",

@@ -148,6 +148,14 @@ def native_crop_card_body(
     parameters = sum(p.numel() for p in model.parameters()) / 1e6
     threshold = f"`{wild['threshold_name']}` = {wild['threshold']:.3f}"
     limitations = "\n".join(f"- {item}" for item in text.limitations)
+    size = f"{processor.crop_size} x {processor.crop_size} pixels"
+    if processor.crops_per_side == 1:
+        crops_text = f"one centred crop of {size}, at the image's own resolution (never resized)."
+    else:
+        crops_text = (
+            f"{processor.crops_per_side ** 2} crops of {size} on a grid over the image, at the image's own resolution "
+            f"(never resized); the crops' {text.score}s are combined (`{model.config.crop_aggregation}`)."
+        )
     small_images = (
         "Images smaller than a crop are first upscaled (bilinear) until their shorter side fills a crop, as in training."
         if getattr(processor, "upscale_small", False)
@@ -180,9 +188,7 @@ result.calibrated_probability                            # P(fake) on validation
 
 From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
 
-**Input:** {processor.crops_per_side ** 2} crops of {processor.crop_size} x {processor.crop_size} pixels on a
-grid over the image, at the image's own resolution (never resized); the crops' {text.score}s are combined
-(`{model.config.crop_aggregation}`). {small_images} {parameters:.2f}M parameters.
+**Input:** {crops_text} {small_images} {parameters:.2f}M parameters.
 
 ## Results
 
@@ -621,7 +627,7 @@ def routed_card_body(
 images at their native resolution. {plain_summary(wild)} On CIFAKE test it is right on
 {_percent(cifake['accuracy'])} of the images. Treat a verdict as one piece of evidence, never as proof.
 
-**How it works:** two trained detectors, and each image is judged by one of them. `{first}` judges the images its
+**How it works:** two detectors, and each image is judged by one of them. `{first}` judges the images its
 domain description accepts (images like its training images: see "Domain" below); `{second}` judges every other image. Each image gets exactly the
 score, threshold and P(fake) its judge gives on its own (default thresholds: {thresholds[0]} for `{first}`,
 {thresholds[1]} for `{second}`); nothing was refitted when joining them. The result says who judged
@@ -633,7 +639,8 @@ own domain check: an image neither detector knows is marked unreliable (see "Dom
 {DOMAIN_HEADING}
 
 Every verdict carries `in_domain`, the domain check of the member that judged the image (a small Gaussian mixture
-over cheap image statistics, fitted on that member's training real images only; no fake and no test image was used):
+over cheap image statistics, fitted on real training images only (each member's card names them); no fake and no
+test image was used):
 
 - `{first}` (it also decides the route): {domain_summary}
 - `{second}`: {second_domain_summary}
@@ -692,7 +699,7 @@ default thresholds. `{second}` alone is the better detector for photos but is we
 
 ## Limitations
 
-- On photos it is exactly `{second}`: read that card's limitations (generators unlike its training data, heavy
+- On photos it is exactly `{second}`: read that card's limitations (generators and photos unlike its own data, heavy
   compression and resizing).
 - The route is `{first}`'s own domain check on five cheap image statistics, which include the stored size and
   JPEG quality. A CIFAKE-like image it rejects is judged by `{second}`

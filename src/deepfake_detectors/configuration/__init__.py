@@ -17,6 +17,7 @@ from .npr import NprDetectorConfig
 from .semantic_svdd import SemanticSVDDConfig
 from .statistical import StatisticalConfig
 from .texture_ocsvm import TextureOCSVMConfig
+from .reconstruction_error import ReconstructionErrorConfig
 from .reconstruction_ratio import ReconstructionRatioConfig
 from .zero_shot_entropy import ZeroShotEntropyConfig
 
@@ -39,6 +40,7 @@ __all__ = [
     "SklearnDetectorConfig",
     "StatisticalConfig",
     "TextureOCSVMConfig",
+    "ReconstructionErrorConfig",
     "ReconstructionRatioConfig",
     "ZeroShotEntropyConfig",
     "compute_feature_dim",

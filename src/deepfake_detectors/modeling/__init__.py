@@ -16,6 +16,7 @@ from .npr import NprDetectorForImageClassification, NprDetectorOutput
 from .semantic_svdd import SemanticSVDDModel
 from .statistical import StatisticalModel
 from .texture_ocsvm import TextureOCSVMModel
+from .reconstruction_error import ReconstructionErrorModel
 from .reconstruction_ratio import ReconstructionRatioModel
 from .zero_shot_entropy import ZeroShotEntropyModel
 
@@ -43,6 +44,7 @@ __all__ = [
     "SklearnDetectorModel",
     "StatisticalModel",
     "TextureOCSVMModel",
+    "ReconstructionErrorModel",
     "ReconstructionRatioModel",
     "ZeroShotEntropyModel",
 ]

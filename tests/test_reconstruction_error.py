@@ -1,0 +1,120 @@
+"""ReconstructionErrorConfig / ReconstructionErrorModel (training-free AEROBLADE on EfficientNet-Lite0 features)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import labelled_crop_splits, load_script
+from PIL import Image
+from safetensors import safe_open
+from test_reconstruction_ratio import box_blur, tiny_autoencoder_files
+from transformers import AutoConfig, AutoModel
+
+from deepfake_detectors import (
+    EnsembleDeepfakeDetector,
+    NativeCropImageProcessor,
+    ReconstructionErrorConfig,
+    ReconstructionErrorModel,
+)
+from deepfake_detectors.features.backbones import load_efficientnet_lite0
+from deepfake_detectors.modeling import reconstruction_ratio
+
+TINY = dict(image_size=16)
+
+
+def test_config_validation_and_json_round_trip(tmp_path: Path) -> None:
+    for bad, match in [(dict(feature_blocks=4), "between 0 and 3"), (dict(image_size=20), "multiple of 8")]:
+        with pytest.raises(ValueError, match=match):
+            ReconstructionErrorConfig(**bad)
+    config = ReconstructionErrorConfig(image_size=64, feature_blocks=1, crops_per_side=2)
+    config.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "deepfake-reconstruction-error"
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    assert isinstance(loaded, ReconstructionErrorConfig)
+    assert (loaded.feature_blocks, loaded.crops_per_side, loaded.image_size) == (1, 2, 64)
+
+
+def test_score_is_minus_log_of_the_normalised_feature_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ReconstructionErrorModel(ReconstructionErrorConfig(**TINY)).eval()
+    monkeypatch.setattr(model, "reconstruct", box_blur)
+    torch.manual_seed(0)
+    pixels = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        features = [model.features(model.feature_input(p)) for p in (pixels, box_blur(pixels))]
+    unit = [f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10) for f in features]
+    expected = -torch.log((unit[0] - unit[1]).pow(2).sum(1).mean())
+    assert torch.allclose(model(pixels * 2 - 1).scores, expected[None], atol=1e-4)
+    # an image the autoencoder reproduces closely (smooth content survives the blur) scores higher than fine detail
+    ramp = torch.linspace(0, 1, 16).view(1, 1, 1, 16).expand(1, 3, 16, 16)
+    assert model(ramp * 2 - 1).scores.item() > model(pixels * 2 - 1).scores.item()
+
+
+def test_crops_combine_whatever_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = ReconstructionErrorModel(ReconstructionErrorConfig(**TINY, crop_aggregation="max_logit")).eval()
+    crops = torch.rand(2, 4, 3, 16, 16) * 2 - 1
+    per_crop = model(crops.flatten(0, 1)).scores.view(2, 4)
+    assert torch.allclose(model(crops).scores, per_crop.max(1).values)
+    monkeypatch.setattr(reconstruction_ratio, "RECONSTRUCTION_CHUNK", 3)
+    assert torch.allclose(model(crops.flatten(0, 1)).scores.view(2, 4), per_crop, atol=1e-5)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        model(torch.zeros(1, 3, 16, 12))
+
+
+def test_pretrained_weights_load_save_and_run_in_the_pipeline(tmp_path: Path) -> None:
+    encoder_path, decoder_path = tiny_autoencoder_files(tmp_path)
+    model = ReconstructionErrorModel.from_tiny_autoencoder(encoder_path, decoder_path, ReconstructionErrorConfig(**TINY))
+    expected = torch.load(decoder_path, weights_only=True)
+    assert all(torch.equal(model.decoder.state_dict()[key], value) for key, value in expected.items())
+    imagenet_stem = load_efficientnet_lite0(num_classes=0).conv_stem.weight
+    assert torch.equal(model.features[0].weight, imagenet_stem)  # the ImageNet weights, not a random start
+    out = tmp_path / "repo"
+    model.save_pretrained(out)
+    model.default_processor().save_pretrained(out)
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
+    loaded, info = AutoModel.from_pretrained(out, output_loading_info=True)
+    assert isinstance(loaded, ReconstructionErrorModel)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    pixels = torch.rand(2, 1, 3, 16, 16) * 2 - 1
+    assert torch.equal(model.eval()(pixels).scores, loaded.eval()(pixels).scores)
+    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+    processor = detector.processors["reconstruction_error"]
+    assert isinstance(processor, NativeCropImageProcessor) and processor.crop_size == 16 and processor.upscale_small
+    rng = np.random.default_rng(1)
+    photos = [Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)) for _ in range(6)]
+    detector.calibrate(photos[:3], photos[3:])
+    corrupt = tmp_path / "broken.jpg"
+    corrupt.write_bytes(b"not an image")
+    small = Image.fromarray(np.full((10, 12, 3), 128, np.uint8))
+    large, enlarged, broken = detector.predict([photos[0], small, str(corrupt)])
+    assert large.error is None and np.isfinite(large.score) and large.in_domain is not False
+    assert enlarged.error is None and enlarged.in_domain is False and "smaller than the 16 px crop" in enlarged.domain_note
+    assert broken.error is not None and "broken.jpg" in broken.error
+
+
+def test_explanation_covers_the_whole_image() -> None:
+    model = ReconstructionErrorModel(ReconstructionErrorConfig(**TINY)).eval()
+    image = Image.fromarray(np.random.default_rng(2).integers(0, 256, (48, 40, 3), dtype=np.uint8))
+    explanation = model.explain(image)
+    assert explanation.heatmap.shape == (48, 40) and explanation.probability is None
+    assert explanation.method == "reconstruction error" and 0 <= explanation.heatmap.min() <= explanation.heatmap.max() <= 1
+
+
+def test_build_script_makes_the_feature_error_detector_calibrated_on_validation(tmp_path: Path) -> None:
+    dataset = str(labelled_crop_splits(tmp_path, per_class=3, splits=("validation", "test")))
+    encoder_path, decoder_path = tiny_autoencoder_files(tmp_path)
+    out = tmp_path / "error"
+    load_script("build_reconstruction_ratio").main(
+        ["--score", "feature-error", "--encoder", str(encoder_path), "--decoder", str(decoder_path),
+         "--crop-size", "16", "--dataset", dataset, "--output-dir", str(out)])
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_type"] == "deepfake-reconstruction-error" and config["feature_blocks"] == 2
+    assert "EfficientNet-Lite0" in config["training"]["weights"] and config["training"]["calibration_split"] == "validation"
+    assert config["calibration"]["n_real"] == 3 and "optimal" in config["calibration"]["thresholds"]
+    with safe_open(str(out / "model.safetensors"), "pt") as weights:
+        dtypes = {weights.get_tensor(key).dtype for key in weights.keys()}
+        assert dtypes == {torch.float16, torch.int64}  # int64: batch norm's num_batches_tracked counters
+        assert any(key.startswith("features.") for key in weights.keys())
