@@ -207,7 +207,7 @@ def test_browser_uploads_an_example_and_shows_the_verdict(server: str, tmp_path:
         finally:
             browser.close()
     for suffix in ("desktop", "phone"):
-        assert "Judged by its npr member" in texts[f"analyse_{suffix}"]  # the default detector sends photos to NPR
+        assert "Judged by its reconstruction_error member" in texts[f"analyse_{suffix}"]  # photos go to that judge
         assert re.search(r"\b(FAKE|REAL)\b", texts[f"analyse_{suffix}"])
         assert texts[f"empty_{suffix}"].count("Error") == 0
         assert "Score all" in texts[f"Batch_{suffix}"] and "Limits, in plain words" in texts[f"About_{suffix}"]

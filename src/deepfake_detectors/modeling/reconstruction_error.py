@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Optional, Union
 
 import torch
 from torch import nn
@@ -11,12 +11,7 @@ from torch.nn import functional as F
 
 from ..configuration.reconstruction_error import ReconstructionErrorConfig
 from ..features.backbones import EFFICIENTNET_LITE_INPUT
-from . import reconstruction_ratio
-from .base import DetectorOutput, Explanation, aggregate_crop_logits, explained_crop_maps, percentile_heatmap
 from .reconstruction_ratio import ReconstructionRatioModel
-
-if TYPE_CHECKING:
-    from ..processing import ImageInput
 
 #: Floor of a feature error before the logarithm.
 _ERROR_FLOOR = 1e-8
@@ -61,6 +56,8 @@ class ReconstructionErrorModel(ReconstructionRatioModel):
 
     config_class = ReconstructionErrorConfig
     base_model_prefix = "reconstruction_error"
+    #: The ``method`` of :meth:`explain`'s result (the inherited ``explain``: bright = reproduced most faithfully).
+    explanation_method = "reconstruction error"
 
     def __init__(self, config: ReconstructionErrorConfig) -> None:
         super().__init__(config)
@@ -113,29 +110,10 @@ class ReconstructionErrorModel(ReconstructionRatioModel):
         original, reconstructed = features.chunk(2)
         return (original - reconstructed).pow(2).sum(1)
 
-    def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
-        """Score the batch: ``scores`` is ``-log`` of the feature reconstruction error per image, its crops combined
-        by ``config.crop_aggregation``.
-
-        Args:
-            pixel_values: native crops ``[batch, crops, 3, image_size, image_size]`` in [-1, 1], or single crops
-                ``[batch, 3, h, w]`` with h and w multiples of 8.
-            labels: ignored (nothing is trained); accepted for Trainer compatibility.
-        """
-        crops = pixel_values.shape[1] if pixel_values.dim() == 5 else None
-        if crops is not None:
-            pixel_values = pixel_values.flatten(0, 1)
-        if pixel_values.shape[-1] % 8 or pixel_values.shape[-2] % 8:
-            raise ValueError(f"image sides must be multiples of 8, got {tuple(pixel_values.shape[-2:])}")
-        with torch.no_grad():
-            errors = [
-                self.feature_error_map(chunk).flatten(1).mean(1)
-                for chunk in pixel_values.split(reconstruction_ratio.RECONSTRUCTION_CHUNK)
-            ]
-        scores = -torch.log(torch.cat(errors).clamp_min(_ERROR_FLOOR))
-        if crops is not None:
-            scores = aggregate_crop_logits(scores.view(-1, crops), self.config.crop_aggregation)
-        return DetectorOutput(loss=None, scores=scores)
+    def crop_scores(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """``-log`` of the feature reconstruction error of each crop ``[batch, 3, h, w]`` in [-1, 1]; ``forward``
+        (inherited) combines the crops of each image by ``config.crop_aggregation``."""
+        return -torch.log(self.feature_error_map(pixel_values).flatten(1).mean(1).clamp_min(_ERROR_FLOOR))
 
     @torch.no_grad()
     def faithfulness_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -146,22 +124,6 @@ class ReconstructionErrorModel(ReconstructionRatioModel):
         error = F.avg_pool2d(error, 9, stride=1, padding=4, count_include_pad=False)[:, 0]
         return -torch.log(error.clamp_min(_ERROR_FLOOR))
 
-    @torch.no_grad()
-    def explain(self, image: "ImageInput", processor: Optional[Any] = None) -> Explanation:
-        """Where the autoencoder reproduces the image's features most faithfully (bright = evidence for "fake"), over
-        every crop the score is made of.
-
-        Args:
-            image: a path, PIL image, array or bytes.
-            processor: the image processor saved with the model (default: :meth:`default_processor`).
-
-        Returns:
-            An :class:`~deepfake_detectors.modeling.base.Explanation` at the image's size (overlaps averaged, 0 where
-            no crop was scored), ``method="reconstruction error"``, no probability.
-
-        Example:
-            >>> model.explain("examples/photo_real_01.jpg").overlay.save("error.png")  # doctest: +SKIP
-        """
-        processor = processor or self.default_processor()
-        heatmap, overlay = percentile_heatmap(*explained_crop_maps(self, image, processor, self.faithfulness_map))
-        return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="reconstruction error")
+    def evidence_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """What :meth:`explain` shows: :meth:`faithfulness_map` (bright = evidence for "fake")."""
+        return self.faithfulness_map(pixel_values)

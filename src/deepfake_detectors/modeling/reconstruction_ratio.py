@@ -55,6 +55,8 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
     #: An image smaller than a crop is enlarged to it, and enlarged pixels are easy to reconstruct, i.e. look
     #: generated: the pipeline marks such images out of domain (``in_domain=False``, with the reason).
     judges_enlarged_images = False
+    #: The ``method`` of :meth:`explain`'s result.
+    explanation_method = "reconstruction ratio"
 
     def __init__(self, config: ReconstructionRatioConfig) -> None:
         super().__init__(config)
@@ -100,8 +102,8 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         return (pixels - first).abs().mean(1), (first - second).abs().mean(1)
 
     def forward(self, pixel_values: torch.Tensor, labels: Optional[torch.Tensor] = None, **kwargs) -> DetectorOutput:
-        """Score the batch: ``scores`` is ``log(e2 / e1)`` per image, its crops combined by
-        ``config.crop_aggregation``.
+        """Score the batch: ``scores`` is :meth:`crop_scores` (here ``log(e2 / e1)``) per image, its crops combined
+        by ``config.crop_aggregation``.
 
         Args:
             pixel_values: native crops ``[batch, crops, 3, image_size, image_size]`` in [-1, 1], or single crops
@@ -113,16 +115,17 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
             pixel_values = pixel_values.flatten(0, 1)
         if pixel_values.shape[-1] % 8 or pixel_values.shape[-2] % 8:
             raise ValueError(f"image sides must be multiples of 8, got {tuple(pixel_values.shape[-2:])}")
-        errors = []
         with torch.no_grad():
-            for chunk in pixel_values.split(RECONSTRUCTION_CHUNK):
-                first, second = self.error_maps(chunk)
-                errors.append(torch.stack([first.flatten(1).mean(1), second.flatten(1).mean(1)], 1))
-        first_error, second_error = torch.cat(errors).clamp_min(_ERROR_FLOOR).unbind(1)
-        scores = torch.log(second_error) - torch.log(first_error)
+            scores = torch.cat([self.crop_scores(chunk) for chunk in pixel_values.split(RECONSTRUCTION_CHUNK)])
         if crops is not None:
             scores = aggregate_crop_logits(scores.view(-1, crops), self.config.crop_aggregation)
         return DetectorOutput(loss=None, scores=scores)
+
+    def crop_scores(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """``log(e2 / e1)`` of each crop ``[batch, 3, h, w]`` in [-1, 1] (subclasses score crops their own way)."""
+        first, second = self.error_maps(pixel_values)
+        first_error, second_error = (error.flatten(1).mean(1).clamp_min(_ERROR_FLOOR) for error in (first, second))
+        return torch.log(second_error) - torch.log(first_error)
 
     def default_processor(self) -> "NativeCropImageProcessor":
         """Native crops of ``image_size`` (smaller images upscaled to it, and said so), pixels mapped to [-1, 1]."""
@@ -140,8 +143,8 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
     @torch.no_grad()
     def explain(self, image: "ImageInput", processor: Optional[Any] = None) -> Explanation:
-        """Where the autoencoder reconstructs the image more easily than its own reconstruction (bright = evidence
-        for "fake": ``log(e2 / e1)`` per pixel, smoothed), over every crop the score is made of.
+        """Where the evidence for "fake" lies (bright: :meth:`evidence_map`, here ``log(e2 / e1)`` per pixel,
+        smoothed), over every crop the score is made of.
 
         Args:
             image: a path, PIL image, array or bytes.
@@ -149,11 +152,15 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
         Returns:
             An :class:`~deepfake_detectors.modeling.base.Explanation` at the image's size (overlaps averaged, 0 where
-            no crop was scored), ``method="reconstruction ratio"``, no probability.
+            no crop was scored), ``method`` = :attr:`explanation_method`, no probability.
 
         Example:
             >>> model.explain("examples/photo_real_01.jpg").overlay.save("ratio.png")  # doctest: +SKIP
         """
         processor = processor or self.default_processor()
-        heatmap, overlay = percentile_heatmap(*explained_crop_maps(self, image, processor, self.ratio_map))
-        return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method="reconstruction ratio")
+        heatmap, overlay = percentile_heatmap(*explained_crop_maps(self, image, processor, self.evidence_map))
+        return Explanation(heatmap=heatmap, overlay=overlay, probability=None, method=self.explanation_method)
+
+    def evidence_map(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """The per-pixel map :meth:`explain` shows (here :meth:`ratio_map`; subclasses show their own score)."""
+        return self.ratio_map(pixel_values)
