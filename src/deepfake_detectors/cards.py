@@ -426,8 +426,9 @@ def plain_words_section(
 Diffusion 1.4 imitations of them. Use it to study that system or to compare detectors on small images like those.
 
 **Where it fails:** on the images people actually check. {plain_summary(wild)} Larger images are shrunk to its
-input size, which destroys the traces it learned. For photos, use `{namespace}/deepfake-npr-detector`; for any
-detector, treat a verdict as one piece of evidence, never as proof.
+input size, which destroys the traces it learned. For photos, use `{namespace}/deepfake-detector` (the package's
+default, best on wild test) or, eight times faster, `{namespace}/deepfake-npr-detector`; for any detector, treat a
+verdict as one piece of evidence, never as proof.
 
 **Install and use** (the code lives in the `deepfake-detectors` package; no remote code is run):
 
