@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,18 @@ def test_a_slow_detector_is_timed_on_the_first_files_and_its_row_says_so(
         throughput,
     )
     assert match and float(match.group(1)) > 0
+
+
+def test_the_warm_up_call_does_not_count_against_the_budget() -> None:
+    calls = []
+
+    def slow_first_call(batch: list[str]) -> None:
+        time.sleep(0.3 if not calls else 0.001 * len(batch))  # lazy initialisation, then 1 ms per file
+        calls.append(len(batch))
+
+    paths = [f"{i}.jpg" for i in range(20)]
+    assert within_budget(slow_first_call, paths, budget_seconds=0.2) == paths
+    assert calls == [1, 8]  # one warm-up file, then the next 8 timed
 
 
 def test_an_ensemble_has_a_row_per_member_and_a_whole_row_against_their_sum(tmp_path: Path) -> None:
