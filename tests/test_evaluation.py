@@ -11,6 +11,7 @@ from PIL import Image
 
 from deepfake_detectors.evaluation import (
     LabelledImages,
+    auroc_against_other_class,
     detection_metrics,
     load_labelled_images,
     member_metrics,
@@ -367,3 +368,13 @@ def test_a_rebuild_outside_the_tolerance_says_so_and_the_card_leads_with_the_one
     assert section.startswith("```bash\nbash scripts/npr_weights.sh\n```") and sentence in section
     assert section.index("python train.py --all") > section.index(sentence)  # the history follows, for provenance
     assert reproduce_section(steps, "") == "```bash\npython train.py --all\npython train.py --reuse-members\n```\n"
+
+
+def test_auroc_against_other_class_ranks_each_source_against_the_opposite_class() -> None:
+    labels = [0, 0, 0, 1, 1, 1]
+    scores = [0.1, 0.2, 0.95, 0.9, 0.8, 0.3]
+    sources = ["camera", "camera", "web", "sdxl", "sdxl", "dalle"]
+    table = auroc_against_other_class(labels, scores, sources)
+    assert table == {"camera": 1.0, "dalle": pytest.approx(2 / 3), "sdxl": pytest.approx(2 / 3), "web": 0.0}
+    with pytest.raises(ValueError, match="'mixed' holds both classes"):
+        auroc_against_other_class([0, 1], [0.1, 0.9], ["mixed", "mixed"])

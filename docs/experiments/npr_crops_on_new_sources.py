@@ -1,5 +1,5 @@
 """Crop count and aggregation of the released NPR detector on sources it never saw (runs/photo_sources)."""
-import io, sys, numpy as np, torch, pyarrow.parquet as pq
+import io, numpy as np, torch, pyarrow.parquet as pq
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 from deepfake_detectors import NprDetectorForImageClassification, NativeCropImageProcessor

@@ -20,6 +20,7 @@ from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors import EnsembleDeepfakeDetector
+from deepfake_detectors.evaluation import auroc_against_other_class
 from deepfake_detectors.modeling.reconstruction_error import lite0_stages
 
 torch.set_num_threads(2)
@@ -60,11 +61,9 @@ def main() -> None:
         fused = (z(npr_s, npr_val) + z(error_s, error_val)) / 2
         print(f"== {name}: {len(y)} images, {int(y.sum())} AI")
         for label, s in [("NPR (released)", npr_s), ("reconstruction error", error_s), ("equal-weight z average", fused)]:
+            per_source = auroc_against_other_class(y, s, src)
             line = f"{label:24s} AUROC {roc_auc_score(y, s):.3f}"
-            for g in sorted(set(src)):
-                m = (src == g) | (y != y[src == g][0])
-                line += f" | {g} {roc_auc_score(y[m], s[m]):.3f}"
-            print(line, flush=True)
+            print(line + "".join(f" | {g} {a:.3f}" for g, a in per_source.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ reals and fakes (not a test split). Prints the mean fake logit (3 x 3 crops, mea
 
 Usage: python docs/experiments/npr_web_photo_probe.py   (needs runs/photo_sources from build_photo_sources.py)
 """
-import io, numpy as np, torch, pyarrow.parquet as pq
+import io, torch, pyarrow.parquet as pq
 from PIL import Image
 from deepfake_detectors import NprDetectorForImageClassification, NativeCropImageProcessor
 torch.set_num_threads(2)

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+from deepfake_detectors.evaluation import auroc_against_other_class
 from deepfake_detectors.features.backbones import EFFICIENTNET_LITE_INPUT, load_efficientnet_lite0
 from deepfake_detectors.modeling.tiny_autoencoder import tiny_decoder, tiny_encoder, load_tiny_weights
 
@@ -125,11 +126,9 @@ def main() -> None:
         print(f"== {name}: {len(y)} images, {int(y.sum())} AI", flush=True)
         for key, values in rows.items():
             v = np.nan_to_num(np.asarray(values), nan=0.0)
+            per_source = auroc_against_other_class(y, v, src)
             line = f"{key:38s} AUROC {roc_auc_score(y, v):.3f}"
-            for g in sorted(set(src)):
-                m = (src == g) | (y != y[src == g][0])
-                line += f" | {g} {roc_auc_score(y[m], v[m]):.3f}"
-            print(line, flush=True)
+            print(line + "".join(f" | {g} {a:.3f}" for g, a in per_source.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from deepfake_detectors.evaluation import auroc_against_other_class
 from deepfake_detectors.features.backbones import load_efficientnet_lite0
 from deepfake_detectors.modeling.tiny_autoencoder import load_tiny_weights, tiny_decoder, tiny_encoder
 
@@ -120,11 +121,9 @@ def main() -> None:
         rows += [(f"regression: {k}", m.decision_function(x if k == "all five" else x[:, 1:])) for k, m in models.items()]
         print(f"== {name}: {len(y)} images, {int(y.sum())} AI")
         for label, s in rows:
+            per_source = auroc_against_other_class(y, s, src)
             line = f"{label:34s} AUROC {roc_auc_score(y, s):.3f}"
-            for g in sorted(set(src)):
-                m = (src == g) | (y != y[src == g][0])
-                line += f" | {g} {roc_auc_score(y[m], s[m]):.3f}"
-            print(line, flush=True)
+            print(line + "".join(f" | {g} {a:.3f}" for g, a in per_source.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ Example:
 
 from .evaluate import PERTURBATIONS, evaluate_detector
 from .data import LabelledImages, load_labelled_images, stratified_indices
-from .metrics import detection_metrics, member_metrics, tpr_at_fpr
+from .metrics import auroc_against_other_class, detection_metrics, member_metrics, tpr_at_fpr
 from .plots import save_evaluation_plots
 
 __all__ = [
+    "auroc_against_other_class",
     "PERTURBATIONS",
     "evaluate_detector",
     "LabelledImages",

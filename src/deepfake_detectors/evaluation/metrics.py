@@ -236,3 +236,35 @@ def group_metrics(labels: Any, scores: Any, flagged: Any, groups: Any) -> dict[s
             "auroc": float(roc_auc_score(group_labels, scores[members])) if n_real and n_fake else None,
         }
     return table
+
+
+def auroc_against_other_class(labels: Any, scores: Any, groups: Any) -> dict[str, float]:
+    """AUROC of each single-class group against every image of the other class.
+
+    A source of real photos is ranked against all the AI images, a generator's images against all the real photos:
+    how well the score separates that one source from the rest of the opposite class (for per-source rows where each
+    source holds one class, as in the wild and photo-source sets).
+
+    Args:
+        labels: 0 (real) / 1 (fake) per image.
+        scores: fake-ness score per image (finite).
+        groups: the group name per image; a group must hold one class.
+
+    Returns:
+        ``{group: auroc}``, groups in sorted order.
+
+    Example:
+        >>> auroc_against_other_class([0, 0, 1, 1], [0.1, 0.8, 0.6, 0.9], ["camera", "web", "sdxl", "sdxl"])
+        {'camera': 1.0, 'sdxl': 0.75, 'web': 0.5}
+    """
+    labels, scores = _validate(labels, scores)
+    names = np.asarray([str(group) for group in groups])
+    table: dict[str, float] = {}
+    for name in sorted(set(names.tolist())):
+        members = names == name
+        classes = set(labels[members].tolist())
+        if len(classes) != 1:
+            raise ValueError(f"group {name!r} holds both classes; AUROC against the other class needs one")
+        chosen = members | (labels != labels[members][0])
+        table[name] = float(roc_auc_score(labels[chosen], scores[chosen]))
+    return table
