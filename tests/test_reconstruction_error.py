@@ -11,12 +11,10 @@ import torch
 from conftest import labelled_crop_splits, load_script
 from PIL import Image
 from safetensors import safe_open
-from test_reconstruction_ratio import box_blur, tiny_autoencoder_files
-from transformers import AutoConfig, AutoModel
+from test_reconstruction_ratio import assert_saved_repo_loads_and_scores, box_blur, tiny_autoencoder_files
+from transformers import AutoConfig
 
 from deepfake_detectors import (
-    EnsembleDeepfakeDetector,
-    NativeCropImageProcessor,
     ReconstructionErrorConfig,
     ReconstructionErrorModel,
 )
@@ -71,28 +69,7 @@ def test_pretrained_weights_load_save_and_run_in_the_pipeline(tmp_path: Path) ->
     assert all(torch.equal(model.decoder.state_dict()[key], value) for key, value in expected.items())
     imagenet_stem = load_efficientnet_lite0(num_classes=0).conv_stem.weight
     assert torch.equal(model.features[0].weight, imagenet_stem)  # the ImageNet weights, not a random start
-    out = tmp_path / "repo"
-    model.save_pretrained(out)
-    model.default_processor().save_pretrained(out)
-    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
-    loaded, info = AutoModel.from_pretrained(out, output_loading_info=True)
-    assert isinstance(loaded, ReconstructionErrorModel)
-    assert not info["missing_keys"] and not info["unexpected_keys"]
-    pixels = torch.rand(2, 1, 3, 16, 16) * 2 - 1
-    assert torch.equal(model.eval()(pixels).scores, loaded.eval()(pixels).scores)
-    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
-    processor = detector.processors["reconstruction_error"]
-    assert isinstance(processor, NativeCropImageProcessor) and processor.crop_size == 16 and processor.upscale_small
-    rng = np.random.default_rng(1)
-    photos = [Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)) for _ in range(6)]
-    detector.calibrate(photos[:3], photos[3:])
-    corrupt = tmp_path / "broken.jpg"
-    corrupt.write_bytes(b"not an image")
-    small = Image.fromarray(np.full((10, 12, 3), 128, np.uint8))
-    large, enlarged, broken = detector.predict([photos[0], small, str(corrupt)])
-    assert large.error is None and np.isfinite(large.score) and large.in_domain is not False
-    assert enlarged.error is None and enlarged.in_domain is False and "smaller than the 16 px crop" in enlarged.domain_note
-    assert broken.error is not None and "broken.jpg" in broken.error
+    assert_saved_repo_loads_and_scores(model, "reconstruction_error", tmp_path)
 
 
 def test_explanation_covers_the_whole_image() -> None:

@@ -75,35 +75,11 @@ def test_crops_combine_whatever_the_chunking_and_sides_must_be_multiples_of_8(mo
 
 
 def test_pretrained_weights_load_save_and_run_in_the_pipeline(tmp_path: Path) -> None:
-    from deepfake_detectors import EnsembleDeepfakeDetector
-
     encoder_path, decoder_path = tiny_autoencoder_files(tmp_path)
     model = ReconstructionRatioModel.from_tiny_autoencoder(encoder_path, decoder_path, ReconstructionRatioConfig(**TINY))
     expected = torch.load(decoder_path, weights_only=True)
     assert all(torch.equal(model.decoder.state_dict()[key], value) for key, value in expected.items())
-    out = tmp_path / "repo"
-    model.save_pretrained(out)
-    model.default_processor().save_pretrained(out)
-    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
-    loaded, info = AutoModel.from_pretrained(out, output_loading_info=True)
-    assert isinstance(loaded, ReconstructionRatioModel)
-    assert not info["missing_keys"] and not info["unexpected_keys"]
-    pixels = torch.rand(2, 1, 3, 16, 16) * 2 - 1
-    assert torch.equal(model.eval()(pixels).scores, loaded.eval()(pixels).scores)
-    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
-    processor = detector.processors["reconstruction_ratio"]
-    assert isinstance(processor, NativeCropImageProcessor) and processor.crop_size == 16 and processor.upscale_small
-    rng = np.random.default_rng(1)
-    photos = [Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)) for _ in range(6)]
-    detector.calibrate(photos[:3], photos[3:])
-    corrupt = tmp_path / "broken.jpg"
-    corrupt.write_bytes(b"not an image")
-    small = Image.fromarray(np.full((10, 12, 3), 128, np.uint8))
-    large, enlarged, broken = detector.predict([photos[0], small, str(corrupt)])
-    assert large.error is None and np.isfinite(large.score) and large.in_domain is not False
-    # enlarged pixels are easy to reconstruct: an image smaller than a crop is scored but marked out of domain
-    assert enlarged.error is None and enlarged.in_domain is False and "smaller than the 16 px crop" in enlarged.domain_note
-    assert broken.error is not None and "broken.jpg" in broken.error
+    assert_saved_repo_loads_and_scores(model, "reconstruction_ratio", tmp_path)
 
 
 def test_explanation_covers_the_whole_image() -> None:
@@ -133,3 +109,33 @@ def test_build_script_calibrates_on_validation_only_and_stores_float16(tmp_path:
     model = ReconstructionRatioModel.from_tiny_autoencoder(encoder_path, decoder_path, ReconstructionRatioConfig(**TINY))
     with pytest.raises(ValueError, match="never a test split"):
         calibrate_and_save_training_free(model, dataset, str(tmp_path / "no"), calibration_split="test")
+
+
+def assert_saved_repo_loads_and_scores(model: ReconstructionRatioModel, member: str, tmp_path: Path) -> None:
+    """Save ``model`` as a repo; it must reload through ``AutoModel`` with the same scores, and its pipeline must score
+    a photo, mark an image smaller than a crop out of domain and name a corrupt file."""
+    from deepfake_detectors import EnsembleDeepfakeDetector
+
+    out = tmp_path / "repo"
+    model.save_pretrained(out)
+    model.default_processor().save_pretrained(out)
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
+    loaded, info = AutoModel.from_pretrained(out, output_loading_info=True)
+    assert type(loaded) is type(model)
+    assert not info["missing_keys"] and not info["unexpected_keys"]
+    pixels = torch.rand(2, 1, 3, 16, 16) * 2 - 1
+    assert torch.equal(model.eval()(pixels).scores, loaded.eval()(pixels).scores)
+    detector = EnsembleDeepfakeDetector.from_pretrained(out, device="cpu")
+    processor = detector.processors[member]
+    assert isinstance(processor, NativeCropImageProcessor) and processor.crop_size == 16 and processor.upscale_small
+    rng = np.random.default_rng(1)
+    photos = [Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)) for _ in range(6)]
+    detector.calibrate(photos[:3], photos[3:])
+    corrupt = tmp_path / "broken.jpg"
+    corrupt.write_bytes(b"not an image")
+    small = Image.fromarray(np.full((10, 12, 3), 128, np.uint8))
+    large, enlarged, broken = detector.predict([photos[0], small, str(corrupt)])
+    assert large.error is None and np.isfinite(large.score) and large.in_domain is not False
+    # enlarged pixels are easy to reconstruct: an image smaller than a crop is scored but marked out of domain
+    assert enlarged.error is None and enlarged.in_domain is False and "smaller than the 16 px crop" in enlarged.domain_note
+    assert broken.error is not None and "broken.jpg" in broken.error
