@@ -427,7 +427,8 @@ Diffusion 1.4 imitations of them. Use it to study that system or to compare dete
 
 **Where it fails:** on the images people actually check. {plain_summary(wild)} Larger images are shrunk to its
 input size, which destroys the traces it learned. For photos, use `{namespace}/deepfake-detector` (the package's
-default, best on wild test) or, eight times faster, `{namespace}/deepfake-npr-detector`; for any detector, treat a
+default, best on wild test) or `{namespace}/deepfake-npr-detector` (second on wild test, 6 to 11 times faster on
+photos in `make bench`); for any detector, treat a
 verdict as one piece of evidence, never as proof.
 
 **Install and use** (the code lives in the `deepfake-detectors` package; no remote code is run):
