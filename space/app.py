@@ -33,6 +33,7 @@ from PIL import Image
 from deepfake_detectors import REGISTRY, EnsembleDeepfakeDetector, ImageLoadError
 from deepfake_detectors.scan_output import escape_cell
 from deepfake_detectors.explanations import exif_metadata, explain_image
+from deepfake_detectors.provenance import read_provenance
 
 HERE = Path(__file__).resolve().parent
 HUB_DIR = Path(os.environ.get("DEEPFAKE_DETECTORS_HUB_DIR", HERE.parent / "hub_repos"))
@@ -249,7 +250,7 @@ def analyze(image_path: Optional[str], detector_label: str, preset: str, custom_
         return None, "Upload, paste or pick an image first, then press **Analyse**.", None, [], []
     detector, result = _verdict(detector_label, image_path, preset, custom_threshold)
     confidences = {row["label"]: row["score"] for row in result.as_pipeline_output()}
-    summary = verdict_markdown(result, detector_label)
+    summary = verdict_markdown(result, detector_label) + "\n\n" + provenance_markdown(image_path)
     figure = member_score_figure(result.member_scores, result.score, result.threshold, result.threshold_name)
     gallery = [(_for_display(picture), caption) for caption, picture in explain_image(detector, image_path).items()]
     exif = exif_metadata(image_path)
@@ -280,6 +281,14 @@ def verdict_markdown(result: Any, detector_label: str) -> str:
             f"({result.domain_note}).\n\n{line}"
         )
     return line
+
+
+def provenance_markdown(image_path: str) -> str:
+    """What the file's own metadata declares (AI labels, Content Credentials), beside the verdict, never in it."""
+    provenance = read_provenance(image_path)
+    text = provenance.summary()
+    sentence = f"{text[0].upper()}{text[1:]}."
+    return f"**Metadata: {sentence}**" if provenance.declares_ai else f"**Metadata:** {sentence}"
 
 
 def predict_json(image_path: Optional[str], detector_label: str, preset: str, custom_threshold: Optional[float]) -> dict:
@@ -457,8 +466,8 @@ def about_markdown() -> str:
         "- The one-class detectors flag anything unusual, not only generated images: heavy editing, screenshots, "
         "scans or compression can raise their scores.",
         "- Resaving, resizing or blurring an image weakens the traces all of them rely on (see the robustness tables).",
-        "- A verdict is one piece of evidence. EXIF metadata can be edited or removed as easily; weigh both, never "
-        "treat either as proof.",
+        "- A verdict is one piece of evidence. Metadata (the EXIF table; an AI label or Content Credentials, named "
+        "under the verdict) can be edited or removed as easily; weigh both, never treat either as proof.",
     ]
     return "\n".join(lines)
 

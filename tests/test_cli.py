@@ -288,3 +288,22 @@ def test_detect_says_which_calibration_judged_a_photo(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "threshold optimal = " in err and "far outside its domain: balanced = " in err
     assert "from its out-of-domain calibration" in err
+
+
+def test_detect_prints_a_metadata_declaration_beside_an_unchanged_verdict(tiny_model_dir, tmp_path, capsys) -> None:
+    from PIL import Image, PngImagePlugin
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    settings = PngImagePlugin.PngInfo()
+    settings.add_text("parameters", "a cat\nSteps: 30, Sampler: DPM++ 2M")  # what AUTOMATIC1111 writes
+    picture = Image.new("RGB", (32, 32), (120, 80, 40))
+    picture.save(folder / "labelled.png", pnginfo=settings)
+    picture.save(folder / "plain.png")
+    assert main(["detect", str(folder), "--model", str(tiny_model_dir), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    scores = {Path(line.split("\t")[0]).name: line.split("\t")[1] for line in out.splitlines()[1:]}
+    assert scores["labelled.png"] == scores["plain.png"]  # same pixels, same score: metadata never scores
+    assert f"declared: {folder / 'labelled.png'}: its metadata declares AI generation" in err
+    assert "plain.png" not in err
+    assert "1 whose metadata declares AI generation" in err

@@ -58,6 +58,7 @@ from .pipeline import DetectionResult, EnsembleDeepfakeDetector
 from .processing import DeepfakeImageProcessor, ImageLoadError, load_image
 from .processing_crops import NativeCropImageProcessor
 from .processing_ela import ElaCropImageProcessor, ElaImageProcessor
+from .provenance import Provenance, read_provenance
 from .registry import REGISTRY, DetectorSpec, detector_spec, register_detector  # registers every detector
 
 __version__ = "0.1.0"
@@ -95,6 +96,7 @@ __all__ = [
     "NativeCropImageProcessor",
     "NprDetectorConfig",
     "NprDetectorForImageClassification",
+    "Provenance",
     "ResidualAutoencoderConfig",
     "ResidualAutoencoderModel",
     "BrightnessNormalisation",
@@ -114,5 +116,6 @@ __all__ = [
     "REGISTRY",
     "detector_spec",
     "load_image",
+    "read_provenance",
     "register_detector",
 ]

@@ -73,7 +73,7 @@ def command_detect(args: argparse.Namespace) -> int:
     todo = remaining[rank::world]
     if done and rank == 0:
         print(f"resuming: {len(paths) - len(remaining)} of {len(paths)} images already in {output}", file=sys.stderr)
-    scored = failed = out_of_domain = 0
+    scored = failed = out_of_domain = declared = 0
     status = 0
     bar = tqdm_bar(len(todo), disable=len(todo) <= PROGRESS_MIN_IMAGES or args.no_progress)
     try:
@@ -90,6 +90,7 @@ def command_detect(args: argparse.Namespace) -> int:
                     domain = {True: "yes", False: "no", None: "-"}[result.in_domain]
                     judge = f"\t{result.calibration_domain}" if routed else ""
                     print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}{judge}")
+                    declared += report_declaration(result.source)
                     if result.in_domain is False:
                         out_of_domain += 1
                         recalibrated = (" (threshold and P(fake) from its out-of-domain calibration)"
@@ -118,6 +119,7 @@ def command_detect(args: argparse.Namespace) -> int:
         f"{scored} of {len(todo)} images scored, {failed} could not be read"
         + (f", {len(skipped)} skipped" if skipped else "")
         + (f", {out_of_domain} unlike the detector's training images (verdict unreliable)" if out_of_domain else "")
+        + (f", {declared} whose metadata declares AI generation (see above)" if declared else "")
         + f"; threshold {inside.name} = {inside.value:.3f} "
         + (f"for the images {inside.calibration_domain} judged, {outside.name} = {outside.value:.3f} for those "
            f"{outside.calibration_domain} judged " if detector.config.routed else
@@ -130,6 +132,25 @@ def command_detect(args: argparse.Namespace) -> int:
     if status:
         return status
     return 0 if scored or done else 1
+
+
+def report_declaration(source: object) -> int:
+    """Print a ``declared:`` line on stderr when the file's own metadata declares AI generation or carries Content
+    Credentials (:func:`deepfake_detectors.provenance.read_provenance`); 1 if it declares AI generation, else 0.
+
+    The pixel verdict is printed unchanged: metadata is shown beside it, never mixed into it.
+    """
+    from .provenance import read_provenance
+
+    if not isinstance(source, (str, Path)) or not Path(source).is_file():
+        return 0
+    try:
+        provenance = read_provenance(source)
+    except OSError:  # the file went away after scoring: nothing to add
+        return 0
+    if provenance.declares_ai or provenance.content_credentials:
+        print(f"declared: {source}: {provenance.summary()}", file=sys.stderr)
+    return int(provenance.declares_ai)
 
 
 def distributed_state():
