@@ -66,7 +66,7 @@ ENSEMBLE_SHORT_NAMES: dict[str, str] = {
 #: "default" is the threshold the detector's own config names (``optimal`` for the supervised classifiers,
 #: ``balanced`` for the others); "custom" is a probability of fake, set with the slider.
 THRESHOLD_PRESETS = ["default", "strict", "balanced", "sensitive", "optimal", "custom"]
-BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error"]
+BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 #: Images scored per call to the detector in the batch tab (the progress bar moves once per chunk).
 BATCH_CHUNK = 64
@@ -355,8 +355,9 @@ def analyze_batch(
         custom_threshold: the threshold when ``preset`` is ``custom``.
 
     Returns:
-        Rows ``[file, verdict, confidence, score, P(fake), error]`` (confidence: the shown probability of the
-        verdict) and the path of the same table as CSV.
+        Rows ``[file, verdict, confidence, score, P(fake), in_domain, error, metadata]`` (confidence: the shown
+        probability of the verdict; metadata: what the file declares, see :func:`batch_metadata_cell`) and the path
+        of the same table as CSV.
     """
     if not files:
         raise gr.Error("Upload at least one image or zip file.")
@@ -371,7 +372,7 @@ def analyze_batch(
         scored = iter(_predict(detector, readable, preset, custom_threshold) if readable else [])
         for name, source in chunk:
             if isinstance(source, ImageLoadError):
-                rows.append([name, "error", None, None, None, None, f"{name}: {source.reason}"])
+                rows.append([name, "error", None, None, None, None, f"{name}: {source.reason}", None])
                 continue
             result = next(scored)
             error = None if result.error is None else f"{name}: could not be read as an image"
@@ -383,6 +384,7 @@ def analyze_batch(
                 None if result.probability is None else round(result.probability, 4),
                 {True: "yes", False: "no (unreliable)", None: None}[result.in_domain],
                 error,
+                batch_metadata_cell(source),
             ])
     header = BATCH_HEADER
     _remove_old_results()
@@ -394,6 +396,17 @@ def analyze_batch(
         writer.writerow(header)
         writer.writerows([[escape_cell(cell) for cell in row] for row in rows])
     return rows, handle.name
+
+
+def batch_metadata_cell(source: Any) -> str:
+    """The batch table's ``metadata`` cell: an AI label and its evidence, Content Credentials, or empty."""
+    try:
+        provenance = read_provenance(source)
+    except OSError:
+        return ""
+    if provenance.declares_ai:
+        return "declares AI: " + "; ".join(provenance.evidence)
+    return "Content Credentials (not verified), no AI label" if provenance.content_credentials else ""
 
 
 def _remove_old_results(max_age_seconds: float = 3600.0) -> None:

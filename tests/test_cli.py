@@ -300,10 +300,15 @@ def test_detect_prints_a_metadata_declaration_beside_an_unchanged_verdict(tiny_m
     picture = Image.new("RGB", (32, 32), (120, 80, 40))
     picture.save(folder / "labelled.png", pnginfo=settings)
     picture.save(folder / "plain.png")
-    assert main(["detect", str(folder), "--model", str(tiny_model_dir), "--no-progress"]) == 0
+    table = tmp_path / "scan.csv"
+    assert main(["detect", str(folder), "--model", str(tiny_model_dir), "--no-progress", "--output", str(table)]) == 0
     out, err = capsys.readouterr()
     scores = {Path(line.split("\t")[0]).name: line.split("\t")[1] for line in out.splitlines()[1:]}
     assert scores["labelled.png"] == scores["plain.png"]  # same pixels, same score: metadata never scores
     assert f"declared: {folder / 'labelled.png'}: its metadata declares AI generation" in err
     assert "plain.png" not in err
     assert "1 whose metadata declares AI generation" in err
+    with table.open() as handle:
+        rows = {Path(row["source"]).name: row for row in csv.DictReader(handle)}
+    assert rows["labelled.png"]["metadata_declares_ai"] == "True" and rows["plain.png"]["metadata_declares_ai"] == "False"
+    assert rows["labelled.png"]["metadata_evidence"].startswith("PNG text 'parameters'")

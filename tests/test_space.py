@@ -152,7 +152,7 @@ def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_fil
     assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][6]
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
-    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error"] and len(written) == 4
+    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata"] and len(written) == 4
 
 
 def test_client_gets_a_readable_error_for_a_bad_upload(client: Client, bad_file: Path) -> None:
@@ -238,6 +238,28 @@ def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
     assert written[1][0] == "'=1+2.zip/photo.jpg"  # a spreadsheet shows the name, never runs it
+
+
+def test_batch_table_names_what_each_file_declares(space_module, tmp_path) -> None:
+    """A file whose metadata declares AI generation says so in its own column, from a folder or from a zip."""
+    from PIL import Image, PngImagePlugin
+
+    class NoProgress:
+        def tqdm(self, iterable, **_):
+            return iterable
+
+    settings = PngImagePlugin.PngInfo()
+    settings.add_text("parameters", "a lighthouse\nSteps: 25, Sampler: Euler a, CFG scale: 7")
+    Image.open(EXAMPLES / "real_02.jpg").convert("RGB").save(tmp_path / "labelled.png", pnginfo=settings)
+    archive = tmp_path / "set.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.write(tmp_path / "labelled.png", "inside.png")
+    files = [str(tmp_path / "labelled.png"), str(EXAMPLES / "real_02.jpg"), str(archive)]
+    rows, _ = space_module.analyze_batch(files, "ELA + CNN", "balanced", 0.5, progress=NoProgress())
+    metadata = {row[0]: row[7] for row in rows}
+    assert metadata["labelled.png"].startswith("declares AI: PNG text 'parameters'")
+    assert metadata["set.zip/inside.png"] == metadata["labelled.png"]
+    assert metadata["real_02.jpg"] == ""
 
 
 def test_twenty_concurrent_clients_on_a_cold_space_are_all_served(space_module, server) -> None:

@@ -17,7 +17,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 #: Show a progress bar for more images than this.
 PROGRESS_MIN_IMAGES = 8
@@ -81,7 +84,8 @@ def command_detect(args: argparse.Namespace) -> int:
         if rank == 0:
             print(STDOUT_HEADER + ("\tjudged_by" if routed else ""))
         for results in detector.predict_batches(todo, batch_size=args.batch_size):
-            for result in results:
+            declarations = [None if result.error is not None else file_provenance(result.source) for result in results]
+            for result, provenance in zip(results, declarations):
                 if result.error is not None:
                     failed += 1
                     print(f"error: {result.error}", file=sys.stderr)
@@ -90,7 +94,9 @@ def command_detect(args: argparse.Namespace) -> int:
                     domain = {True: "yes", False: "no", None: "-"}[result.in_domain]
                     judge = f"\t{result.calibration_domain}" if routed else ""
                     print(f"{result.source}\t{result.score:+.3f}\t{result.label}\t{result.confidence:.1%}\t{domain}{judge}")
-                    declared += report_declaration(result.source)
+                    if provenance is not None and (provenance.declares_ai or provenance.content_credentials):
+                        print(f"declared: {result.source}: {provenance.summary()}", file=sys.stderr)
+                        declared += provenance.declares_ai
                     if result.in_domain is False:
                         out_of_domain += 1
                         recalibrated = (" (threshold and P(fake) from its out-of-domain calibration)"
@@ -98,7 +104,8 @@ def command_detect(args: argparse.Namespace) -> int:
                         print(f"unreliable: {result.source}: {result.domain_note}{recalibrated}", file=sys.stderr)
             sys.stdout.flush()
             if sink is not None:
-                sink.write([result.to_dict() for result in results])
+                sink.write([dict(result.to_dict(), **metadata_columns(provenance))
+                            for result, provenance in zip(results, declarations)])
             bar.update(len(results))
     except KeyboardInterrupt:
         print(f"\ninterrupted: {scored + failed} of {len(todo)} images done", file=sys.stderr)
@@ -134,23 +141,25 @@ def command_detect(args: argparse.Namespace) -> int:
     return 0 if scored or done else 1
 
 
-def report_declaration(source: object) -> int:
-    """Print a ``declared:`` line on stderr when the file's own metadata declares AI generation or carries Content
-    Credentials (:func:`deepfake_detectors.provenance.read_provenance`); 1 if it declares AI generation, else 0.
-
-    The pixel verdict is printed unchanged: metadata is shown beside it, never mixed into it.
-    """
+def file_provenance(source: object) -> Optional["Provenance"]:
+    """What the scored file's own metadata declares (:func:`deepfake_detectors.provenance.read_provenance`), or
+    ``None`` when the input was not a readable file. Shown beside the pixel verdict, never mixed into it."""
     from .provenance import read_provenance
 
     if not isinstance(source, (str, Path)) or not Path(source).is_file():
-        return 0
+        return None
     try:
-        provenance = read_provenance(source)
+        return read_provenance(source)
     except OSError:  # the file went away after scoring: nothing to add
-        return 0
-    if provenance.declares_ai or provenance.content_credentials:
-        print(f"declared: {source}: {provenance.summary()}", file=sys.stderr)
-    return int(provenance.declares_ai)
+        return None
+
+
+def metadata_columns(provenance: Optional["Provenance"]) -> dict[str, object]:
+    """The output-file columns of a file's metadata declaration (empty when there was no file to read)."""
+    if provenance is None:
+        return {"metadata_declares_ai": None, "content_credentials": None, "metadata_evidence": ""}
+    return {"metadata_declares_ai": provenance.declares_ai, "content_credentials": provenance.content_credentials,
+            "metadata_evidence": "; ".join(provenance.evidence)}
 
 
 def distributed_state():

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Optional, TextIO
 CSV_FIELDS = [
     "source", "label", "confidence", "score", "is_fake", "probability", "calibrated_probability", "threshold",
     "threshold_name", "in_domain", "domain_note", "calibration_domain", "error",
+    "metadata_declares_ai", "content_credentials", "metadata_evidence",
 ]
 SUFFIXES = (".jsonl", ".json", ".csv")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
