@@ -198,16 +198,20 @@ def convolution_layout(images: torch.Tensor) -> torch.Tensor:
 
     oneDNN's CPU convolutions run fastest in that layout (measured in ``docs/experiments/inference_speed_switches.py``
     and its log), and each convolution keeps the layout of its input, so converting a network's input is enough.
-    The outputs agree with the default layout to float rounding.
+    The outputs agree with the default layout to float rounding. Only where no gradient is recorded (scoring,
+    under ``torch.no_grad`` or ``torch.inference_mode``): a training step or a Grad-CAM pass keeps the default
+    layout, because oneDNN's channels-last backward of small convolutions with batch norm corrupts memory on some
+    CPUs (torch 2.14.1 on an AMD EPYC: "double free or corruption" in ``tests/test_npr.py``'s training test).
 
     Args:
         images: a 4-D batch; other tensors are returned as they are.
 
     Example:
-        >>> convolution_layout(torch.zeros(2, 3, 8, 8)).is_contiguous(memory_format=torch.channels_last)
+        >>> with torch.no_grad():
+        ...     convolution_layout(torch.zeros(2, 3, 8, 8)).is_contiguous(memory_format=torch.channels_last)
         True
     """
-    if CHANNELS_LAST and images.ndim == 4:
+    if CHANNELS_LAST and images.ndim == 4 and not torch.is_grad_enabled():
         return images.contiguous(memory_format=torch.channels_last)
     return images
 
