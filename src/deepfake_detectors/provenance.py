@@ -20,17 +20,16 @@ says nothing about the image: the result never changes a detector's verdict, it 
 
 from __future__ import annotations
 
-import io
 import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Union
 
-from PIL import ExifTags, Image
+from .explanations import exif_metadata
 
 #: The IPTC digital source types that declare AI generation (substrings of the full vocabulary URLs).
-AI_SOURCE_TYPES: tuple[bytes, ...] = (b"compositeWithTrainedAlgorithmicMedia", b"trainedAlgorithmicMedia")
+AI_SOURCE_TYPES: tuple[str, ...] = ("compositeWithTrainedAlgorithmicMedia", "trainedAlgorithmicMedia")
 #: Generator and front-end names looked for (case-insensitive, whole words) in EXIF fields and XMP credit lines.
 GENERATOR_NAMES: tuple[str, ...] = (
     "midjourney", "dall-e", "dall·e", "stable diffusion", "novelai", "comfyui", "automatic1111", "invokeai",
@@ -60,20 +59,24 @@ class Provenance:
     """What one file's metadata declares.
 
     Attributes:
-        declares_ai: the metadata says an AI generator made or edited the image.
         content_credentials: the file embeds a C2PA manifest (not verified here).
-        evidence: one short line per finding, e.g. ``"XMP / C2PA digital source type: trainedAlgorithmicMedia"``.
+        evidence: one short line per AI declaration found, e.g.
+            ``"XMP / C2PA digital source type: trainedAlgorithmicMedia"``.
     """
 
-    declares_ai: bool
     content_credentials: bool
     evidence: tuple[str, ...] = ()
+
+    @property
+    def declares_ai(self) -> bool:
+        """The metadata says an AI generator made or edited the image (some evidence was found)."""
+        return bool(self.evidence)
 
     def summary(self) -> str:
         """One sentence for people: what the metadata says, and how much that is worth.
 
         Example:
-            >>> Provenance(False, False).summary()
+            >>> Provenance(content_credentials=False).summary()
             'no AI label in its metadata (most files carry none, so this says nothing about the image)'
         """
         if self.declares_ai:
@@ -106,26 +109,16 @@ def read_provenance(image: Union[str, Path, bytes]) -> Provenance:
     else:
         with open(image, "rb") as stream:
             data = stream.read(MAX_METADATA_BYTES)
-    evidence: list[str] = []
-    for source_type in AI_SOURCE_TYPES:
-        if source_type in data:
-            evidence.append(f"XMP / C2PA digital source type: {source_type.decode()}")
-            break  # the composite type contains the plain one
-    credentials = _has_c2pa_manifest(data)
     texts = png_text_chunks(data)
-    for text in [packet.decode("utf-8", errors="replace") for packet in _XMP_PACKET.findall(data)] + [
-        value for key, value in texts.items() if key == "XML:com.adobe.xmp"  # XMP, possibly compressed, in a PNG
-    ]:
-        if not evidence and any(source_type.decode() in text for source_type in AI_SOURCE_TYPES):
-            evidence.append("XMP / C2PA digital source type: trainedAlgorithmicMedia")
-        evidence.extend(f"XMP names {name!r}" for name in _generator_names(text))
-    evidence.extend(_png_text_evidence(texts))
-    try:
-        with Image.open(io.BytesIO(data)) as opened:  # reads the headers only; no pixel is decoded
-            evidence.extend(_exif_evidence(opened))
-    except Exception:  # noqa: BLE001 - not an image, or a damaged one: the detectors report that themselves
-        pass
-    return Provenance(declares_ai=bool(evidence), content_credentials=credentials, evidence=tuple(dict.fromkeys(evidence)))
+    xmp_packets = [packet.decode("utf-8", errors="replace") for packet in _XMP_PACKET.findall(data)]
+    xmp_packets += [value for key, value in texts.items() if key == "XML:com.adobe.xmp"]  # PNG XMP, maybe compressed
+    evidence = [f"XMP / C2PA digital source type: {source_type}" for source_type in AI_SOURCE_TYPES
+                if source_type.encode() in data or any(source_type in packet for packet in xmp_packets)][:1]
+    evidence += [f"XMP names {name!r}" for packet in xmp_packets for name in _generator_names(packet)]
+    evidence += _png_text_evidence(texts)
+    evidence += [f"EXIF {field} names {name!r}" for field, value in exif_metadata(data).items()
+                 if field in EXIF_TEXT_FIELDS for name in _generator_names(value)]
+    return Provenance(content_credentials=_has_c2pa_manifest(data), evidence=tuple(dict.fromkeys(evidence)))
 
 
 def _generator_names(text: str) -> list[str]:
@@ -207,21 +200,11 @@ def _png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
 def _png_text_evidence(texts: dict[str, str]) -> list[str]:
     found = []
     for key, value in texts.items():
-        name, text = key.lower(), str(value).lower()
+        name, text = key.lower(), value.lower()
         # Generic words need their generator's content: ComfyUI's graph nodes, the sampler steps of the settings.
         content_required = {"prompt": "class_type", "parameters": "steps"}
         if name in GENERATION_TEXT_KEYS and content_required.get(name, "") in text:
             found.append(f"PNG text '{key}': {GENERATION_TEXT_KEYS[name]}")
         elif name in ("software", "source", "comment", "description", "author"):
-            found.extend(f"PNG text '{key}' names {name!r}" for name in _generator_names(str(value)))
-    return found
-
-
-def _exif_evidence(opened: Image.Image) -> list[str]:
-    exif = opened.getexif()
-    names = {ExifTags.TAGS.get(tag, str(tag)): value for tag, value in exif.items()}
-    found = []
-    for field in EXIF_TEXT_FIELDS:
-        if field in names:
-            found.extend(f"EXIF {field} names {name!r}" for name in _generator_names(str(names[field])))
+            found.extend(f"PNG text '{key}' names {generator!r}" for generator in _generator_names(value))
     return found
