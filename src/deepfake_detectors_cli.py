@@ -102,7 +102,7 @@ output (stdout): a header, then one tab-separated line per image: source, score,
 verdict is unreliable; the reason goes to stderr). Unreadable and skipped files are named on stderr and counted.
 
 examples:
-  deepfake-detect detect examples/                       # the bundled NPR detector, its default threshold
+  deepfake-detect detect examples/                       # the bundled default detector, its default threshold
   deepfake-detect detect "photos/**/*.jpg" --threshold strict --output results.csv
   deepfake-detect detect uploads/ --output scan.jsonl --resume     # continue an interrupted scan
   deepfake-detect detect photo.jpg --threshold 0.9       # fake only when P(fake) >= 90%
@@ -114,7 +114,7 @@ writes results.json (AUROC, accuracy, per source and per generator, calibration 
 plots (confusion matrix, ROC, score histogram) to --output.
 
 examples:
-  deepfake-detect evaluate --dataset ../shared/data/wild --split validation --output runs/eval-npr
+  deepfake-detect evaluate --dataset ../shared/data/wild --split validation --output runs/eval-default
   deepfake-detect evaluate --model hub_repos/deepfake-ela-cnn --dataset ../shared/data/cifake --limit 2000 \\
       --output runs/eval-ela --robustness
 """
