@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from ..configuration.reconstruction_error import ReconstructionErrorConfig
 from ..features.backbones import EFFICIENTNET_LITE_INPUT
+from .base import convolution_layout
 from .reconstruction_ratio import ReconstructionRatioModel
 
 #: Floor of a feature error before the logarithm.
@@ -105,7 +106,7 @@ class ReconstructionErrorModel(ReconstructionRatioModel):
         """
         pixels = (pixel_values.float() + 1.0) / 2.0
         both = torch.cat([pixels, self.reconstruct(pixels)])
-        features = self.features(self.feature_input(both))
+        features = self.features(convolution_layout(self.feature_input(both)))
         features = features / (features.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
         original, reconstructed = features.chunk(2)
         return (original - reconstructed).pow(2).sum(1)

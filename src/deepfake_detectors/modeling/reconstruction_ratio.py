@@ -15,6 +15,7 @@ from .base import (
     Explanation,
     NoInitialStatisticsMixin,
     aggregate_crop_logits,
+    convolution_layout,
     explained_crop_maps,
     percentile_heatmap,
 )
@@ -88,7 +89,7 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
 
     def reconstruct(self, pixels: torch.Tensor) -> torch.Tensor:
         """Encode and decode images on the [0, 1] scale ``[batch, 3, h, w]`` (sides multiples of 8)."""
-        return self.decoder(self.encoder(pixels)).clamp(0, 1)
+        return self.decoder(self.encoder(convolution_layout(pixels))).clamp(0, 1)
 
     def error_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-pixel absolute errors ``[batch, h, w]`` of the first and the second reconstruction.
