@@ -110,8 +110,9 @@ examples:
 """
 
 EVALUATE_EXAMPLES = """\
-writes results.json (AUROC, accuracy, per source and per generator, calibration error), predictions.jsonl and
-plots (confusion matrix, ROC, score histogram) to --output.
+writes results.json (AUROC, accuracy, per source and per generator, calibration error, and what trivial image
+statistics alone would score: shortcut_baselines), predictions.jsonl and plots (confusion matrix, ROC, score
+histogram) to --output; warns when a trivial statistic separates the set as well as the detector.
 
 examples:
   deepfake-detect evaluate --dataset ../shared/data/wild --split validation --output runs/eval-default

@@ -73,10 +73,18 @@ def test_unknown_model_is_a_clean_error(tmp_path, capsys, image_folder) -> None:
     assert "error:" in capsys.readouterr().err
 
 
-def test_evaluate_on_a_folder_writes_results_and_plots(tiny_model_dir, image_folder, tmp_path) -> None:
+def test_evaluate_on_a_folder_writes_results_and_plots(tiny_model_dir, image_folder, tmp_path, capsys) -> None:
     out = tmp_path / "eval"
     assert main(["evaluate", "--model", str(tiny_model_dir), "--dataset", str(image_folder), "--output", str(out), "--no-progress"]) == 0
+    captured = capsys.readouterr()
     results = json.loads((out / "results.json").read_text())
+    # The folder's fakes are noise and its reals smooth gradients: compressed size alone separates them, and the
+    # summary and a warning say so.
+    shortcuts = results["shortcut_baselines"]
+    assert shortcuts["png_bits"] == {"auroc": 1.0, "higher_means": "fake"}
+    assert shortcuts["log10_megapixels"] == {"auroc": 0.5, "higher_means": None}  # every image is 32 x 32
+    assert json.loads(captured.out.splitlines()[-1])["strongest_shortcut"]["auroc"] == 1.0
+    assert "alone reaches AUROC 1.000 on this set, as high as the detector's 1.000" in captured.err
     for key in (
         "model", "dataset", "split", "n_real", "n_fake", "auroc", "average_precision", "accuracy", "precision",
         "recall", "f1", "tpr_at_fpr_1", "tpr_at_fpr_5", "threshold", "threshold_name", "confusion_matrix",

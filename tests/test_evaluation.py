@@ -378,3 +378,41 @@ def test_auroc_against_other_class_ranks_each_source_against_the_opposite_class(
     assert table == {"camera": 1.0, "dalle": pytest.approx(2 / 3), "sdxl": pytest.approx(2 / 3), "web": 0.0}
     with pytest.raises(ValueError, match="'mixed' holds both classes"):
         auroc_against_other_class([0, 1], [0.1, 0.9], ["mixed", "mixed"])
+
+
+# --------------------------------------------------------------------------------------------------- shortcuts
+
+
+def test_shortcut_baselines_find_what_alone_separates_the_classes() -> None:
+    from deepfake_detectors.evaluation.shortcuts import SHORTCUT_STATISTICS, shortcut_baselines
+
+    rng = np.random.default_rng(0)
+    smooth = [Image.fromarray(np.full((64, 64, 3), rng.integers(0, 256), dtype=np.uint8)) for _ in range(6)]
+    busy = [Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for _ in range(6)]
+    # smooth fakes, busy reals (as on wild validation): fewer bits = fake, whichever way round the labels go
+    baselines = shortcut_baselines([0] * 6 + [1] * 6, busy + smooth)
+    assert set(SHORTCUT_STATISTICS) | {"strongest"} == set(baselines)
+    assert baselines["png_bits"] == {"auroc": 1.0, "higher_means": "real"}
+    assert baselines["abs_log_aspect"] == {"auroc": 0.5, "higher_means": None}
+    assert baselines["strongest"] in ("png_bits", "log_noise", "spectral_slope")
+    # each class half busy, half smooth: nothing separates them
+    mixed = shortcut_baselines([0, 0, 1, 1] * 3, [image for pair in zip(busy, smooth) for image in pair])
+    assert all(mixed[name]["auroc"] < 0.75 for name in SHORTCUT_STATISTICS)
+    assert shortcut_baselines([1] * 3, smooth[:3]) is None  # one class: no AUROC
+    with pytest.raises(ValueError, match="labels"):
+        shortcut_baselines([0, 1], smooth[:3])
+
+
+def test_shortcut_baselines_read_the_stored_size_and_jpeg_quality(tmp_path: Path) -> None:
+    from deepfake_detectors.evaluation.shortcuts import shortcut_baselines
+
+    rng = np.random.default_rng(1)
+    paths = []
+    for index in range(8):
+        path = tmp_path / f"{index}.jpg"
+        side = 64 if index < 4 else 96
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, quality=95 if index < 4 else 70)
+        paths.append(path)
+    baselines = shortcut_baselines([0] * 4 + [1] * 4, [load_image(path) for path in paths])
+    assert baselines["log10_megapixels"] == {"auroc": 1.0, "higher_means": "fake"}
+    assert baselines["jpeg_quality"] == {"auroc": 1.0, "higher_means": "real"}

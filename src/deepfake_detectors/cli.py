@@ -204,6 +204,14 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if "by_judge" in results:  # a domain-routed detector: how many images each member judged, and how well
         summary["by_judge"] = {name: {key: row[key] for key in ("n", "share", "accuracy", "auroc")}
                                for name, row in results["by_judge"].items()}
+    shortcuts = results.get("shortcut_baselines")
+    if shortcuts:
+        strongest = shortcuts["strongest"]
+        summary["strongest_shortcut"] = {"statistic": strongest, **shortcuts[strongest]}
+        if results.get("auroc") is not None and shortcuts[strongest]["auroc"] >= results["auroc"]:
+            print(f"warning: {strongest} alone reaches AUROC {shortcuts[strongest]['auroc']:.3f} on this set, as "
+                  f"high as the detector's {results['auroc']:.3f}: the set can be told apart by how its images were "
+                  "made or stored, and the detector's figures may reflect that rather than detection", file=sys.stderr)
     print(json.dumps(summary))
     return 0
 

@@ -10,6 +10,7 @@ from .evaluate import PERTURBATIONS, evaluate_detector
 from .data import LabelledImages, load_labelled_images, stratified_indices
 from .metrics import auroc_against_other_class, detection_metrics, member_metrics, tpr_at_fpr
 from .plots import save_evaluation_plots
+from .shortcuts import shortcut_baselines
 
 __all__ = [
     "auroc_against_other_class",
@@ -20,6 +21,7 @@ __all__ = [
     "load_labelled_images",
     "member_metrics",
     "save_evaluation_plots",
+    "shortcut_baselines",
     "stratified_indices",
     "tpr_at_fpr",
 ]

@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 from ..processing import ImageLoadError, load_image, mean_luma
 from .data import load_labelled_images
 from .metrics import detection_metrics, expected_calibration_error, group_metrics, member_metrics
+from .shortcuts import shortcut_baselines
 from .plots import save_evaluation_plots
 
 
@@ -145,6 +146,8 @@ def evaluate_detector(
         results["out_of_domain_calibrated"] = float(recalibrated[ok].mean())
         results["out_of_domain_threshold"] = float(thresholds[recalibrated][0])
     results.update(out_of_domain_fractions(domain, data.groups))
+    # What the size, JPEG quality, noise or smoothness of the images alone would score on this set.
+    results["shortcut_baselines"] = shortcut_baselines(labels, [images[index] for index in np.flatnonzero(ok)])
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]
         results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)

@@ -1,0 +1,83 @@
+"""Shortcut baselines: how well trivial statistics of the images alone separate the classes of an evaluation set.
+
+A detector's AUROC means little when the stored size, the JPEG quality or how smooth the images are already tells
+the classes apart: the detector may be following that rather than generation traces. On wild validation the PNG
+code length of a 256 px crop alone scores 0.737 (its AI images are smoother than its photos), more than any
+training-free detector here (``docs/reconstruction_error_selection.md``). ``evaluate`` reports these baselines next
+to the detector's figures so that a reader can see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from sklearn.metrics import roc_auc_score
+
+from ..domain import DOMAIN_FEATURES, STATISTICS_CROP, image_statistics
+from ..features.complexity import compressed_bits_per_dimension
+
+#: The statistics measured, in the column order of :func:`shortcut_statistics`.
+SHORTCUT_STATISTICS = (*DOMAIN_FEATURES, "png_bits")
+
+
+def centre_crop_png_bits(image: Image.Image) -> float:
+    """PNG code length, in bits per pixel value, of the centred square crop of at most 256 px (smooth images
+    compress to few bits, detailed or noisy ones to many).
+
+    Args:
+        image: a loaded RGB image.
+
+    Example:
+        >>> round(centre_crop_png_bits(Image.new("RGB", (300, 200), "grey")), 2) < 0.5
+        True
+    """
+    width, height = image.size
+    side = min(width, height, STATISTICS_CROP)
+    left, top = (width - side) // 2, (height - side) // 2
+    crop = np.asarray(image.convert("RGB").crop((left, top, left + side, top + side)), dtype=np.float32) / 255.0
+    return float(compressed_bits_per_dimension(torch.from_numpy(crop).permute(2, 0, 1)[None])[0])
+
+
+def shortcut_statistics(images: Sequence[Image.Image]) -> np.ndarray:
+    """``[len(images), len(SHORTCUT_STATISTICS)]``: the domain statistics (stored size, aspect, JPEG quality, noise,
+    spectral slope) and the centre crop's PNG bits of each loaded image."""
+    if not images:
+        return np.zeros((0, len(SHORTCUT_STATISTICS)))
+    bits = np.array([[centre_crop_png_bits(image)] for image in images])
+    return np.hstack([image_statistics(images), bits])
+
+
+def shortcut_baselines(labels: Any, images: Sequence[Image.Image]) -> Optional[dict[str, Any]]:
+    """AUROC of each trivial statistic alone as a fake-ness score, in the direction that separates better.
+
+    Args:
+        labels: 0 (real) / 1 (fake) per image.
+        images: the loaded RGB images, in the same order (as :func:`~deepfake_detectors.load_image` returns them,
+            so that their stored size and JPEG quality are known).
+
+    Returns:
+        ``{statistic: {"auroc": value >= 0.5, "higher_means": "fake" | "real" | None}, "strongest": name}``, or
+        ``None`` when the labels hold one class only.
+
+    Example:
+        >>> baselines = shortcut_baselines(labels, images)  # doctest: +SKIP
+        >>> baselines["png_bits"]  # doctest: +SKIP
+        {'auroc': 0.737, 'higher_means': 'real'}
+    """
+    labels = np.asarray(labels).astype(int)
+    if len(labels) != len(images):
+        raise ValueError(f"{len(labels)} labels but {len(images)} images")
+    if labels.size == 0 or labels.min() == labels.max():
+        return None
+    statistics = shortcut_statistics(images)
+    baselines: dict[str, Any] = {}
+    for column, name in enumerate(SHORTCUT_STATISTICS):
+        values = statistics[:, column]
+        auroc = float(roc_auc_score(labels, values)) if np.ptp(values) > 0 else 0.5
+        direction = None if auroc == 0.5 else ("fake" if auroc > 0.5 else "real")
+        baselines[name] = {"auroc": max(auroc, 1.0 - auroc), "higher_means": direction}
+    baselines["strongest"] = max(SHORTCUT_STATISTICS, key=lambda name: baselines[name]["auroc"])
+    return baselines
