@@ -83,6 +83,7 @@ def test_evaluate_on_a_folder_writes_results_and_plots(tiny_model_dir, image_fol
     shortcuts = results["shortcut_baselines"]
     assert shortcuts["png_bits"] == {"auroc": 1.0, "higher_means": "fake"}
     assert shortcuts["log10_megapixels"] == {"auroc": 0.5, "higher_means": None}  # every image is 32 x 32
+    assert shortcuts["detector_auroc_within_png_bits_quintiles"] is None  # no bin of similar images holds both classes
     assert json.loads(captured.out.splitlines()[-1])["strongest_shortcut"]["auroc"] == 1.0
     assert "alone reaches AUROC 1.000 on this set, as high as the detector's 1.000" in captured.err
     for key in (

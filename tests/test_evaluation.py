@@ -416,3 +416,19 @@ def test_shortcut_baselines_read_the_stored_size_and_jpeg_quality(tmp_path: Path
     baselines = shortcut_baselines([0] * 4 + [1] * 4, [load_image(path) for path in paths])
     assert baselines["log10_megapixels"] == {"auroc": 1.0, "higher_means": "fake"}
     assert baselines["jpeg_quality"] == {"auroc": 1.0, "higher_means": "real"}
+
+
+def test_auroc_within_strata_removes_what_the_nuisance_statistic_explains() -> None:
+    from deepfake_detectors.evaluation.shortcuts import auroc_within_strata
+
+    rng = np.random.default_rng(0)
+    smoothness = rng.uniform(0, 1, 400)
+    labels = (rng.uniform(0, 1, 400) < smoothness).astype(int)  # smoother images are more often fake
+    follows_smoothness = smoothness + rng.normal(0, 0.01, 400)
+    sees_something_else = labels + rng.normal(0, 0.5, 400)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(labels, follows_smoothness) > 0.75  # looks like a detector on the whole set
+    assert abs(auroc_within_strata(labels, follows_smoothness, smoothness, bins=10) - 0.5) < 0.1
+    assert auroc_within_strata(labels, sees_something_else, smoothness, bins=10) > 0.85
+    assert auroc_within_strata([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9], [1, 2, 8, 9], bins=2) is None  # no mixed bin

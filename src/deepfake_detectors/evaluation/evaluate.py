@@ -147,7 +147,8 @@ def evaluate_detector(
         results["out_of_domain_threshold"] = float(thresholds[recalibrated][0])
     results.update(out_of_domain_fractions(domain, data.groups))
     # What the size, JPEG quality, noise or smoothness of the images alone would score on this set.
-    results["shortcut_baselines"] = shortcut_baselines(labels, [images[index] for index in np.flatnonzero(ok)])
+    results["shortcut_baselines"] = shortcut_baselines(labels, [images[index] for index in np.flatnonzero(ok)],
+                                                       scores[ok])
     for column, values in data.groups.items():
         kept = [value for value, good in zip(values, ok) if good]
         results[f"by_{column}"] = group_metrics(labels, scores[ok], flagged[ok], kept)

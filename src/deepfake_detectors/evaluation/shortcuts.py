@@ -50,13 +50,48 @@ def shortcut_statistics(images: Sequence[Image.Image]) -> np.ndarray:
     return np.hstack([image_statistics(images), bits])
 
 
-def shortcut_baselines(labels: Any, images: Sequence[Image.Image]) -> Optional[dict[str, Any]]:
+def auroc_within_strata(labels: Any, scores: Any, nuisance: Any, bins: int = 5) -> Optional[float]:
+    """AUROC of ``scores`` within quantile bins of a nuisance statistic, averaged with the bins' image counts as
+    weights (bins holding one class only are left out): how well the scores separate images that the nuisance
+    statistic cannot.
+
+    Args:
+        labels: 0 (real) / 1 (fake) per image.
+        scores: fake-ness scores.
+        nuisance: the statistic to hold fixed (e.g. the PNG bits of :func:`centre_crop_png_bits`).
+        bins: quantile bins.
+
+    Returns:
+        The weighted mean AUROC, or ``None`` when no bin holds both classes.
+
+    Example:
+        >>> auroc_within_strata([0, 1, 0, 1], [0.1, 0.9, 0.2, 0.8], [1.0, 1.1, 5.0, 5.1], bins=2)
+        1.0
+    """
+    labels, scores, nuisance = (np.asarray(values, dtype=float) for values in (labels, scores, nuisance))
+    edges = np.quantile(nuisance, np.linspace(0, 1, bins + 1)[1:-1])
+    stratum = np.searchsorted(edges, nuisance, side="right")
+    total, weight = 0.0, 0
+    for index in np.unique(stratum):
+        inside = stratum == index
+        if labels[inside].min() == labels[inside].max():
+            continue
+        total += inside.sum() * roc_auc_score(labels[inside], scores[inside])
+        weight += int(inside.sum())
+    return None if weight == 0 else float(total / weight)
+
+
+def shortcut_baselines(
+    labels: Any, images: Sequence[Image.Image], scores: Optional[Any] = None
+) -> Optional[dict[str, Any]]:
     """AUROC of each trivial statistic alone as a fake-ness score, in the direction that separates better.
 
     Args:
         labels: 0 (real) / 1 (fake) per image.
         images: the loaded RGB images, in the same order (as :func:`~deepfake_detectors.load_image` returns them,
             so that their stored size and JPEG quality are known).
+        scores: the detector's scores of the same images; when given, ``detector_auroc_within_png_bits_quintiles``
+            is added (:func:`auroc_within_strata`: the detector's AUROC among images of similar smoothness).
 
     Returns:
         ``{statistic: {"auroc": value >= 0.5, "higher_means": "fake" | "real" | None}, "strongest": name}``, or
@@ -80,4 +115,8 @@ def shortcut_baselines(labels: Any, images: Sequence[Image.Image]) -> Optional[d
         direction = None if auroc == 0.5 else ("fake" if auroc > 0.5 else "real")
         baselines[name] = {"auroc": max(auroc, 1.0 - auroc), "higher_means": direction}
     baselines["strongest"] = max(SHORTCUT_STATISTICS, key=lambda name: baselines[name]["auroc"])
+    if scores is not None:
+        baselines["detector_auroc_within_png_bits_quintiles"] = auroc_within_strata(
+            labels, scores, statistics[:, SHORTCUT_STATISTICS.index("png_bits")]
+        )
     return baselines
