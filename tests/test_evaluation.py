@@ -419,6 +419,8 @@ def test_shortcut_baselines_read_the_stored_size_and_jpeg_quality(tmp_path: Path
 
 
 def test_auroc_within_strata_removes_what_the_nuisance_statistic_explains() -> None:
+    from sklearn.metrics import roc_auc_score
+
     from deepfake_detectors.evaluation.shortcuts import auroc_within_strata
 
     rng = np.random.default_rng(0)
@@ -426,8 +428,6 @@ def test_auroc_within_strata_removes_what_the_nuisance_statistic_explains() -> N
     labels = (rng.uniform(0, 1, 400) < smoothness).astype(int)  # smoother images are more often fake
     follows_smoothness = smoothness + rng.normal(0, 0.01, 400)
     sees_something_else = labels + rng.normal(0, 0.5, 400)
-    from sklearn.metrics import roc_auc_score
-
     assert roc_auc_score(labels, follows_smoothness) > 0.75  # looks like a detector on the whole set
     assert abs(auroc_within_strata(labels, follows_smoothness, smoothness, bins=10) - 0.5) < 0.1
     assert auroc_within_strata(labels, sees_something_else, smoothness, bins=10) > 0.85

@@ -21,7 +21,7 @@ def _threshold_names(detector: EnsembleDeepfakeDetector) -> list[str]:
 
 
 def _score_once(detector: EnsembleDeepfakeDetector) -> None:
-    """Make ``detector`` score its first list of images once and answer later calls on the same list from memory.
+    """Make ``detector`` score each list of images once and answer later calls on the same list from memory.
 
     The verdict of a threshold is decided after scoring (``predict`` -> ``_result``), so re-running the networks for
     each threshold checks nothing more; the slow photo detectors (0.5 s an image) made this test take minutes.

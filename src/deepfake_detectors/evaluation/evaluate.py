@@ -13,8 +13,8 @@ from PIL import Image, ImageFilter
 from ..processing import ImageLoadError, load_image, mean_luma
 from .data import load_labelled_images
 from .metrics import detection_metrics, expected_calibration_error, group_metrics, member_metrics
-from .shortcuts import shortcut_baselines
 from .plots import save_evaluation_plots
+from .shortcuts import shortcut_baselines
 
 
 def _jpeg(quality: int) -> Callable[[Image.Image], Image.Image]:
