@@ -70,12 +70,17 @@ def source_facts(image: Image.Image) -> dict:
     return {"source_size": tuple(size), "jpeg_quality": float(image.info.get("jpeg_quality", 1.0))}
 
 
-def _luma_crop(image: Image.Image) -> np.ndarray:
-    """The centred square luma crop the noise and spectrum statistics look at, ``uint8`` (PIL's ``"L"`` mode)."""
+def centre_square(image: Image.Image) -> Image.Image:
+    """The centred square crop of at most :data:`STATISTICS_CROP` px that the image statistics look at."""
     width, height = image.size
     side = min(width, height, STATISTICS_CROP)
     left, top = (width - side) // 2, (height - side) // 2
-    return np.asarray(image.crop((left, top, left + side, top + side)).convert("L"), dtype=np.uint8)
+    return image.crop((left, top, left + side, top + side))
+
+
+def _luma_crop(image: Image.Image) -> np.ndarray:
+    """:func:`centre_square` as luma, ``uint8`` (PIL's ``"L"`` mode): what the noise and spectrum statistics see."""
+    return np.asarray(centre_square(image).convert("L"), dtype=np.uint8)
 
 
 def noise_levels(lumas: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from ..domain import DOMAIN_FEATURES, STATISTICS_CROP, image_statistics
+from ..domain import DOMAIN_FEATURES, centre_square, image_statistics
 from ..features.complexity import compressed_bits_per_dimension
 
 #: The statistics measured, in the column order of :func:`shortcut_statistics`.
@@ -34,10 +34,7 @@ def centre_crop_png_bits(image: Image.Image) -> float:
         >>> round(centre_crop_png_bits(Image.new("RGB", (300, 200), "grey")), 2) < 0.5
         True
     """
-    width, height = image.size
-    side = min(width, height, STATISTICS_CROP)
-    left, top = (width - side) // 2, (height - side) // 2
-    crop = np.asarray(image.convert("RGB").crop((left, top, left + side, top + side)), dtype=np.float32) / 255.0
+    crop = np.asarray(centre_square(image).convert("RGB"), dtype=np.float32) / 255.0
     return float(compressed_bits_per_dimension(torch.from_numpy(crop).permute(2, 0, 1)[None])[0])
 
 
