@@ -84,6 +84,18 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
         kwargs.setdefault("dtype", torch.float32)
         return super().from_pretrained(*args, **kwargs)
 
+    def set_reduced_precision(self, enabled: bool) -> bool:
+        """Switch the model's heaviest part to bfloat16 where the model supports it (see
+        :meth:`~deepfake_detectors.EnsembleDeepfakeDetector.set_precision`); this one does not.
+
+        Args:
+            enabled: ``True`` for bfloat16, ``False`` for float32.
+
+        Returns:
+            Whether the model supports reduced precision (here ``False``: it always runs in float32).
+        """
+        return False
+
     @torch.no_grad()
     def raw_score(self, pixel_values: torch.Tensor, **kwargs) -> torch.Tensor:
         """The score of ``forward`` in eval mode (:meth:`score_of_output`), before any complexity adjustment.

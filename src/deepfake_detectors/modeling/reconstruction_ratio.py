@@ -63,10 +63,31 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         super().__init__(config)
         self.encoder = tiny_encoder(config.latent_channels, config.global_context)
         self.decoder = tiny_decoder(config.latent_channels, config.global_context)
+        #: Whether the autoencoder runs in bfloat16 (:meth:`set_reduced_precision`); a runtime choice, never saved.
+        self.reduced_precision = False
         self.post_init()
 
     def _init_weights(self, module: torch.nn.Module) -> None:
         """Nothing to initialise: the weights always come from a pretrained autoencoder (or the tests' random ones)."""
+
+    def set_reduced_precision(self, enabled: bool) -> bool:
+        """Run the autoencoder (about 85% of the scoring time) in bfloat16 instead of float32; every other step and
+        the thresholds stay as they are. About twice as fast on CPUs with native bfloat16 (AVX-512 BF16, AMX) and on
+        GPUs; the scores move slightly (measured on wild validation in ``docs/experiments/bfloat16_inference.py``).
+
+        Args:
+            enabled: ``True`` for bfloat16, ``False`` for float32 (the default, in which it was calibrated).
+
+        Returns:
+            ``True``: this model supports it.
+
+        Example:
+            >>> model = ReconstructionRatioModel(ReconstructionRatioConfig(image_size=16)).eval()
+            >>> model.set_reduced_precision(True)
+            True
+        """
+        self.reduced_precision = bool(enabled)
+        return True
 
     @classmethod
     def from_tiny_autoencoder(
@@ -88,8 +109,14 @@ class ReconstructionRatioModel(NoInitialStatisticsMixin, DeepfakeDetectorPreTrai
         return model.eval()
 
     def reconstruct(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Encode and decode images on the [0, 1] scale ``[batch, 3, h, w]`` (sides multiples of 8)."""
-        return self.decoder(self.encoder(convolution_layout(pixels))).clamp(0, 1)
+        """Encode and decode images on the [0, 1] scale ``[batch, 3, h, w]`` (sides multiples of 8), in float32, or
+        in bfloat16 after :meth:`set_reduced_precision` (the result is float32 either way)."""
+        pixels = convolution_layout(pixels)
+        if not self.reduced_precision:
+            return self.decoder(self.encoder(pixels)).clamp(0, 1)
+        with torch.autocast(pixels.device.type, dtype=torch.bfloat16):
+            reconstruction = self.decoder(self.encoder(pixels))
+        return reconstruction.float().clamp(0, 1)
 
     def error_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-pixel absolute errors ``[batch, h, w]`` of the first and the second reconstruction.
