@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass")
         sub.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
+        sub.add_argument(
+            "--precision", choices=("float32", "bfloat16"), default="float32",
+            help="bfloat16: run the reconstruction-error detector's autoencoder (the default's photo judge) in "
+            "bfloat16, about twice as fast on CPUs with native bfloat16; thresholds and published figures are float32",
+        )
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 

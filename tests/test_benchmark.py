@@ -32,6 +32,7 @@ from deepfake_detectors.evaluation.benchmark import (
 
 #: The smallest bundled repo (1.2 MB of weights, 32 px inputs): a single supervised classifier.
 ELA_REPO = REPO_ROOT / "hub_repos" / "deepfake-ela-cnn"
+RECONSTRUCTION_REPO = REPO_ROOT / "hub_repos" / "deepfake-reconstruction-error"
 NUMBER = r"([0-9]+(?:\.[0-9]+)?)"
 
 
@@ -221,11 +222,14 @@ def test_members_of_weight_zero_are_marked_and_left_out_of_the_sum(tmp_path: Pat
 
 def test_photo_size_rows_time_decoding_and_each_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(benchmark, "PHOTO_SIZES", (("tiny", 96, 64),))
-    rows = photo_size_rows([ELA_REPO], tmp_path, count=2, repeats=1)
-    assert len(rows) == 2
+    rows = photo_size_rows([ELA_REPO, RECONSTRUCTION_REPO], tmp_path, count=2, repeats=1)
+    assert len(rows) == 4  # decoding, ELA + CNN (float32 only), the reconstruction error in float32 and bfloat16
     decode = re.fullmatch(rf"\| tiny \| decoding alone \(`load_image`\) \| {NUMBER} \| 1\.00x \|", rows[0])
     verdict = re.fullmatch(rf"\| tiny \| deepfake-ela-cnn \| {NUMBER} \| {NUMBER}x \|", rows[1])
     assert decode and verdict and float(decode.group(1)) > 0 and float(verdict.group(1)) > 0
+    assert re.fullmatch(rf"\| tiny \| deepfake-reconstruction-error \| {NUMBER} \| {NUMBER}x \|", rows[2])
+    reduced = rf"\| tiny \| deepfake-reconstruction-error with `--precision bfloat16` \| {NUMBER} \| {NUMBER}x \|"
+    assert re.fullmatch(reduced, rows[3])
     assert sorted(path.name for path in tmp_path.iterdir()) == ["photo_96x64_00.jpg", "photo_96x64_01.jpg"]
 
 

@@ -321,3 +321,15 @@ def test_detect_prints_a_metadata_declaration_beside_an_unchanged_verdict(tiny_m
         rows = {Path(row["source"]).name: row for row in csv.DictReader(handle)}
     assert rows["labelled.png"]["metadata_declares_ai"] == "True" and rows["plain.png"]["metadata_declares_ai"] == "False"
     assert rows["labelled.png"]["metadata_evidence"].startswith("PNG text 'parameters'")
+
+
+def test_detect_precision_bfloat16_names_the_members_it_switched(tmp_path, capsys) -> None:
+    out = tmp_path / "r.jsonl"
+    photo = str(REPO_ROOT / "examples" / "photo_real_01.jpg")
+    model = str(REPO_ROOT / "hub_repos" / "deepfake-reconstruction-error")
+    assert main(["detect", photo, "--model", model, "--precision", "bfloat16", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "precision: bfloat16 for reconstruction_error (thresholds calibrated in float32)" in err
+    assert json.loads(out.read_text().splitlines()[0])["score"] is not None
+    with pytest.raises(SystemExit):
+        main(["detect", photo, "--precision", "float16"])

@@ -95,3 +95,54 @@ def test_build_script_makes_the_feature_error_detector_calibrated_on_validation(
         dtypes = {weights.get_tensor(key).dtype for key in weights.keys()}
         assert dtypes == {torch.float16, torch.int64}  # int64: batch norm's num_batches_tracked counters
         assert any(key.startswith("features.") for key in weights.keys())
+
+
+def test_reduced_precision_runs_only_the_autoencoder_in_bfloat16() -> None:
+    """``set_reduced_precision``: the encoder and decoder compute in bfloat16, the feature stages and the score stay
+    float32 and close to the float32 score; switching back gives the float32 score exactly."""
+    torch.manual_seed(0)
+    model = ReconstructionErrorModel(ReconstructionErrorConfig(**TINY)).eval()
+    seen: list[tuple[str, torch.dtype]] = []
+    for name in ("decoder", "features"):
+        getattr(model, name).register_forward_hook(lambda module, inputs, output, name=name: seen.append((name, output.dtype)))
+    pixels = torch.rand(2, 3, 16, 16) * 2 - 1
+    floats = {("decoder", torch.float32), ("features", torch.float32)}
+    with torch.no_grad():
+        full = model(pixels).scores
+        assert set(seen) == floats
+        seen.clear()
+        assert model.set_reduced_precision(True) is True and model.reduced_precision
+        reduced = model(pixels).scores
+        assert set(seen) == {("decoder", torch.bfloat16), ("features", torch.float32)}
+        seen.clear()
+        model.set_reduced_precision(False)
+        again = model(pixels).scores
+        assert set(seen) == floats
+    assert reduced.dtype == torch.float32 and torch.allclose(reduced, full, atol=0.05)
+    assert torch.equal(again, full)
+
+
+def test_bfloat16_precision_keeps_the_imagenet_features_in_float32_and_the_verdicts() -> None:
+    """The released detector with ``set_precision("bfloat16")``: only its autoencoder switches (the Lite0 feature
+    stages, whose small differences make the score, stay float32), and a photo keeps its verdict and nearly its
+    score; a detector without such a part says so and stays float32."""
+    from deepfake_detectors import EnsembleDeepfakeDetector
+
+    repo = Path(__file__).resolve().parents[1] / "hub_repos"
+    photo = repo.parent / "examples" / "photo_fake_01.jpg"
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo / "deepfake-reconstruction-error", device="cpu")
+    full = detector.predict(photo)
+    model = detector.members["reconstruction_error"]
+    seen: list[torch.dtype] = []
+    model.features.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    assert detector.set_precision("bfloat16") == ["reconstruction_error"] and "precision='bfloat16'" in repr(detector)
+    reduced = detector.predict(photo)
+    assert seen == [torch.float32] and reduced.is_fake == full.is_fake
+    assert abs(reduced.score - full.score) < 0.05 and reduced.score != full.score
+    assert detector.set_precision("float32") == [] and detector.predict(photo).score == full.score
+    with pytest.raises(ValueError, match="float32"):
+        detector.set_precision("float16")
+    npr = EnsembleDeepfakeDetector.from_pretrained(repo / "deepfake-npr-detector", device="cpu")
+    with pytest.warns(UserWarning, match="supports bfloat16"):
+        assert npr.set_precision("bfloat16") == []
+    assert npr.precision == "float32"

@@ -139,3 +139,15 @@ def assert_saved_repo_loads_and_scores(model: ReconstructionRatioModel, member: 
     # enlarged pixels are easy to reconstruct: an image smaller than a crop is scored but marked out of domain
     assert enlarged.error is None and enlarged.in_domain is False and "smaller than the 16 px crop" in enlarged.domain_note
     assert broken.error is not None and "broken.jpg" in broken.error
+
+
+
+def test_the_ratio_refuses_reduced_precision() -> None:
+    """Its bfloat16 scores failed the rule of ``docs/experiments/bfloat16_inference.py``: it stays float32."""
+    model = ReconstructionRatioModel(ReconstructionRatioConfig(image_size=16)).eval()
+    seen: list[torch.dtype] = []
+    model.decoder.register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    assert model.set_reduced_precision(True) is False and not model.reduced_precision
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 16, 16))
+    assert seen and set(seen) == {torch.float32}

@@ -16,10 +16,12 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
+    from .pipeline import EnsembleDeepfakeDetector
     from .provenance import Provenance
 
 #: Show a progress bar for more images than this.
@@ -33,6 +35,25 @@ def _quiet_transformers() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+
+
+def apply_precision(detector: "EnsembleDeepfakeDetector", precision: str) -> None:
+    """``--precision``: switch the detector (see ``EnsembleDeepfakeDetector.set_precision``) and say on stderr which
+    members run in bfloat16, or that none can.
+
+    Args:
+        detector: the loaded detector.
+        precision: ``"float32"`` (nothing to do) or ``"bfloat16"``.
+    """
+    if precision == "float32":
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        switched = detector.set_precision(precision)
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+    if switched:
+        print(f"precision: {precision} for {', '.join(switched)} (thresholds calibrated in float32)", file=sys.stderr)
 
 
 def command_detect(args: argparse.Namespace) -> int:
@@ -61,6 +82,7 @@ def command_detect(args: argparse.Namespace) -> int:
         print("error: no image files found in " + " ".join(args.paths), file=sys.stderr)
         return 1
     detector = EnsembleDeepfakeDetector.from_pretrained(args.model, device=args.device)
+    apply_precision(detector, getattr(args, "precision", "float32"))
     if args.threshold is not None:
         detector.set_threshold(args.threshold)
     state = distributed_state()  # under `accelerate launch`: this process scores every world_size-th image
@@ -184,6 +206,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from .pipeline import EnsembleDeepfakeDetector
 
     detector = EnsembleDeepfakeDetector.from_pretrained(args.model, device=args.device)
+    apply_precision(detector, getattr(args, "precision", "float32"))
     if args.threshold is not None:
         detector.set_threshold(args.threshold)
     results = evaluate_detector(

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -371,8 +372,14 @@ def stage_rows(repo: Union[str, Path], paths: list[str], batch_size: int, repeat
     return [f"| {Path(repo).name} | {load:.0f} | {preprocess:.0f} | {forward:.0f} | {share:+.0%} |"]
 
 
+def native_bfloat16() -> str:
+    """``"yes"`` when oneDNN runs bfloat16 natively on this CPU (AVX-512 BF16 or AMX), else ``"no"``."""
+    return "yes" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "no"
+
+
 def photo_size_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int, repeats: int) -> list[str]:
-    """Images/s of every detector on 1 MP and 12 MP JPEGs, next to decoding the same files alone.
+    """Images/s of every detector on 1 MP and 12 MP JPEGs, next to decoding the same files alone (and again with
+    ``set_precision("bfloat16")`` for the detectors that support it).
 
     Args:
         repos: bundled repo folders.
@@ -391,9 +398,15 @@ def photo_size_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int,
         rows.append(f"| {label} | decoding alone (`load_image`) | {decode:.2f} | 1.00x |")
         for repo in repos:
             detector = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu")
-            detector.predict(paths[:1])
-            speed = count / best_seconds(lambda: detector.predict(paths, batch_size=count), repeats)
-            rows.append(f"| {label} | {Path(repo).name} | {speed:.2f} | {decode / speed:.2f}x |")
+            for precision in ("float32", "bfloat16"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a detector without a bfloat16 part: no second row
+                    if precision == "bfloat16" and not detector.set_precision(precision):
+                        continue
+                detector.predict(paths[:1])
+                speed = count / best_seconds(lambda: detector.predict(paths, batch_size=count), repeats)
+                name = Path(repo).name + (" with `--precision bfloat16`" if precision == "bfloat16" else "")
+                rows.append(f"| {label} | {name} | {speed:.2f} | {decode / speed:.2f}x |")
     return rows
 
 
@@ -589,7 +602,9 @@ def format_report(
         f"{settings.photos} camera-sized JPEGs of each size (smooth content plus fine noise, quality 92), scored from",
         "disk with `predict` in one batch, best of",
         f"{repeats}; next to decoding the same files alone with `load_image`. Time per verdict = the last",
-        "column times the decode time (1.00x would mean the verdict costs nothing beyond decoding).",
+        "column times the decode time (1.00x would mean the verdict costs nothing beyond decoding). Rows \"with",
+        "`--precision bfloat16`\" run the detector's autoencoder in bfloat16 (`set_precision`; thresholds calibrated",
+        f"in float32; native bfloat16 on this CPU: {native_bfloat16()}).",
         "",
         "| size | detector | images / s | time / decode time |",
         "|---|---|---|---|",

@@ -130,6 +130,8 @@ def evaluate_detector(
         "dataset": str(dataset),
         "split": split,
         "limit": limit,
+        # float32 unless set_precision("bfloat16") was called: the published figures are float32.
+        "precision": getattr(detector, "precision", "float32"),
         "n_errors": int((~ok).sum()),
         "errors": [error for error in errors if error is not None][:20],
     }
