@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors import EnsembleDeepfakeDetector
-from deepfake_detectors.evaluation import auroc_within_strata
+from deepfake_detectors.evaluation.shortcuts import auroc_within_strata
 from deepfake_detectors.features.complexity import ComplexityAdjustment
 
 _spec = importlib.util.spec_from_file_location("tiebreak", Path(__file__).with_name("reconstruction_complexity_tiebreak.py"))
