@@ -78,6 +78,7 @@ def test_evaluate_on_a_folder_writes_results_and_plots(tiny_model_dir, image_fol
     assert main(["evaluate", "--model", str(tiny_model_dir), "--dataset", str(image_folder), "--output", str(out), "--no-progress"]) == 0
     captured = capsys.readouterr()
     results = json.loads((out / "results.json").read_text())
+    assert results["inference_precision"] == "float32"  # as the published figures
     # The folder's fakes are noise and its reals smooth gradients: compressed size alone separates them, and the
     # summary and a warning say so.
     shortcuts = results["shortcut_baselines"]

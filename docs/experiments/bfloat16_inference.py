@@ -30,6 +30,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors import EnsembleDeepfakeDetector
+from deepfake_detectors.modeling.base import cpu_has_native_bfloat16
 from deepfake_detectors.training.data import load_image_dataset
 
 REPOS = ("deepfake-reconstruction-error", "deepfake-reconstruction-ratio")
@@ -55,7 +56,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N images only (a quick look)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, native bfloat16: "
-          f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
+          f"{cpu_has_native_bfloat16()}")
     split = load_image_dataset("../shared/data/wild", "validation")
     if args.limit:
         split = split.select(range(args.limit))

@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 
 from .. import EnsembleDeepfakeDetector, NativeCropImageProcessor, load_image
+from ..modeling.base import cpu_has_native_bfloat16
 
 #: The (label, width, height) of the camera-sized photos of the photo-size table.
 PHOTO_SIZES = (("1 MP", 1152, 864), ("12 MP", 4000, 3000))
@@ -372,11 +373,6 @@ def stage_rows(repo: Union[str, Path], paths: list[str], batch_size: int, repeat
     return [f"| {Path(repo).name} | {load:.0f} | {preprocess:.0f} | {forward:.0f} | {share:+.0%} |"]
 
 
-def native_bfloat16() -> str:
-    """``"yes"`` when oneDNN runs bfloat16 natively on this CPU (AVX-512 BF16 or AMX), else ``"no"``."""
-    return "yes" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "no"
-
-
 def photo_size_rows(repos: Sequence[Union[str, Path]], folder: Path, count: int, repeats: int) -> list[str]:
     """Images/s of every detector on 1 MP and 12 MP JPEGs, next to decoding the same files alone (and again with
     ``set_precision("bfloat16")`` for the detectors that support it).
@@ -604,7 +600,7 @@ def format_report(
         f"{repeats}; next to decoding the same files alone with `load_image`. Time per verdict = the last",
         "column times the decode time (1.00x would mean the verdict costs nothing beyond decoding). Rows \"with",
         "`--precision bfloat16`\" run the detector's autoencoder in bfloat16 (`set_precision`; thresholds calibrated",
-        f"in float32; native bfloat16 on this CPU: {native_bfloat16()}).",
+        f"in float32; native bfloat16 on this CPU: {'yes' if cpu_has_native_bfloat16() else 'no'}).",
         "",
         "| size | detector | images / s | time / decode time |",
         "|---|---|---|---|",

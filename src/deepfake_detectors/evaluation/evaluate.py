@@ -131,7 +131,7 @@ def evaluate_detector(
         "split": split,
         "limit": limit,
         # float32 unless set_precision("bfloat16") was called: the published figures are float32.
-        "precision": getattr(detector, "precision", "float32"),
+        "inference_precision": getattr(detector, "precision", "float32"),
         "n_errors": int((~ok).sum()),
         "errors": [error for error in errors if error is not None][:20],
     }

@@ -205,6 +205,21 @@ class DeepfakeDetectorPreTrainedModel(PreTrainedModel):
 CHANNELS_LAST = True
 
 
+def cpu_has_native_bfloat16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 BF16 or AMX); elsewhere bfloat16 is emulated and
+    slower than float32 (see :meth:`~deepfake_detectors.EnsembleDeepfakeDetector.set_precision`).
+
+    Example:
+        >>> isinstance(cpu_has_native_bfloat16(), bool)
+        True
+    """
+    check = getattr(getattr(torch.ops, "mkldnn", None), "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None else False
+    except RuntimeError:
+        return False
+
+
 def convolution_layout(images: torch.Tensor) -> torch.Tensor:
     """``images`` (``[batch, channels, H, W]``) in channels-last memory layout, unchanged in value.
 

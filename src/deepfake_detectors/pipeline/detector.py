@@ -18,6 +18,7 @@ import torch
 from ..calibration import ScoreCalibration, ThresholdSpec
 from ..configuration.ensemble import DeepfakeEnsembleConfig
 from ..domain import DomainDescription
+from ..modeling.base import cpu_has_native_bfloat16
 from ..processing import DeepfakeImageProcessor, ImageInput, describe_source, load_image
 from .calibrating import EnsembleCalibration
 from .loading import EnsembleIO
@@ -125,7 +126,7 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         if reduced and not switched:
             warnings.warn(f"no member of this detector ({', '.join(self.members)}) supports bfloat16; it runs in "
                           "float32", stacklevel=2)
-        elif reduced and self.device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        elif reduced and self.device.type == "cpu" and not cpu_has_native_bfloat16():
             warnings.warn("this CPU has no native bfloat16 instructions: bfloat16 is emulated and slower than "
                           "float32 here", stacklevel=2)
         self.precision = precision if switched or not reduced else "float32"
