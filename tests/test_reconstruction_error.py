@@ -104,7 +104,8 @@ def test_reduced_precision_runs_only_the_autoencoder_in_bfloat16() -> None:
     model = ReconstructionErrorModel(ReconstructionErrorConfig(**TINY)).eval()
     seen: list[tuple[str, torch.dtype]] = []
     for name in ("decoder", "features"):
-        getattr(model, name).register_forward_hook(lambda module, inputs, output, name=name: seen.append((name, output.dtype)))
+        record = lambda module, inputs, output, name=name: seen.append((name, output.dtype))  # noqa: E731
+        getattr(model, name).register_forward_hook(record)
     pixels = torch.rand(2, 3, 16, 16) * 2 - 1
     floats = {("decoder", torch.float32), ("features", torch.float32)}
     with torch.no_grad():

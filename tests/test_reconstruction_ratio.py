@@ -141,7 +141,6 @@ def assert_saved_repo_loads_and_scores(model: ReconstructionRatioModel, member: 
     assert broken.error is not None and "broken.jpg" in broken.error
 
 
-
 def test_the_ratio_refuses_reduced_precision() -> None:
     """Its bfloat16 scores failed the rule of ``docs/experiments/bfloat16_inference.py``: it stays float32."""
     model = ReconstructionRatioModel(ReconstructionRatioConfig(image_size=16)).eval()
