@@ -4,9 +4,9 @@ The default's photo judge, ``deepfake-reconstruction-error``, scores about 3 pho
 that is the tiny autoencoder's float32 convolutions at 256 px. CPUs with native bfloat16 (AVX-512 BF16 or AMX, as
 this machine has) run those convolutions about twice as fast under ``torch.autocast``. The thresholds and the
 published figures were measured in float32, so such a mode can only be an option, and only if it agrees with
-float32. ``EnsembleDeepfakeDetector.set_precision("bfloat16")`` runs only the autoencoder in bfloat16 (a first look
-with the whole model under autocast, the ImageNet feature stages included, moved the scores about three times as
-far: the feature error is a small difference of large features). This script scores wild validation (671 images;
+float32. ``EnsembleDeepfakeDetector.set_precision("bfloat16")`` runs only the autoencoder in bfloat16 (in an
+unrecorded first look on 32 images, the whole model under autocast, the ImageNet feature stages included, moved the
+scores further: the feature error is a small difference of large features). This script scores wild validation (671 images;
 nothing is fitted here) both ways through the whole pipeline and reports the AUROC of each, how far the scores move (in units of the repo's own score scale: its
 standard deviation on real validation images), how many verdicts flip at each named threshold, and the time.
 

@@ -129,7 +129,7 @@ class EnsembleDeepfakeDetector(EnsembleIO, EnsembleScoring, ThresholdPolicy, Ens
         elif reduced and self.device.type == "cpu" and not cpu_has_native_bfloat16():
             warnings.warn("this CPU has no native bfloat16 instructions: bfloat16 is emulated and slower than "
                           "float32 here", stacklevel=2)
-        self.precision = precision if switched or not reduced else "float32"
+        self.precision = "bfloat16" if reduced and switched else "float32"
         return switched if reduced else []
 
     def predict_batches(
