@@ -82,6 +82,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         reproduce=Path(args.reproduce_script).read_text(),
         looked_at=looked_at_sentence(wild.get("test_looks", 1), cifake_subset),
         rebuilt=rebuild_sentence(out),
+        member_name=name,
     )
     write_model_card(
         out,

@@ -10,6 +10,7 @@ image's FFT spectrum. Without a display, ``--visualize`` saves the figure instea
 Example:
     python scripts/predict.py examples/photo_fake_01.jpg --save runs/prediction.png
     python scripts/predict.py examples/photo_real_01.jpg --model hub_repos/deepfake-ela-cnn --threshold strict --visualize
+    python scripts/predict.py examples/photo_real_01.jpg --precision bfloat16
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from deepfake_detectors_cli import default_model, parse_threshold
+from deepfake_detectors_cli import add_precision_argument, default_model, parse_threshold
 
 
 def has_display() -> bool:
@@ -41,17 +42,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--threshold", type=parse_threshold, default=None,
         help="strict | balanced | sensitive | optimal, a probability such as 0.8, or score:<number> (default: the model's)",
     )
+    add_precision_argument(parser)
     parser.add_argument("--visualize", action="store_true", help="show the figure in a window (saved when there is no display)")
     parser.add_argument("--save", default=None, help="write the figure to this file (PNG, PDF, SVG...)")
     args = parser.parse_args(argv)
 
     from deepfake_detectors import EnsembleDeepfakeDetector, ImageLoadError
+    from deepfake_detectors.cli import apply_precision
     from deepfake_detectors.explanations import explain_image, prediction_figure
 
     try:
         detector = EnsembleDeepfakeDetector.from_pretrained(args.model)
         if args.threshold is not None:
             detector.set_threshold(args.threshold)
+        apply_precision(detector, args.precision)
         result = detector.predict(args.image)
     except (ImageLoadError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -75,6 +75,25 @@ def parse_threshold(text: str) -> object:
     )
 
 
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """``--precision float32 | bfloat16`` (applied by ``deepfake_detectors.cli.apply_precision``).
+
+    Args:
+        parser: the parser or sub-command to extend.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_precision_argument(parser)
+        >>> parser.parse_args(["--precision", "bfloat16"]).precision
+        'bfloat16'
+    """
+    parser.add_argument(
+        "--precision", choices=("float32", "bfloat16"), default="float32",
+        help="bfloat16: run the reconstruction-error detector's autoencoder (the default's photo judge) in "
+        "bfloat16, about twice as fast on CPUs with native bfloat16; thresholds and published figures are float32",
+    )
+
+
 def positive_int(text: str) -> int:
     """A positive integer argument."""
     try:
@@ -165,11 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--batch-size", type=positive_int, default=64, help="images per forward pass")
         sub.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda when available)")
-        sub.add_argument(
-            "--precision", choices=("float32", "bfloat16"), default="float32",
-            help="bfloat16: run the reconstruction-error detector's autoencoder (the default's photo judge) in "
-            "bfloat16, about twice as fast on CPUs with native bfloat16; thresholds and published figures are float32",
-        )
+        add_precision_argument(sub)
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 

@@ -105,8 +105,10 @@ def test_prediction_figure_and_predict_script(tmp_path: Path) -> None:
     assert failed.returncode == 2 and "broken.jpg" in failed.stderr and "Traceback" not in failed.stderr
     (tmp_path / "headless").mkdir()
     headless = subprocess.run(  # --visualize without a display saves the figure instead
-        command[:3] + ["--visualize"], capture_output=True, text=True, timeout=300, cwd=tmp_path / "headless",
+        command[:3] + ["--visualize", "--precision", "bfloat16"], capture_output=True, text=True, timeout=300,
+        cwd=tmp_path / "headless",
         env={key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")},
     )
     assert headless.returncode == 0 and "no display" in headless.stderr
+    assert "precision: bfloat16 for" in headless.stderr  # the default detector's photo judge switches
     assert Image.open(tmp_path / "headless" / "prediction.png").format == "PNG"

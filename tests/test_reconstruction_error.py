@@ -151,3 +151,20 @@ def test_bfloat16_precision_keeps_the_imagenet_features_in_float32_and_the_verdi
     with pytest.warns(UserWarning, match="supports bfloat16"):
         assert npr.set_precision("bfloat16") == []
     assert npr.precision == "float32"
+
+
+def test_cards_offer_bfloat16_only_where_it_was_measured() -> None:
+    """The card line on ``--precision bfloat16`` names the member and the measurement, and both cards that contain
+    the reconstruction-error detector carry it; a detector without a bfloat16 path gets no such line."""
+    from deepfake_detectors import EnsembleDeepfakeDetector
+    from deepfake_detectors.cards import reduced_precision_sentence
+
+    repo = Path(__file__).resolve().parents[1] / "hub_repos"
+    detector = EnsembleDeepfakeDetector.from_pretrained(repo / "deepfake-reconstruction-error", device="cpu")
+    sentence = reduced_precision_sentence(detector.members)
+    assert "`reconstruction_error`" in sentence and "docs/experiments/bfloat16_inference.py" in sentence
+    for card in ("deepfake-reconstruction-error", "deepfake-detector"):
+        assert sentence in (repo / card / "README.md").read_text()
+    npr = EnsembleDeepfakeDetector.from_pretrained(repo / "deepfake-npr-detector", device="cpu")
+    assert reduced_precision_sentence(npr.members) == ""
+    assert "set_precision" not in (repo / "deepfake-npr-detector" / "README.md").read_text()

@@ -106,6 +106,23 @@ def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
     assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")
 
 
+def test_precision_env_var_runs_the_photo_judge_in_bfloat16_and_says_so(space_module, monkeypatch) -> None:
+    default_label = next(iter(space_module.MAIN_DETECTORS))
+    monkeypatch.setenv("DEEPFAKE_DETECTORS_PRECISION", "bfloat16")
+    space_module.load_detector.cache_clear()
+    try:
+        detector = space_module.load_detector(default_label)
+        assert detector.precision == "bfloat16"
+        result = detector.predict(str(EXAMPLES / "photo_real_01.jpg"))
+        assert "Scored in bfloat16" in space_module.verdict_markdown(result, default_label, detector.precision)
+        assert "bfloat16" not in space_module.verdict_markdown(result, default_label)
+        monkeypatch.setenv("DEEPFAKE_DETECTORS_PRECISION", "float16")
+        with pytest.raises(ValueError, match="DEEPFAKE_DETECTORS_PRECISION='float16'"):
+            space_module.space_precision()
+    finally:
+        space_module.load_detector.cache_clear()  # the other tests get float32 detectors again
+
+
 def test_client_analyses_one_image(client: Client) -> None:
     confidences, summary, _plot, gallery, exif = client.predict(
         handle_file(str(EXAMPLES / "fake_01.jpg")), "ELA + CNN", "balanced", 0.5, api_name="/analyze"

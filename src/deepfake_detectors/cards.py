@@ -110,6 +110,29 @@ def calibration_error_sentence(calibration: Optional[dict], fitted_on: str, test
     )
 
 
+def reduced_precision_sentence(members: dict[str, Any]) -> str:
+    """The card's line on ``--precision bfloat16`` for the members that offer it (empty when none does).
+
+    Args:
+        members: member name -> loaded model (its class says whether it supports bfloat16 and what was measured).
+
+    Example:
+        >>> reduced_precision_sentence({"npr": object()})
+        ''
+    """
+    offering = {name: model for name, model in members.items() if getattr(model, "supports_reduced_precision", False)}
+    if not offering:
+        return ""
+    measured = "; ".join(f"for `{name}` {getattr(model, 'reduced_precision_measured', 'not measured')}"
+                         for name, model in offering.items())
+    return (
+        "**Faster, as an option:** `detector.set_precision(\"bfloat16\")` or `--precision bfloat16` runs the "
+        f"autoencoder of {', '.join(f'`{name}`' for name in offering)} in bfloat16. Measured {measured}. "
+        "Thresholds and every figure on this card are float32, the default; bfloat16 scores also shift a little with "
+        "how images are batched, so a verdict very near the threshold can change."
+    )
+
+
 def native_crop_card_body(
     *,
     title: str,
@@ -124,6 +147,7 @@ def native_crop_card_body(
     reproduce: str,
     looked_at: str,
     rebuilt: str = "",
+    member_name: str = "",
 ) -> str:
     """The Markdown body of the card of a detector on native-resolution crops.
 
@@ -140,6 +164,7 @@ def native_crop_card_body(
         reproduce: the shell commands that rebuild the repo.
         looked_at: how often each test split was scored for this release.
         rebuilt: what a rebuild from the reproduce commands gave (:func:`rebuild_sentence`), if checked.
+        member_name: the model's name in its detector (for :func:`reduced_precision_sentence`).
     """
     rows = [("wild test (sources never seen in training)", wild)]
     rows += [("CIFAKE test (32 px)", cifake)] if cifake else []  # the n columns show a subset
@@ -156,6 +181,8 @@ def native_crop_card_body(
             f"{processor.crops_per_side ** 2} crops of {size} on a grid over the image, at the image's own resolution "
             f"(never resized); the crops' {text.score}s are combined (`{model.config.crop_aggregation}`)."
         )
+    precision_text = reduced_precision_sentence({member_name or type(model).__name__: model})
+    precision_text = f"\n{precision_text}\n" if precision_text else ""
     small_images = (
         "Images smaller than a crop are first upscaled (bilinear) until their shorter side fills a crop, as in training."
         if getattr(processor, "upscale_small", False)
@@ -187,7 +214,7 @@ result.calibrated_probability                            # P(fake) on validation
 ```
 
 From the command line: `deepfake-detect detect photos/ --model {repo_id}`.
-
+{precision_text}
 **Input:** {crops_text} {small_images} {parameters:.2f}M parameters.
 
 ## Results
@@ -595,6 +622,7 @@ def routed_card_body(
     validation: dict[str, dict[str, Any]],
     looked_at: str,
     command: str,
+    precision_text: str = "",
 ) -> str:
     """The Markdown body of the card of a domain-routed ensemble (two detectors, each judging its own images).
 
@@ -611,8 +639,10 @@ def routed_card_body(
             ensemble and each member alone (the choice of the default; no test split).
         looked_at: how often each test split was scored for this repo.
         command: the command that built the repo.
+        precision_text: :func:`reduced_precision_sentence` of its members (empty: nothing shown).
     """
     first, second = names
+    precision_block = f"\n{precision_text}\n" if precision_text else ""
     rows = [("wild test (sources never seen in training)", wild), ("CIFAKE test (32 px)", cifake)]
     rows += [("AI-art test (second domain, not tuned)", aiart)] if aiart else []
     validation_rows = []
@@ -666,7 +696,7 @@ print(result.label, result.confidence, result.calibration_domain)   # the verdic
 ```
 
 From the command line: `deepfake-detect detect photos/ --model {repo_id}` (the package's default detector).
-
+{precision_block}
 ## Results
 
 Every figure below comes from `deepfake-detect evaluate` on the split named, at each judge's default threshold;

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from .cards import routed_card_body
+from .cards import reduced_precision_sentence, routed_card_body
 from .hub import write_model_card
 from .pipeline import EnsembleDeepfakeDetector
 from .supervised_repos import (
@@ -138,6 +138,7 @@ def build_routed_repo(
         validation=validation,
         looked_at=looked_at_sentence(wild_results.get("test_looks", 1)),
         command=command,
+        precision_text=reduced_precision_sentence(detector.members),
     )
     write_model_card(
         out,
