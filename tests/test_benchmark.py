@@ -18,6 +18,7 @@ from deepfake_detectors.evaluation.benchmark import (
     BenchmarkSettings,
     bare_forward_per_second,
     best_seconds,
+    cpu_model_name,
     format_report,
     memory_rows,
     overhead_rows,
@@ -131,6 +132,14 @@ def test_steal_is_read_from_proc_stat_and_reported_in_the_header(tmp_path: Path)
     settings = BenchmarkSettings()
     assert "during the run: 25%" in format_report(settings, [], [], [], [], [], stolen=0.25)
     assert "steal" not in format_report(settings, [], [], [], [], [])
+
+
+def test_report_names_the_cpu_model(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9R14 96-Core Processor\n")
+    assert cpu_model_name(str(cpuinfo)) == "AMD EPYC 9R14 96-Core Processor"
+    assert cpu_model_name(str(tmp_path / "missing")) != ""
+    assert f"Machine: {cpu_model_name()} (" in format_report(BenchmarkSettings(), [], [], [], [], [])
 
 
 def test_rows_of_a_small_repo_are_well_formed(tmp_path: Path) -> None:

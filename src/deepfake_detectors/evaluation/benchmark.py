@@ -550,7 +550,7 @@ def format_report(
     header = [
         "# Benchmarks",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Machine: {cpu_model_name()} ({platform.machine()}), {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads, no GPU."
         + (
             f" CPU time taken by the hypervisor (steal, `/proc/stat`) during the run: {stolen:.0%}; a run with more"
@@ -655,6 +655,27 @@ def cpu_ticks(stat_file: Union[str, Path] = "/proc/stat") -> Optional[tuple[int,
     except (OSError, ValueError, IndexError):
         return None
     return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def cpu_model_name(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name as the OS reports it (Linux: ``model name`` in ``/proc/cpuinfo``), else
+    ``platform.processor()``, else ``"unknown CPU"``: benchmark figures are only comparable on the same CPU.
+
+    Args:
+        cpuinfo: the file to read on Linux.
+
+    Example:
+        >>> isinstance(cpu_model_name(), str)
+        True
+    """
+    try:
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def stolen_share(before: Optional[tuple[int, int]], after: Optional[tuple[int, int]]) -> Optional[float]:
