@@ -22,7 +22,7 @@ is not lower than the released score's on either set. AI-art train (re-encoded a
 experiments did) is reported, not used. No test split is read.
 
 Run from the repository root (``runs/photo_sources`` built by ``scripts/build_photo_sources.py``; 2 CPU cores: about
-30 minutes, features cached in ``runs/learned_distance``):
+40 minutes, features cached in ``runs/learned_distance``):
     python docs/experiments/learned_reconstruction_distance.py > docs/experiments/learned_reconstruction_distance.log
 """
 
