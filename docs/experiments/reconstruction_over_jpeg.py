@@ -95,12 +95,12 @@ def main() -> None:
     for set_name, load in sets.items():
         images, labels, sources = load()
         distances, bits = learned.cached(detector, stages, set_name.split(" (")[0].replace(" ", "_"), images)
-        autoencoder = distances[:, BLOCK_2].sum(1)
-        jpeg = jpeg_distances(detector, images)
+        autoencoder = distances[:, BLOCK_2].astype(float).sum(1)
+        jpeg = np.maximum(jpeg_distances(detector, images).astype(float), 1e-10)  # a re-save can change nothing
         scores = {"released": -np.log(autoencoder)}
         for column, quality in enumerate(QUALITIES):
-            scores[f"over JPEG q{quality}"] = -np.log(autoencoder) + np.log(jpeg[:, column] + 1e-10)
-        scores["JPEG q75 distance alone (minus log)"] = -np.log(jpeg[:, 0] + 1e-10)
+            scores[f"over JPEG q{quality}"] = -np.log(autoencoder) + np.log(jpeg[:, column])
+        scores["JPEG q75 distance alone (minus log)"] = -np.log(jpeg[:, 0])
         outcome[set_name] = {}
         for name, values in scores.items():
             whole, within = roc_auc_score(labels, values), auroc_within_strata(labels, values, bits)
