@@ -37,6 +37,7 @@ from sklearn.metrics import roc_auc_score
 from deepfake_detectors import EnsembleDeepfakeDetector
 from deepfake_detectors.evaluation.shortcuts import auroc_within_strata
 from deepfake_detectors.modeling.base import convolution_layout
+from deepfake_detectors.modeling.reconstruction_error import _ERROR_FLOOR as ERROR_FLOOR
 
 _spec = importlib.util.spec_from_file_location(
     "learned", Path(__file__).with_name("learned_reconstruction_distance.py"))
@@ -95,8 +96,9 @@ def main() -> None:
     for set_name, load in sets.items():
         images, labels, sources = load()
         distances, bits = learned.cached(detector, stages, set_name.split(" (")[0].replace(" ", "_"), images)
-        autoencoder = distances[:, BLOCK_2].astype(float).sum(1)
-        jpeg = np.maximum(jpeg_distances(detector, images).astype(float), 1e-10)  # a re-save can change nothing
+        # both floored as the released score is (a flat crop is reproduced exactly by either)
+        autoencoder = np.maximum(distances[:, BLOCK_2].astype(float).sum(1), ERROR_FLOOR)
+        jpeg = np.maximum(jpeg_distances(detector, images).astype(float), ERROR_FLOOR)
         scores = {"released": -np.log(autoencoder)}
         for column, quality in enumerate(QUALITIES):
             scores[f"over JPEG q{quality}"] = -np.log(autoencoder) + np.log(jpeg[:, column])
