@@ -531,7 +531,12 @@ def example_label(path: Path) -> str:
 
 
 def build_demo() -> gr.Blocks:
-    """The Gradio app (three tabs: analyse one image, batch, about)."""
+    """The Gradio app (three tabs: analyse one image, batch, about).
+
+    Raises:
+        ValueError: when ``DEEPFAKE_DETECTORS_PRECISION`` is neither float32 nor bfloat16 (at start, not per request).
+    """
+    space_precision()
     labels = list(SOURCES)
     with gr.Blocks(title="Deepfake detectors", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
