@@ -112,6 +112,22 @@ def variants(distances: np.ndarray, slices: list[slice]) -> dict[str, np.ndarray
     return {"per-stage": np.log(per_stage + 1e-10), "per-channel": np.log(distances + 1e-10)}
 
 
+def report_scores(set_name: str, labels: np.ndarray, sources: list[str], bits: np.ndarray,
+                  scores: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Print each score's AUROC (whole set and within PNG-bits fifths) and per source; return the first two."""
+    outcome = {}
+    for name, values in scores.items():
+        whole, within = roc_auc_score(labels, values), auroc_within_strata(labels, values, bits)
+        outcome[name] = (whole, within)
+        print(f"| {set_name} ({len(labels)}, {int(labels.sum())} AI) | {name} | {whole:.3f} | {within:.3f} |")
+    for source in sorted(set(sources)):
+        inside = np.array([s == source for s in sources])
+        keep = inside | (labels != labels[inside][0])
+        row = ", ".join(f"{name} {roc_auc_score(labels[keep], values[keep]):.3f}" for name, values in scores.items())
+        print(f"|   {source} ({int(inside.sum())}, label {labels[inside][0]}) vs the other class | {row} | |")
+    return outcome
+
+
 def main() -> None:
     torch.manual_seed(0)
     detector = EnsembleDeepfakeDetector.from_pretrained(RELEASED)
@@ -152,17 +168,7 @@ def main() -> None:
         scores = {"released (minus log block-2 distance)": -inputs["per-stage"][:, RELEASED_STAGE]}
         for name, model in models.items():
             scores[name] = model.decision_function(inputs[name])
-        outcome[set_name] = {}
-        for name, values in scores.items():
-            whole, within = roc_auc_score(labels, values), auroc_within_strata(labels, values, bits)
-            outcome[set_name][name] = (whole, within)
-            print(f"| {set_name} ({len(labels)}, {int(labels.sum())} AI) | {name} | {whole:.3f} | {within:.3f} |")
-        for source in sorted(set(sources)):
-            inside = np.array([s == source for s in sources])
-            other = labels != labels[inside][0]
-            keep = inside | other
-            row = ", ".join(f"{name} {roc_auc_score(labels[keep], values[keep]):.3f}" for name, values in scores.items())
-            print(f"|   {source} ({int(inside.sum())}, label {labels[inside][0]}) vs the other class | {row} | |")
+        outcome[set_name] = report_scores(set_name, labels, sources, bits, scores)
         del images
 
     print("\nRule: >= +0.02 AUROC on both wild validation and new sources, within-fifths AUROC not lower on either.")

@@ -32,10 +32,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors import EnsembleDeepfakeDetector
-from deepfake_detectors.evaluation.shortcuts import auroc_within_strata
 from deepfake_detectors.modeling.base import convolution_layout
 from deepfake_detectors.modeling.reconstruction_error import _ERROR_FLOOR as ERROR_FLOOR
 
@@ -103,16 +101,7 @@ def main() -> None:
         for column, quality in enumerate(QUALITIES):
             scores[f"over JPEG q{quality}"] = -np.log(autoencoder) + np.log(jpeg[:, column])
         scores["JPEG q75 distance alone (minus log)"] = -np.log(jpeg[:, 0])
-        outcome[set_name] = {}
-        for name, values in scores.items():
-            whole, within = roc_auc_score(labels, values), auroc_within_strata(labels, values, bits)
-            outcome[set_name][name] = (whole, within)
-            print(f"| {set_name} ({len(labels)}, {int(labels.sum())} AI) | {name} | {whole:.3f} | {within:.3f} |")
-        for source in sorted(set(sources)):
-            inside = np.array([s == source for s in sources])
-            keep = inside | (labels != labels[inside][0])
-            row = ", ".join(f"{name} {roc_auc_score(labels[keep], values[keep]):.3f}" for name, values in scores.items())
-            print(f"|   {source} ({int(inside.sum())}, label {labels[inside][0]}) vs the other class | {row} | |")
+        outcome[set_name] = learned.report_scores(set_name, labels, sources, bits, scores)
 
     print("\nRule: >= +0.02 AUROC on both wild validation and new sources, within-fifths AUROC not lower on either.")
     for quality in QUALITIES:
