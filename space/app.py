@@ -21,6 +21,7 @@ import csv
 import functools
 import json
 import os
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -160,9 +161,11 @@ def load_detector(label: str) -> EnsembleDeepfakeDetector:
         detector = EnsembleDeepfakeDetector.from_pretrained(SOURCES[label], device="cpu")
     except Exception as exc:  # missing files, no network for a repo id...
         raise gr.Error(f"Could not load the detector {label!r} from {SOURCES[label]}: {exc}") from exc
-    with warnings.catch_warnings():  # detectors without a bfloat16 path stay float32: nothing to tell the visitor
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:  # for the server log, not the visitor
+        warnings.simplefilter("always")
         detector.set_precision(space_precision())
+    for warning in caught:  # no bfloat16 part in this detector, or a CPU that only emulates bfloat16
+        print(f"note: {label}: {warning.message}", file=sys.stderr)
     return detector
 
 
