@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from deepfake_detectors.evaluation import (
     LabelledImages,
@@ -416,6 +417,29 @@ def test_shortcut_baselines_read_the_stored_size_and_jpeg_quality(tmp_path: Path
     baselines = shortcut_baselines([0] * 4 + [1] * 4, [load_image(path) for path in paths])
     assert baselines["log10_megapixels"] == {"auroc": 1.0, "higher_means": "fake"}
     assert baselines["jpeg_quality"] == {"auroc": 1.0, "higher_means": "real"}
+
+
+def test_shortcut_baselines_see_how_much_jpeg_compression_an_image_has_been_through(tmp_path: Path) -> None:
+    """Images that were JPEGs before change less when re-saved than the same kind of image never compressed, even
+    with the stored files all PNG (as a dataset that re-encodes everything leaves them), and at any crop offset."""
+    from deepfake_detectors.evaluation.shortcuts import jpeg_resave_change, shortcut_baselines
+
+    rng = np.random.default_rng(2)
+    images = []
+    for index in range(8):
+        noise = rng.normal(128, 40, (300, 340, 3)).clip(0, 255).astype(np.uint8)
+        picture = Image.fromarray(noise).filter(ImageFilter.GaussianBlur(1.5))
+        if index < 4:  # "real": a JPEG once, stored as PNG
+            buffer = io.BytesIO()
+            picture.save(buffer, format="JPEG", quality=75)
+            picture = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+        path = tmp_path / f"{index}.png"
+        picture.save(path)
+        images.append(load_image(path))
+    changes = [jpeg_resave_change(image) for image in images]
+    assert max(changes[:4]) < min(changes[4:])
+    baselines = shortcut_baselines([0] * 4 + [1] * 4, images)
+    assert baselines["jpeg_resave_change"] == {"auroc": 1.0, "higher_means": "fake"}
 
 
 def test_auroc_within_strata_removes_what_the_nuisance_statistic_explains() -> None:
