@@ -422,7 +422,7 @@ def test_shortcut_baselines_read_the_stored_size_and_jpeg_quality(tmp_path: Path
 def test_shortcut_baselines_see_how_much_jpeg_compression_an_image_has_been_through(tmp_path: Path) -> None:
     """Images that were JPEGs before change less when re-saved than the same kind of image never compressed, even
     with the stored files all PNG (as a dataset that re-encodes everything leaves them), and at any crop offset."""
-    from deepfake_detectors.evaluation.shortcuts import jpeg_resave_change, shortcut_baselines
+    from deepfake_detectors.evaluation.shortcuts import auroc_within_strata, jpeg_resave_change, shortcut_baselines
 
     rng = np.random.default_rng(2)
     images = []
@@ -438,8 +438,12 @@ def test_shortcut_baselines_see_how_much_jpeg_compression_an_image_has_been_thro
         images.append(load_image(path))
     changes = [jpeg_resave_change(image) for image in images]
     assert max(changes[:4]) < min(changes[4:])
-    baselines = shortcut_baselines([0] * 4 + [1] * 4, images)
+    labels, scores = [0] * 4 + [1] * 4, rng.normal(size=8)
+    baselines = shortcut_baselines(labels, images, scores=scores)
     assert baselines["jpeg_resave_change"] == {"auroc": 1.0, "higher_means": "fake"}
+    # the detector's AUROC among images of similar compression history, next to the one among similar smoothness
+    assert baselines["detector_auroc_within_jpeg_resave_change_quintiles"] == auroc_within_strata(labels, scores, changes)
+    assert "detector_auroc_within_png_bits_quintiles" in baselines
 
 
 def test_auroc_within_strata_removes_what_the_nuisance_statistic_explains() -> None:

@@ -117,7 +117,8 @@ def shortcut_baselines(
         images: the loaded RGB images, in the same order (as :func:`~deepfake_detectors.load_image` returns them,
             so that their stored size and JPEG quality are known).
         scores: the detector's scores of the same images; when given, ``detector_auroc_within_png_bits_quintiles``
-            is added (:func:`auroc_within_strata`: the detector's AUROC among images of similar smoothness).
+            and ``detector_auroc_within_jpeg_resave_change_quintiles`` are added (:func:`auroc_within_strata`: the
+            detector's AUROC among images of similar smoothness, and of similar compression history).
 
     Returns:
         ``{statistic: {"auroc": value >= 0.5, "higher_means": "fake" | "real" | None}, "strongest": name}``, or
@@ -141,8 +142,9 @@ def shortcut_baselines(
         direction = None if auroc == 0.5 else ("fake" if auroc > 0.5 else "real")
         baselines[name] = {"auroc": max(auroc, 1.0 - auroc), "higher_means": direction}
     baselines["strongest"] = max(SHORTCUT_STATISTICS, key=lambda name: baselines[name]["auroc"])
-    if scores is not None:
-        baselines["detector_auroc_within_png_bits_quintiles"] = auroc_within_strata(
-            labels, scores, statistics[:, SHORTCUT_STATISTICS.index("png_bits")]
-        )
+    if scores is not None:  # the detector among images of similar smoothness, and of similar compression history
+        for name in ("png_bits", "jpeg_resave_change"):
+            baselines[f"detector_auroc_within_{name}_quintiles"] = auroc_within_strata(
+                labels, scores, statistics[:, SHORTCUT_STATISTICS.index(name)]
+            )
     return baselines
