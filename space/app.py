@@ -21,9 +21,7 @@ import csv
 import functools
 import json
 import os
-import sys
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -33,6 +31,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from deepfake_detectors import REGISTRY, EnsembleDeepfakeDetector, ImageLoadError
+from deepfake_detectors.cli import apply_precision
 from deepfake_detectors.scan_output import escape_cell
 from deepfake_detectors.explanations import exif_metadata, explain_image
 from deepfake_detectors.provenance import read_provenance
@@ -161,11 +160,7 @@ def load_detector(label: str) -> EnsembleDeepfakeDetector:
         detector = EnsembleDeepfakeDetector.from_pretrained(SOURCES[label], device="cpu")
     except Exception as exc:  # missing files, no network for a repo id...
         raise gr.Error(f"Could not load the detector {label!r} from {SOURCES[label]}: {exc}") from exc
-    with warnings.catch_warnings(record=True) as caught:  # for the server log, not the visitor
-        warnings.simplefilter("always")
-        detector.set_precision(space_precision())
-    for warning in caught:  # no bfloat16 part in this detector, or a CPU that only emulates bfloat16
-        print(f"note: {label}: {warning.message}", file=sys.stderr)
+    apply_precision(detector, space_precision())  # its notes go to the server log, not to the visitor
     return detector
 
 

@@ -70,11 +70,16 @@ def source_facts(image: Image.Image) -> dict:
     return {"source_size": tuple(size), "jpeg_quality": float(image.info.get("jpeg_quality", 1.0))}
 
 
-def centre_square(image: Image.Image) -> Image.Image:
-    """The centred square crop of at most :data:`STATISTICS_CROP` px that the image statistics look at."""
+def centre_square(image: Image.Image, grid: int = 1) -> Image.Image:
+    """The centred square crop of at most :data:`STATISTICS_CROP` px that the image statistics look at.
+
+    Args:
+        image: a loaded image.
+        grid: the corner's offsets are rounded down to multiples of this (8: on the JPEG block grid).
+    """
     width, height = image.size
     side = min(width, height, STATISTICS_CROP)
-    left, top = (width - side) // 2, (height - side) // 2
+    left, top = (width - side) // 2 // grid * grid, (height - side) // 2 // grid * grid
     return image.crop((left, top, left + side, top + side))
 
 

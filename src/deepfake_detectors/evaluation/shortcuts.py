@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
-from ..domain import DOMAIN_FEATURES, STATISTICS_CROP, centre_square, image_statistics
+from ..domain import DOMAIN_FEATURES, centre_square, image_statistics
 from ..features.complexity import compressed_bits_per_dimension
 
 #: The statistics measured, in the column order of :func:`shortcut_statistics`.
@@ -57,10 +57,7 @@ def jpeg_resave_change(image: Image.Image, quality: int = RESAVE_QUALITY) -> flo
         >>> jpeg_resave_change(Image.new("RGB", (64, 64), "grey")) < 1.0
         True
     """
-    width, height = image.size
-    side = min(width, height, STATISTICS_CROP)
-    left, top = (width - side) // 2 // 8 * 8, (height - side) // 2 // 8 * 8
-    crop = image.convert("RGB").crop((left, top, left + side, top + side))
+    crop = centre_square(image, grid=8).convert("RGB")
     buffer = io.BytesIO()
     crop.save(buffer, format="JPEG", quality=quality)
     resaved = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
