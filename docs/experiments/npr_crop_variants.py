@@ -22,6 +22,17 @@ plus CIFAKE train; 800 steps; same augmentation and network), with these variant
               quality for both halves of a pair, so that only the decoder's traces tell them apart
     alignedonly  the paper's own setting: no generated image of wild train at all, each step 16 aligned pairs (32
               crops: the real crop and its reconstruction), CIFAKE term kept
+    jpegall   as base, with every wild crop re-compressed (JPEG q60-100, p = 1 instead of 0.5; added 2026-12-06): the
+              real and AI images of every selection set differ in how much JPEG compression they have been through
+              (evaluate's jpeg_resave_change), so no training crop should be without it. Each checkpoint is also
+              scored a second time with every evaluated image first re-saved once as a JPEG at quality 90 (the
+              INFERJPEG lines): the same compression floor at inference as in training
+
+Selection rule for jpegall, written before its first run (docs/npr_selection.md): it replaces the released recipe
+only if, mean over steps 500-800 and over seeds 0 and 1, it beats base by >= 0.02 AUROC on both the held-out wild
+sources and the new sources, without a loss in the new sources' AUROC within fifths of the re-save change (the
+WITHIN line); seed 1 is run only if seed 0 is not below base on both sets. The INFERJPEG scores are judged by the
+same rule against base.
 
 Every 100 steps from step 500 it prints AUROC on wild validation (same sources as training), AI-art train, the
 held-out sources (their train and validation rows) and CIFAKE validation; the summary line is the mean over those
@@ -30,7 +41,7 @@ Needs the arrays of prepare_arrays.py in /tmp/exp. When runs/photo_sources exist
 five public sources no variant trains on, the second selection set of docs/npr_selection.md), each checkpoint also
 prints a NEWSRC line: AUROC on them and, at the wild-validation 95th percentile, the flagged fraction per source.
 
-Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED [SCORES.npz]]   (base | large160 | bag | rgb | noresize | nocifake | average | aligned | alignedonly;
+Usage: python docs/experiments/npr_crop_variants.py VARIANT [SEED [SCORES.npz]]   (base | large160 | bag | rgb | noresize | nocifake | average | aligned | alignedonly | jpegall;
     seed 0 unless given: the network's initialisation, the batches and the augmentation)
 """
 import io, sys, time, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -69,6 +80,9 @@ if NEWSRC:
     Xnew = [np.asarray(Image.open(io.BytesIO(b['bytes'])).convert('RGB')) for b in _n['image']]
     ynew, snew = _n['label'].values, _n['source'].values
     print('new sources', len(Xnew), int(ynew.sum()), flush=True)
+    sys.path.insert(0, 'src')
+    from deepfake_detectors.evaluation.shortcuts import auroc_within_strata, jpeg_resave_change
+    resave_new = np.array([jpeg_resave_change(Image.fromarray(a)) for a in Xnew])
 if VARIANT.startswith('aligned'):
     _t = pq.read_table('runs/aligned_pairs/data/train-00000-of-00001.parquet').to_pandas()
     _t = _t[~_t.source.str.replace('aligned:', '').isin(HOLD)].sort_values(['pair', 'label'])
@@ -83,9 +97,11 @@ def augment(a, resize=True):
         s = rng.uniform(0.5, 1.5); w, h = im.size
         im = im.resize((max(CROP, int(w*s)), max(CROP, int(h*s))), Image.BICUBIC if s > 1 else Image.LANCZOS)
     if rng.random() < 0.1: im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
-    if rng.random() < 0.5:
+    if rng.random() < (1.0 if VARIANT == 'jpegall' else 0.5):
         b = io.BytesIO(); im.save(b, 'JPEG', quality=int(rng.integers(60, 101))); im = Image.open(b).convert('RGB')
     return np.asarray(im)
+def jpeg_round_trip(a, quality=90):
+    b = io.BytesIO(); Image.fromarray(a).save(b, 'JPEG', quality=quality); return np.asarray(Image.open(b).convert('RGB'))
 def aligned_pair(real, fake, c):
     """The same crop, flip and JPEG quality for a real crop and its reconstruction."""
     h, w = real.shape[:2]; c = min(c, h // 2 * 2, w // 2 * 2)
@@ -144,7 +160,7 @@ def center(a, m=768):
 def same_shape_crops(imgs, c):
     crops = [rand_crop(a, c) for a in imgs]; c = min(min(x.shape[:2]) for x in crops)
     return [x[:c, :c] for x in crops]
-t0 = time.time(); rows = []; snapshots = []; newrows = []
+t0 = time.time(); rows = []; snapshots = []; newrows = []; jrows = []
 swa = torch.optim.swa_utils.AveragedModel(net) if VARIANT == 'average' else None
 def train_batches():
     idx = rng.integers(0, len(Xtr), B); ci = rng.integers(0, len(cif), 64)
@@ -184,8 +200,15 @@ for step in range(STEPS):
         if NEWSRC:
             sn = score_crops(Xnew, CROP)
             flagged = ' '.join(f'{src} {(sn[snew == src] > thr).mean():.3f}' for src in sorted(set(snew)))
-            newrows.append(roc_auc_score(ynew, sn))
-            print(f'NEWSRC step {step+1} auroc {newrows[-1]:.3f} flagged at the wildval 95th pct: {flagged}', flush=True)
+            newrows.append((roc_auc_score(ynew, sn), auroc_within_strata(ynew, sn, resave_new)))
+            print(f'NEWSRC step {step+1} auroc {newrows[-1][0]:.3f} flagged at the wildval 95th pct: {flagged}', flush=True)
+            print(f'WITHIN step {step+1} new sources auroc within re-save-change fifths {newrows[-1][1]:.3f}', flush=True)
+        if VARIANT == 'jpegall':
+            jv, jh = score_crops([jpeg_round_trip(a) for a in Xva], CROP), score_crops([jpeg_round_trip(a) for a in Xho], CROP)
+            jn = score_crops([jpeg_round_trip(a) for a in Xnew], CROP) if NEWSRC else None
+            jrows.append((roc_auc_score(yva, jv), roc_auc_score(yho, jh)) + ((roc_auc_score(ynew, jn), auroc_within_strata(ynew, jn, resave_new)) if NEWSRC else ()))
+            print(f'INFERJPEG step {step+1} wildval {jrows[-1][0]:.3f} holdout {jrows[-1][1]:.3f}'
+                  + (f' new sources {jrows[-1][2]:.3f} within re-save-change fifths {jrows[-1][3]:.3f}' if NEWSRC else ''), flush=True)
         print(f'step {step+1} {time.time()-t0:.0f}s loss {loss.item():.3f} wildval {row[0]:.3f} aiart {row[1]:.3f} '
               f'holdout {row[2]:.3f} hold_fpr {row[3]:.3f} hold_tpr {row[4]:.3f} cifakeval auc {row[5]:.3f} acc {row[6]:.3f}',
               flush=True)
@@ -197,7 +220,11 @@ m = np.mean(rows, 0)
 print(f'MEAN steps 500-800 {VARIANT}: wildval {m[0]:.3f} aiart {m[1]:.3f} holdout {m[2]:.3f} hold_fpr {m[3]:.3f} '
       f'hold_tpr {m[4]:.3f} cifakeval auc {m[5]:.3f} acc {m[6]:.3f}', flush=True)
 if newrows:
-    print(f'MEAN steps 500-800 {VARIANT}: new sources auroc {np.mean(newrows):.3f}', flush=True)
+    m2 = np.mean(newrows, 0)
+    print(f'MEAN steps 500-800 {VARIANT}: new sources auroc {m2[0]:.3f} within re-save-change fifths {m2[1]:.3f}', flush=True)
+if jrows:
+    print(f'MEAN steps 500-800 {VARIANT} INFERJPEG: ' + ' '.join(f'{k} {v:.3f}' for k, v in zip(
+        ('wildval', 'holdout', 'new sources', 'within re-save-change fifths'), np.mean(jrows, 0))), flush=True)
 def report(label, sv, sa, sh, sc):
     thr = np.percentile(sv[yva == 0], 95)
     print(f'{label}: wildval {roc_auc_score(yva, sv):.3f} aiart {roc_auc_score(yart, sa):.3f} '
