@@ -34,6 +34,12 @@ sources and the new sources, without a loss in the new sources' AUROC within fif
 WITHIN line); seed 1 is run only if seed 0 is not below base on both sets. The INFERJPEG scores are judged by the
 same rule against base.
 
+Added after jpegall's seed-0 run (holdout 0.759 against base 0.856; new sources 0.458 against 0.451; with the q90
+round trip at inference 0.707 / 0.554): base is scored with the round trip too (its INFERJPEG lines), since the
+round trip alone might be what helps the new sources. Rule, written before those runs: the released model gains a
+q90 round trip at inference only if base's INFERJPEG scores beat its plain ones by >= 0.02 on both sets, mean over
+seeds 0 and 1, without a loss within re-save-change fifths.
+
 Every 100 steps from step 500 it prints AUROC on wild validation (same sources as training), AI-art train, the
 held-out sources (their train and validation rows) and CIFAKE validation; the summary line is the mean over those
 four checkpoints (the held-out AUROC of one checkpoint moves by up to 0.15 from step to step). No test split is read.
@@ -203,7 +209,7 @@ for step in range(STEPS):
             newrows.append((roc_auc_score(ynew, sn), auroc_within_strata(ynew, sn, resave_new)))
             print(f'NEWSRC step {step+1} auroc {newrows[-1][0]:.3f} flagged at the wildval 95th pct: {flagged}', flush=True)
             print(f'WITHIN step {step+1} new sources auroc within re-save-change fifths {newrows[-1][1]:.3f}', flush=True)
-        if VARIANT == 'jpegall':
+        if VARIANT in ('jpegall', 'base'):
             jv, jh = score_crops([jpeg_round_trip(a) for a in Xva], CROP), score_crops([jpeg_round_trip(a) for a in Xho], CROP)
             jn = score_crops([jpeg_round_trip(a) for a in Xnew], CROP) if NEWSRC else None
             jrows.append((roc_auc_score(yva, jv), roc_auc_score(yho, jh)) + ((roc_auc_score(ynew, jn), auroc_within_strata(ynew, jn, resave_new)) if NEWSRC else ()))
