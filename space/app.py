@@ -67,7 +67,7 @@ ENSEMBLE_SHORT_NAMES: dict[str, str] = {
 #: "default" is the threshold the detector's own config names (``optimal`` for the supervised classifiers,
 #: ``balanced`` for the others); "custom" is a probability of fake, set with the slider.
 THRESHOLD_PRESETS = ["default", "strict", "balanced", "sensitive", "optimal", "custom"]
-BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata"]
+BATCH_HEADER = ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata", "precision"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 #: Images scored per call to the detector in the batch tab (the progress bar moves once per chunk).
 BATCH_CHUNK = 64
@@ -374,9 +374,10 @@ def analyze_batch(
         custom_threshold: the threshold when ``preset`` is ``custom``.
 
     Returns:
-        Rows ``[file, verdict, confidence, score, P(fake), in_domain, error, metadata]`` (confidence: the shown
-        probability of the verdict; metadata: what the file declares, see :func:`batch_metadata_cell`) and the path
-        of the same table as CSV.
+        Rows ``[file, verdict, confidence, score, P(fake), in_domain, error, metadata, precision]`` (confidence: the
+        shown probability of the verdict; metadata: what the file declares, see :func:`batch_metadata_cell`;
+        precision: float32 or bfloat16, as the Space's ``DEEPFAKE_DETECTORS_PRECISION`` set it, so that a downloaded
+        table says how it was scored) and the path of the same table as CSV.
     """
     if not files:
         raise gr.Error("Upload at least one image or zip file.")
@@ -391,7 +392,7 @@ def analyze_batch(
         scored = iter(_predict(detector, readable, preset, custom_threshold) if readable else [])
         for name, source in chunk:
             if isinstance(source, ImageLoadError):
-                rows.append([name, "error", None, None, None, None, f"{name}: {source.reason}", None])
+                rows.append([name, "error", None, None, None, None, f"{name}: {source.reason}", None, None])
                 continue
             result = next(scored)
             error = None if result.error is None else f"{name}: could not be read as an image"
@@ -404,6 +405,7 @@ def analyze_batch(
                 {True: "yes", False: "no (unreliable)", None: None}[result.in_domain],
                 error,
                 batch_metadata_cell(source),
+                detector.precision,
             ])
     header = BATCH_HEADER
     _remove_old_results()

@@ -106,6 +106,13 @@ def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
     assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")
 
 
+class NoProgress:
+    """Stands in for ``gr.Progress`` when a batch function is called directly."""
+
+    def tqdm(self, iterable, **_):
+        return iterable
+
+
 def test_precision_env_var_runs_the_photo_judge_in_bfloat16_and_says_so(space_module, monkeypatch) -> None:
     default_label = next(iter(space_module.MAIN_DETECTORS))
     monkeypatch.setenv("DEEPFAKE_DETECTORS_PRECISION", "bfloat16")
@@ -116,6 +123,11 @@ def test_precision_env_var_runs_the_photo_judge_in_bfloat16_and_says_so(space_mo
         result = detector.predict(str(EXAMPLES / "photo_real_01.jpg"))
         assert "Scored in bfloat16" in space_module.verdict_markdown(result, default_label, detector.precision)
         assert "bfloat16" not in space_module.verdict_markdown(result, default_label)
+        rows, csv_path = space_module.analyze_batch(
+            [str(EXAMPLES / "photo_real_01.jpg")], default_label, "balanced", 0.5, progress=NoProgress()
+        )
+        assert rows[0][space_module.BATCH_HEADER.index("precision")] == "bfloat16"  # the downloaded table says so
+        assert Path(csv_path).read_text().splitlines()[0].endswith(",precision")
         monkeypatch.setenv("DEEPFAKE_DETECTORS_PRECISION", "float16")
         with pytest.raises(ValueError, match="DEEPFAKE_DETECTORS_PRECISION='float16'"):
             space_module.build_demo()  # the Space stops at start, naming the setting
@@ -169,7 +181,8 @@ def test_client_scores_a_batch_with_a_zip_and_a_bad_file(client: Client, bad_fil
     assert rows["not_a_photo.jpg"][1] == "error" and "not_a_photo.jpg" in rows["not_a_photo.jpg"][6]
     with open(csv_path, newline="") as handle:
         written = list(csv.reader(handle))
-    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata"] and len(written) == 4
+    assert written[0] == ["file", "verdict", "confidence", "score", "p_fake", "in_domain", "error", "metadata", "precision"]
+    assert len(written) == 4
 
 
 def test_client_gets_a_readable_error_for_a_bad_upload(client: Client, bad_file: Path) -> None:
@@ -235,10 +248,6 @@ def test_browser_uploads_an_example_and_shows_the_verdict(server: str, tmp_path:
 def test_batch_tab_caps_zip_entries_and_escapes_csv_cells(space_module, tmp_path, monkeypatch) -> None:
     """Zip entries over the size cap or the count cap become error rows; formula-like names are escaped in the CSV."""
 
-    class NoProgress:
-        def tqdm(self, iterable, **_):
-            return iterable
-
     monkeypatch.setattr(space_module, "MAX_ZIP_ENTRY_BYTES", 4000)
     monkeypatch.setattr(space_module, "MAX_ZIP_ENTRIES", 3)
     archive = tmp_path / "=1+2.zip"
@@ -261,10 +270,6 @@ def test_batch_table_names_what_each_file_declares(space_module, tmp_path) -> No
     """A file whose metadata declares AI generation says so in its own column, from a folder or from a zip."""
     from PIL import Image, PngImagePlugin
 
-    class NoProgress:
-        def tqdm(self, iterable, **_):
-            return iterable
-
     settings = PngImagePlugin.PngInfo()
     settings.add_text("parameters", "a lighthouse\nSteps: 25, Sampler: Euler a, CFG scale: 7")
     Image.open(EXAMPLES / "real_02.jpg").convert("RGB").save(tmp_path / "labelled.png", pnginfo=settings)
@@ -274,6 +279,7 @@ def test_batch_table_names_what_each_file_declares(space_module, tmp_path) -> No
     files = [str(tmp_path / "labelled.png"), str(EXAMPLES / "real_02.jpg"), str(archive)]
     rows, _ = space_module.analyze_batch(files, "ELA + CNN", "balanced", 0.5, progress=NoProgress())
     metadata = {row[0]: row[7] for row in rows}
+    assert {row[8] for row in rows} == {"float32"}  # the precision column, as the Space runs by default
     assert metadata["labelled.png"].startswith("declares AI: PNG text 'parameters'")
     assert metadata["set.zip/inside.png"] == metadata["labelled.png"]
     assert metadata["real_02.jpg"] == ""
