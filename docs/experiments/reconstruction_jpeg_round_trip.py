@@ -14,7 +14,7 @@ Rule, written before the run (the rule of the other reconstruction-error experim
 ``docs/reconstruction_error_selection.md``): the round trip becomes part of the detector only with >= +0.02 AUROC on
 **both** wild validation and the new sources, and no loss within PNG-bits fifths on either.
 
-Run from the repository root (2 CPU cores, about 30 minutes):
+Run from the repository root (2 CPU cores, about 13 minutes):
     python docs/experiments/reconstruction_jpeg_round_trip.py > docs/experiments/reconstruction_jpeg_round_trip.log
 """
 
