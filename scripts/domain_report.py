@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from deepfake_detectors import EnsembleDeepfakeDetector
-from deepfake_detectors.cards import domain_section, replace_card_section
+from deepfake_detectors.cards import DOMAIN_REPORT_FILE, restore_domain_section
 from deepfake_detectors.domain import DOMAIN_FEATURES, statistics_of_sources
 from deepfake_detectors.evaluation.data import load_labelled_images
 
@@ -39,9 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.cards_only:
         for repo in args.repos:
-            domain = EnsembleDeepfakeDetector.from_pretrained(repo, device="cpu").domain
-            report = json.loads((repo / "domain_report.json").read_text())
-            replace_card_section(repo / "README.md", domain_section(domain.summary(), report, domain.command))
+            if not restore_domain_section(repo):
+                raise SystemExit(f"{repo}: needs domain.safetensors and domain_report.json (run without --cards-only)")
         return
     wild = load_labelled_images(args.wild, split="test")
     cifake = load_labelled_images(args.cifake, split="test")
@@ -60,9 +59,8 @@ def main() -> None:
             "cifake_test": float(flagged["cifake_test"].mean()),
             "command": f"python scripts/domain_report.py {repo.as_posix()}",
         }
-        (repo / "domain_report.json").write_text(json.dumps(report, indent=2) + "\n")
-        domain = detector.domain
-        replace_card_section(repo / "README.md", domain_section(domain.summary(), report, domain.command))
+        (repo / DOMAIN_REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
+        restore_domain_section(repo)
         by_source = report["wild_test_by_source"]
         others = ", ".join(f"{s} {v:.1%}" for s, v in by_source.items() if s != "camera-jpegs")
         print(f"| {repo.name} | {report['wild_test']:.1%} | {by_source.get('camera-jpegs', float('nan')):.1%} | "

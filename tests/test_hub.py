@@ -37,6 +37,26 @@ def test_card_round_trips_model_index(tmp_path: Path) -> None:
     assert card.data.license == "mit"
 
 
+def test_a_rewritten_card_keeps_the_domain_section_of_its_repo(tmp_path: Path) -> None:
+    """A builder rewrites the whole card; the domain section that domain_report.py wrote comes back from the repo's
+    own files (it was once lost this way), before the Reproduce section, and only where those files exist."""
+    from deepfake_detectors.cards import DOMAIN_HEADING
+
+    body = "# Title\n\ntext\n\n## Reproduce\n\nbash weights.sh\n"
+    write_model_card(tmp_path, model_name="m", body=body, evaluations=[])
+    assert DOMAIN_HEADING not in (tmp_path / "README.md").read_text()  # no domain files: nothing invented
+    npr = REPO_ROOT / "hub_repos" / "deepfake-npr-detector"
+    for name in ("domain.safetensors", "domain_report.json"):
+        (tmp_path / name).write_bytes((npr / name).read_bytes())
+    write_model_card(tmp_path, model_name="m", body=body, evaluations=[])
+    text = (tmp_path / "README.md").read_text()
+    assert text.index("text") < text.index(DOMAIN_HEADING) < text.index("## Reproduce")
+    report = json.loads((npr / "domain_report.json").read_text())
+    assert f"wild test {report['wild_test']:.1%}" in text
+    section = text[text.index(DOMAIN_HEADING):text.index("## Reproduce")]
+    assert section in (npr / "README.md").read_text()  # the released card's section, word for word
+
+
 def test_missing_figures_are_left_out_not_invented() -> None:
     entries = eval_results({"auroc": None, "recall": 0.5}, "x", "x", "test")
     assert [entry.metric_type for entry in entries] == ["recall"]

@@ -521,6 +521,8 @@ def put_after_title(card_path: Any, section: str) -> None:
 
 #: The heading of the card section written by :func:`domain_section`.
 DOMAIN_HEADING = "## Domain: the images it knows"
+#: The flag rates of the repo's domain check on the test splits (written by ``scripts/domain_report.py``).
+DOMAIN_REPORT_FILE = "domain_report.json"
 
 
 def domain_section(summary: str, report: dict[str, Any], command: str = "") -> str:
@@ -547,6 +549,32 @@ No fake image and no test image was used to fit it. Fitted by {fitted_by}.
 Out-of-domain rate: wild test {report['wild_test']:.1%} ({by_source}); CIFAKE test {report['cifake_test']:.1%}.
 Command: `{report['command']}` (`domain_report.json`).
 """
+
+
+def restore_domain_section(repo_dir: Any) -> bool:
+    """Write the card's domain section from the repo's own files (``domain.safetensors`` and ``domain_report.json``),
+    as ``scripts/domain_report.py --cards-only`` does. :func:`~deepfake_detectors.hub.write_model_card` calls it, so a
+    builder that rewrites the whole card never drops the section.
+
+    Args:
+        repo_dir: the repo folder (``README.md`` inside).
+
+    Returns:
+        ``False`` (the card untouched) when the repo lacks either file, e.g. before ``scripts/domain_report.py`` ran.
+
+    Example:
+        >>> restore_domain_section("hub_repos/deepfake-npr-detector")  # doctest: +SKIP
+        True
+    """
+    from .domain import DOMAIN_FILE, DomainDescription
+
+    repo = Path(repo_dir)
+    if not (repo / DOMAIN_FILE).is_file() or not (repo / DOMAIN_REPORT_FILE).is_file():
+        return False
+    domain = DomainDescription.load(repo / DOMAIN_FILE)
+    report = json.loads((repo / DOMAIN_REPORT_FILE).read_text())
+    replace_card_section(repo / "README.md", domain_section(domain.summary(), report, domain.command))
+    return True
 
 
 def rebuild_sentence(repo_dir: Any) -> str:

@@ -98,7 +98,8 @@ def write_model_card(
         base_model: a base model id, if the weights were fine-tuned from one.
 
     Returns:
-        The card that was written.
+        The card that was written (with the repo's domain section, when it has ``domain.safetensors`` and
+        ``domain_report.json``: see :func:`~deepfake_detectors.cards.restore_domain_section`).
     """
     entries: list[EvalResult] = []
     for results, dataset_name, dataset_type, split in evaluations:
@@ -116,6 +117,10 @@ def write_model_card(
     )
     card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body.strip()}\n")
     card.save(Path(repo_dir) / "README.md")
+    from .cards import restore_domain_section  # cards imports this module
+
+    if restore_domain_section(repo_dir):  # the section domain_report.py wrote into the card being replaced
+        card = ModelCard.load(Path(repo_dir) / "README.md")
     return card
 
 
