@@ -230,7 +230,7 @@ def member_score_figure(member_scores: dict[str, float], score: float, threshold
     axis.invert_yaxis()
     axis.margins(y=0.15)
     figure.suptitle(" ", fontsize=14)  # room for the panel's own label above the axes
-    axis.set_xlabel(
+    figure.supxlabel(  # centred on the figure, not on the axes that the member names push right: never clipped
         f"score (standard deviations above real validation images)\ndashed: {threshold_name} threshold "
         f"{threshold:.2f}; red bars are on the fake side", fontsize=9,
     )

@@ -101,6 +101,18 @@ def test_the_score_chart_names_the_member_that_judged(space_module) -> None:
     assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == ["a", "b", "combined"]
 
 
+def test_the_score_chart_caption_is_not_clipped(space_module) -> None:
+    """A long member name pushes the axes right; the caption must still fit the figure (it once ran off its edge)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = space_module.member_score_figure({"reconstruction_error": 0.08}, 0.08, 1.73, "balanced")
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    drawn = figure.get_tightbbox(canvas.get_renderer())  # inches, every text included
+    assert drawn.x0 >= 0 and drawn.x1 <= figure.get_figwidth()
+    assert "red bars are on the fake side" in figure.get_supxlabel()
+
+
 def test_models_env_var_adds_a_detector(space_module, monkeypatch) -> None:
     monkeypatch.setenv("DEEPFAKE_DETECTORS_MODELS", f"My ELA={REPO_ROOT / 'hub_repos' / 'deepfake-ela-cnn'}")
     assert space_module.detector_sources()["My ELA"] == str(REPO_ROOT / "hub_repos" / "deepfake-ela-cnn")
