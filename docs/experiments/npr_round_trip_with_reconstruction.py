@@ -20,11 +20,11 @@ Run from the repository root (2 CPU cores, about 6 minutes):
 from __future__ import annotations
 
 import glob
-import io
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from deepfake_detectors import EnsembleDeepfakeDetector
@@ -32,18 +32,11 @@ from deepfake_detectors.evaluation import auroc_against_other_class
 from deepfake_detectors.processing import load_image
 from deepfake_detectors.training.data import load_image_dataset
 
-
-def round_trip(image: Image.Image, quality: int = 90) -> Image.Image:
-    """``image`` re-saved once as a JPEG at ``quality`` (PIL, 4:2:0) and decoded."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-
-
-def scores_of(detector: EnsembleDeepfakeDetector, images: list) -> np.ndarray:
-    scores, _, errors = detector.score_images(images, batch_size=16)
-    assert not any(errors), [error for error in errors if error]
-    return np.asarray(scores, dtype=float)
+_spec = importlib.util.spec_from_file_location(  # its round_trip and scores_of: one copy of each
+    "reconstruction_jpeg_round_trip", Path(__file__).with_name("reconstruction_jpeg_round_trip.py"))
+sibling = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sibling)
+round_trip, scores_of = sibling.round_trip, sibling.scores_of
 
 
 def main() -> None:
@@ -59,7 +52,7 @@ def main() -> None:
         labels = np.concatenate([np.asarray(part["label"]) for part in parts])
         sources = np.concatenate([np.asarray(part["source"], dtype=str) for part in parts])
         scores[name] = (labels, sources, scores_of(npr, images),
-                        scores_of(npr, [round_trip(image) for image in images]), scores_of(error, images))
+                        scores_of(npr, [round_trip(image, 90) for image in images]), scores_of(error, images))
     labels, _, *val = scores["wild validation"]
     real = labels == 0
     z = lambda s, ref: (s - ref[real].mean()) / ref[real].std()
